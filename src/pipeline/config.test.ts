@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, configFromUrl, DEFAULT_CONFIG } from './config';
+
+describe('config', () => {
+  it('defaults follow the design: pool of 2, drop-new queue of 5, latest-only state slot', () => {
+    expect(configFromUrl('')).toEqual(DEFAULT_CONFIG);
+    expect(DEFAULT_CONFIG.localization).toEqual({ policy: 'drop-new', capacity: 5 });
+    expect(DEFAULT_CONFIG.state).toMatchObject({ policy: 'latest-only', capacity: 1 });
+  });
+
+  it('URL parameters override single fields', () => {
+    const c = configFromUrl('?pool=3&locPolicy=drop-oldest&locCapacity=8&stateRate=0&watchdogFloor=500');
+    expect(c.poolSize).toBe(3);
+    expect(c.localization).toEqual({ policy: 'drop-oldest', capacity: 8 });
+    expect(c.state.maxRate).toBe(0);
+    expect(c.watchdogFloorMs).toBe(500);
+  });
+
+  it('reports every bad parameter at once, by name', () => {
+    try {
+      configFromUrl('?pool=0&locPolicy=sometimes&stateCapacity=3&heartbeat=abc');
+      expect.unreachable();
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      const problems = (err as ConfigError).problems.join('\n');
+      expect(problems).toMatch(/poolSize must be a whole number from 1 to 16, got 0/);
+      expect(problems).toMatch(/localization.policy must be one of/);
+      expect(problems).toMatch(/state.capacity must be 1 with latest-only/);
+      expect(problems).toMatch(/heartbeat="abc" is not a number/);
+    }
+  });
+});

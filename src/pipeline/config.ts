@@ -1,0 +1,104 @@
+import type { DropPolicy, ProbeScript } from '../shared/protocol';
+
+export interface ChannelConfig {
+  readonly policy: DropPolicy;
+  readonly capacity: number;
+}
+
+/** Every knob of the pipeline, in one typed object. */
+export interface PipelineConfig {
+  /** Localization workers in the pool. */
+  readonly poolSize: number;
+  /** The pool's shared queue. */
+  readonly localization: ChannelConfig;
+  /** The task-state worker's slot. */
+  readonly state: ChannelConfig & {
+    /** Most frames per second the state worker starts (task state changes at human speed); 0 = no limit. */
+    readonly maxRate: number;
+  };
+  /** A hung worker is restarted after max(this, 3 × its recent p95 processing time). */
+  readonly watchdogFloorMs: number;
+  readonly heartbeatMs: number;
+  /** How long shutdown waits for in-flight frames before terminating workers. */
+  readonly drainTimeoutMs: number;
+  /** Behaviour of the probe processor the workers run until a model is plugged in. */
+  readonly probe: ProbeScript;
+}
+
+export const DEFAULT_CONFIG: PipelineConfig = Object.freeze<PipelineConfig>({
+  poolSize: 2,
+  localization: { policy: 'drop-new', capacity: 5 },
+  state: { policy: 'latest-only', capacity: 1, maxRate: 4 },
+  watchdogFloorMs: 3000,
+  heartbeatMs: 500,
+  drainTimeoutMs: 5000,
+  probe: { delayMs: 0 },
+});
+
+const POLICIES: readonly DropPolicy[] = ['latest-only', 'drop-new', 'drop-oldest', 'block'];
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid pipeline configuration: ${problems.join('; ')}`);
+  }
+}
+
+/** Problems with a configuration, each naming its field; empty when it is valid. */
+export function validateConfig(c: PipelineConfig): string[] {
+  const problems: string[] = [];
+  const whole = (v: number, name: string, min: number, max: number) => {
+    if (!Number.isInteger(v) || v < min || v > max) problems.push(`${name} must be a whole number from ${min} to ${max}, got ${v}`);
+  };
+  whole(c.poolSize, 'poolSize', 1, 16);
+  for (const [name, ch] of [['localization', c.localization], ['state', c.state]] as const) {
+    if (!POLICIES.includes(ch.policy)) problems.push(`${name}.policy must be one of ${POLICIES.join(', ')}, got "${ch.policy}"`);
+    whole(ch.capacity, `${name}.capacity`, 1, 1000);
+    if (ch.policy === 'latest-only' && ch.capacity !== 1) problems.push(`${name}.capacity must be 1 with latest-only, got ${ch.capacity}`);
+  }
+  if (!(c.state.maxRate >= 0 && c.state.maxRate <= 240)) problems.push(`state.maxRate must be from 0 to 240 per second, got ${c.state.maxRate}`);
+  whole(c.watchdogFloorMs, 'watchdogFloorMs', 50, 600_000);
+  whole(c.heartbeatMs, 'heartbeatMs', 10, 60_000);
+  whole(c.drainTimeoutMs, 'drainTimeoutMs', 0, 600_000);
+  if (!(c.probe.delayMs >= 0)) problems.push(`probe.delayMs must be ≥ 0, got ${c.probe.delayMs}`);
+  return problems;
+}
+
+/**
+ * URL parameters that override the configuration:
+ * `pool`, `locPolicy`, `locCapacity`, `statePolicy`, `stateCapacity`, `stateRate`,
+ * `watchdogFloor`, `heartbeat`, `drainTimeout`, `probeDelay`.
+ * Throws a ConfigError listing every bad parameter.
+ */
+export function configFromUrl(search: string, base: PipelineConfig = DEFAULT_CONFIG): PipelineConfig {
+  const params = new URLSearchParams(search);
+  const problems: string[] = [];
+  const num = (key: string, fallback: number): number => {
+    const raw = params.get(key);
+    if (raw === null) return fallback;
+    const v = Number(raw);
+    if (raw.trim() === '' || !Number.isFinite(v)) {
+      problems.push(`URL parameter ${key}="${raw}" is not a number`);
+      return fallback;
+    }
+    return v;
+  };
+  const policy = (key: string, fallback: DropPolicy): DropPolicy => (params.get(key) as DropPolicy | null) ?? fallback;
+
+  const statePolicy = policy('statePolicy', base.state.policy);
+  const config: PipelineConfig = {
+    poolSize: num('pool', base.poolSize),
+    localization: { policy: policy('locPolicy', base.localization.policy), capacity: num('locCapacity', base.localization.capacity) },
+    state: {
+      policy: statePolicy,
+      capacity: num('stateCapacity', statePolicy === 'latest-only' ? 1 : base.state.capacity),
+      maxRate: num('stateRate', base.state.maxRate),
+    },
+    watchdogFloorMs: num('watchdogFloor', base.watchdogFloorMs),
+    heartbeatMs: num('heartbeat', base.heartbeatMs),
+    drainTimeoutMs: num('drainTimeout', base.drainTimeoutMs),
+    probe: { ...base.probe, delayMs: num('probeDelay', base.probe.delayMs) },
+  };
+  problems.push(...validateConfig(config));
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}

@@ -1,0 +1,72 @@
+import type { WorkerRole } from '../shared/protocol';
+import type { FrameStore, FrameHandle } from './frame-store';
+import { frameSize, type FrameSource } from './sources/source';
+
+export type Offer = (role: WorkerRole, handle: FrameHandle) => Promise<void> | undefined;
+
+/**
+ * The page's only per-frame work: read a frame, stamp it, offer it to every channel.
+ * It waits only where a channel's policy is `block`; live policies never make it wait.
+ */
+export class Ingest {
+  private seq = 0;
+  private stopping = false;
+  private readonly arrivals: number[] = [];
+  private done: Promise<void> | undefined;
+
+  constructor(
+    private readonly source: FrameSource,
+    private readonly store: FrameStore,
+    private readonly roles: readonly WorkerRole[],
+    private readonly offer: Offer,
+    private readonly now: () => number = () => performance.now(),
+  ) {}
+
+  start(): Promise<void> {
+    this.done ??= this.run();
+    return this.done;
+  }
+
+  /** Stops reading; resolves once the last frame read has been offered. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.source.stop();
+    await this.done;
+  }
+
+  get framesIn(): number {
+    return this.seq;
+  }
+
+  /** Frames read in the last second. */
+  inputFps(): number {
+    this.forgetBefore(this.now() - 1000);
+    return this.arrivals.length;
+  }
+
+  private forgetBefore(cutoff: number): void {
+    while (this.arrivals.length > 0 && this.arrivals[0]! < cutoff) this.arrivals.shift();
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopping) {
+      const pixels = await this.source.next();
+      if (!pixels) break;
+      if (this.stopping) {
+        pixels.close();
+        break;
+      }
+      const captureTs = this.now();
+      this.arrivals.push(captureTs);
+      this.forgetBefore(captureTs - 1000);
+      const handle = this.store.add({ seq: ++this.seq, captureTs, ...frameSize(pixels) }, pixels);
+      const waits: Promise<void>[] = [];
+      for (const role of this.roles) {
+        const wait = this.offer(role, handle);
+        if (wait) waits.push(wait);
+      }
+      this.store.release(handle); // the ingest's own reference
+      if (waits.length > 0) await Promise.all(waits);
+    }
+  }
+}

@@ -1,0 +1,131 @@
+import type { WorkerRole, WorkerStats } from '../shared/protocol';
+import type { ChannelStats } from './channel';
+import type { PipelineConfig } from './config';
+import { validateConfig, ConfigError } from './config';
+import { Dispatcher } from './dispatcher';
+import { FrameStore } from './frame-store';
+import { Ingest } from './ingest';
+import type { FrameSource } from './sources/source';
+import { Supervisor, type SpawnWorker, type WorkerMetrics } from './supervisor';
+import { spawnWorker } from './spawn';
+
+const ROLES: readonly WorkerRole[] = ['state', 'localization'];
+
+export interface PipelineStats {
+  readonly running: boolean;
+  readonly framesIn: number;
+  readonly inputFps: number;
+  readonly outputFps: number;
+  readonly openFrames: { readonly page: number; readonly inWorkers: number };
+  readonly channels: Readonly<Record<WorkerRole, ChannelStats>>;
+  readonly workers: readonly WorkerMetrics[];
+  readonly dispatcher: Readonly<Record<WorkerRole, ReturnType<Dispatcher['stats']>>>;
+}
+
+export interface ShutdownReport {
+  /** Frames still open on the page after everything was released: must be 0. */
+  readonly leakedFrames: number;
+  /** Frames the drain deadline forced out (dropped as `shutdown` or failed in flight). */
+  readonly drainedCleanly: boolean;
+  /** Each worker's own counters, read just before it was terminated. */
+  readonly workers: readonly (WorkerStats | undefined)[];
+}
+
+/**
+ * The whole frame pipeline: source → ingest → one channel per worker group →
+ * state worker and localization pool → dispatcher. Build with `Pipeline.create`,
+ * feed with `run(source)`, end with `shutdown()`.
+ */
+export class Pipeline {
+  readonly store = new FrameStore();
+  readonly dispatcher: Dispatcher;
+  private readonly supervisor: Supervisor;
+  private ingest: Ingest | undefined;
+  private readonly outputs: number[] = [];
+  private closed = false;
+
+  private constructor(readonly config: PipelineConfig, spawn: SpawnWorker) {
+    // Lossless localization (block) must account for every frame, in order.
+    this.dispatcher = new Dispatcher({ state: 'latest', localization: config.localization.policy === 'block' ? 'complete' : 'latest' });
+    this.supervisor = new Supervisor({ spawn, store: this.store, dispatcher: this.dispatcher, watchdogFloorMs: config.watchdogFloorMs, heartbeatMs: config.heartbeatMs });
+    this.dispatcher.subscribe((r) => {
+      if (r.role !== 'localization') return;
+      const now = performance.now();
+      this.outputs.push(now);
+      while (this.outputs.length > 0 && this.outputs[0]! < now - 1000) this.outputs.shift();
+    });
+  }
+
+  /** Spawns and warms every worker; resolves when the pipeline can take frames. */
+  static async create(config: PipelineConfig, spawn: SpawnWorker = spawnWorker): Promise<Pipeline> {
+    const problems = validateConfig(config);
+    if (problems.length > 0) throw new ConfigError(problems);
+    const p = new Pipeline(config, spawn);
+    const processor = { kind: 'probe', script: config.probe } as const;
+    await Promise.all([
+      p.supervisor.addGroup({ role: 'state', size: 1, channel: config.state, maxRate: config.state.maxRate, processor }),
+      p.supervisor.addGroup({ role: 'localization', size: config.poolSize, channel: config.localization, maxRate: 0, processor }),
+    ]);
+    return p;
+  }
+
+  /** Reads `source` until it ends or stop() is called; resolves when its last frame was offered. */
+  run(source: FrameSource): Promise<void> {
+    if (this.closed) throw new Error('pipeline is shut down');
+    if (this.ingest) throw new Error('pipeline already has a source');
+    this.ingest = new Ingest(source, this.store, ROLES, (role, handle) => this.supervisor.offer(role, handle));
+    return this.ingest.start();
+  }
+
+  /** Stops the source but keeps the workers, so another source can be run. */
+  async stopSource(): Promise<void> {
+    await this.ingest?.stop();
+    this.ingest = undefined;
+  }
+
+  onRestart(listener: Parameters<Supervisor['onEvent']>[0]): () => void {
+    return this.supervisor.onEvent(listener);
+  }
+
+  /** Resolves when nothing is queued or in flight, or after `timeoutMs`; true if it drained. */
+  async drain(timeoutMs: number): Promise<boolean> {
+    const deadline = performance.now() + timeoutMs;
+    while (!this.supervisor.idle) {
+      if (performance.now() > deadline) return false;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    return true;
+  }
+
+  /** Stop the source → drain in-flight frames → terminate workers → close channels. */
+  async shutdown(): Promise<ShutdownReport> {
+    if (this.closed) throw new Error('pipeline is already shut down');
+    this.closed = true;
+    await this.stopSource();
+    const drainedCleanly = await this.drain(this.config.drainTimeoutMs);
+    const workers = await this.supervisor.workerStats();
+    this.supervisor.shutdown();
+    const leakedFrames = this.store.closeAll();
+    return { leakedFrames, drainedCleanly, workers };
+  }
+
+  stats(): PipelineStats {
+    const now = performance.now();
+    while (this.outputs.length > 0 && this.outputs[0]! < now - 1000) this.outputs.shift();
+    return {
+      running: !!this.ingest && !this.closed,
+      framesIn: this.ingest?.framesIn ?? 0,
+      inputFps: this.ingest?.inputFps() ?? 0,
+      outputFps: this.outputs.length,
+      openFrames: { page: this.store.open, inWorkers: this.supervisor.framesInWorkers },
+      channels: { state: this.supervisor.channelStats('state'), localization: this.supervisor.channelStats('localization') },
+      workers: this.supervisor.metrics(),
+      dispatcher: { state: this.dispatcher.stats('state'), localization: this.dispatcher.stats('localization') },
+    };
+  }
+
+  /** Each worker's own counters (frames it holds open, most it ran at once). */
+  workerStats(): Promise<(WorkerStats | undefined)[]> {
+    return this.supervisor.workerStats();
+  }
+}

@@ -1,0 +1,137 @@
+import type { FramePixels } from '../../shared/protocol';
+import type { FrameSource } from './source';
+
+/** A camera problem a person can act on, with the message to show them. */
+export class CameraError extends Error {
+  constructor(
+    readonly reason: 'denied' | 'no-camera' | 'in-use' | 'unsupported' | 'ended' | 'other',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export function describeCameraError(err: unknown): CameraError {
+  if (err instanceof CameraError) return err;
+  const name = err instanceof DOMException ? err.name : '';
+  switch (name) {
+    case 'NotAllowedError':
+    case 'SecurityError':
+      return new CameraError('denied', 'Camera permission was denied. Allow the camera for this site (the camera icon in the address bar), then press Start again.');
+    case 'NotFoundError':
+    case 'OverconstrainedError':
+      return new CameraError('no-camera', 'No camera was found. Plug one in, or analyse a video file instead.');
+    case 'NotReadableError':
+    case 'AbortError':
+      return new CameraError('in-use', 'The camera could not be opened: another app may be using it. Close that app and press Start again.');
+    default:
+      return new CameraError('other', `The camera could not be started: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+type TrackProcessorCtor = new (init: { track: MediaStreamTrack; maxBufferSize?: number }) => { readable: ReadableStream<VideoFrame> };
+
+/** Chrome exposes MediaStreamTrackProcessor on the page too, where the spec (and TypeScript's DOM types) only has it in workers. */
+function windowTrackProcessor(): TrackProcessorCtor | undefined {
+  return (globalThis as { MediaStreamTrackProcessor?: TrackProcessorCtor }).MediaStreamTrackProcessor;
+}
+
+/**
+ * Live camera frames. Uses MediaStreamTrackProcessor (VideoFrames straight from the
+ * capture pipeline) where the browser has it; otherwise requestVideoFrameCallback on a
+ * <video> element and createImageBitmap.
+ */
+export class CameraSource implements FrameSource {
+  readonly label = 'camera';
+  private stream: MediaStream | undefined;
+  private reader: ReadableStreamDefaultReader<VideoFrame> | undefined;
+  private video: HTMLVideoElement | undefined;
+  private stopped = false;
+  private ended = false;
+  private pendingResolve: ((p: FramePixels | undefined) => void) | undefined;
+  /** Fallback path: the newest bitmap not yet pulled (older ones are closed: live means newest). */
+  private latest: ImageBitmap | undefined;
+
+  constructor(private readonly constraints: MediaTrackConstraints = { width: { ideal: 1280 }, height: { ideal: 720 } }) {}
+
+  /** Opens the camera; throws a CameraError with a message for the person. */
+  async open(): Promise<MediaStream> {
+    if (!navigator.mediaDevices?.getUserMedia) throw new CameraError('unsupported', 'This browser cannot use a camera here (a secure context — https or localhost — is required).');
+    try {
+      this.stream = await navigator.mediaDevices.getUserMedia({ video: this.constraints, audio: false });
+    } catch (err) {
+      throw describeCameraError(err);
+    }
+    const track = this.stream.getVideoTracks()[0];
+    if (!track) throw new CameraError('no-camera', 'The camera stream has no video track.');
+    track.addEventListener('ended', () => {
+      this.ended = true;
+      this.pendingResolve?.(undefined);
+    });
+    const TrackProcessor = windowTrackProcessor();
+    if (TrackProcessor) {
+      // Keep the processor's own buffer tiny: a live source should hand over the newest frame.
+      const processor = new TrackProcessor({ track, maxBufferSize: 2 });
+      this.reader = processor.readable.getReader();
+    } else {
+      this.video = document.createElement('video');
+      this.video.muted = true;
+      this.video.playsInline = true;
+      this.video.srcObject = this.stream;
+      await this.video.play();
+      this.watchVideo(this.video);
+    }
+    return this.stream;
+  }
+
+  /** True when the camera stopped on its own (unplugged, revoked), not by stop(). */
+  get endedByDevice(): boolean {
+    return this.ended && !this.stopped;
+  }
+
+  async next(): Promise<FramePixels | undefined> {
+    if (this.stopped || this.ended) return undefined;
+    if (this.reader) {
+      const { value, done } = await this.reader.read();
+      if (done || !value) return undefined;
+      if (this.stopped) {
+        value.close();
+        return undefined;
+      }
+      return value;
+    }
+    const ready = this.latest;
+    if (ready) {
+      this.latest = undefined;
+      return ready;
+    }
+    return new Promise((resolve) => (this.pendingResolve = resolve));
+  }
+
+  stop(): void {
+    this.stopped = true;
+    void this.reader?.cancel().catch(() => {});
+    this.stream?.getTracks().forEach((t) => t.stop());
+    this.latest?.close();
+    this.latest = undefined;
+    this.pendingResolve?.(undefined);
+    this.pendingResolve = undefined;
+  }
+
+  private watchVideo(video: HTMLVideoElement): void {
+    const onFrame = async () => {
+      if (this.stopped || this.ended) return;
+      const bitmap = await createImageBitmap(video);
+      if (this.pendingResolve) {
+        const resolve = this.pendingResolve;
+        this.pendingResolve = undefined;
+        resolve(bitmap);
+      } else {
+        this.latest?.close();
+        this.latest = bitmap;
+      }
+      video.requestVideoFrameCallback(onFrame);
+    };
+    video.requestVideoFrameCallback(onFrame);
+  }
+}

@@ -1,0 +1,99 @@
+// The page ↔ worker boundary, declared once and imported by both sides.
+// Frames travel on a MessagePort (the frame stream); control calls go through comlink.
+
+export type DropPolicy = 'latest-only' | 'drop-new' | 'drop-oldest' | 'block';
+
+/** Why a frame offered to a channel never reached a consumer. */
+export type DropReason =
+  | 'superseded' // latest-only: a newer frame took the slot
+  | 'queue-full' // drop-new: the queue was full when it arrived
+  | 'evicted' // drop-oldest: pushed out by a newer frame
+  | 'shutdown'; // still queued when the pipeline stopped
+
+export const DROP_REASONS: readonly DropReason[] = ['superseded', 'queue-full', 'evicted', 'shutdown'];
+
+/** Pixels as they cross the boundary: always transferred, never copied. */
+export type FramePixels = VideoFrame | ImageBitmap;
+
+export interface FrameMeta {
+  readonly seq: number;
+  /** performance.now() on the page when ingest read the frame. */
+  readonly captureTs: number;
+  readonly width: number;
+  readonly height: number;
+}
+
+export type WorkerRole = 'state' | 'localization';
+
+/** What a worker's processor computes for one frame. */
+export type ProcessorOutput = {
+  readonly kind: 'probe';
+  /** Mean luma (0–255) of the frame, sampled at 16×16: real pixel work, cheap. */
+  readonly meanLuma: number;
+  readonly width: number;
+  readonly height: number;
+};
+
+/** Scripted behaviour of the probe processor, for tests and demos. */
+export interface ProbeScript {
+  readonly delayMs: number;
+  /** Frames whose processing throws (an error result, the worker lives on). */
+  readonly failSeqs?: readonly number[];
+  /** Frames on which the worker spins forever (the watchdog must restart it). */
+  readonly hangSeqs?: readonly number[];
+  /** Frames on which the worker throws outside any handler (a crash). */
+  readonly crashSeqs?: readonly number[];
+}
+
+export type ProcessorConfig = { readonly kind: 'probe'; readonly script: ProbeScript };
+
+export interface WorkerInit {
+  readonly workerId: string;
+  readonly role: WorkerRole;
+  readonly processor: ProcessorConfig;
+  readonly heartbeatMs: number;
+}
+
+export interface WorkerStats {
+  readonly workerId: string;
+  readonly received: number;
+  readonly processed: number;
+  readonly failed: number;
+  /** Frames this worker holds and has not closed yet. */
+  readonly openFrames: number;
+  /** Most frames ever processed at the same time in this worker. */
+  readonly maxConcurrent: number;
+}
+
+/** Control calls, over comlink. */
+export interface ConsumerApi {
+  /** Builds the processor, warms it up, then listens on `port`; resolves when ready. */
+  start(init: WorkerInit, port: MessagePort): Promise<void>;
+  stats(): WorkerStats;
+}
+
+// ---- the frame stream ----
+
+export interface FrameMessage {
+  readonly type: 'frame';
+  readonly meta: FrameMeta;
+  readonly pixels: FramePixels;
+}
+export type ToWorker = FrameMessage;
+
+export type FromWorker =
+  | {
+      readonly type: 'result';
+      readonly seq: number;
+      readonly output: ProcessorOutput;
+      readonly processMs: number;
+      readonly openFrames: number;
+    }
+  | {
+      readonly type: 'error';
+      readonly seq: number;
+      readonly message: string;
+      readonly processMs: number;
+      readonly openFrames: number;
+    }
+  | { readonly type: 'heartbeat'; readonly openFrames: number };

@@ -1,0 +1,59 @@
+// The worker half of a frame channel: receives transferred frames on a MessagePort,
+// runs the processor, answers each frame with exactly one result or error (which is
+// also the acknowledgement that returns the page's credit), and closes every frame it
+// received exactly once.
+import * as Comlink from 'comlink';
+import type { ConsumerApi, FrameMessage, FromWorker, ProcessorOutput, WorkerInit, WorkerStats } from '../../shared/protocol';
+
+export interface Processor {
+  process(msg: FrameMessage): Promise<ProcessorOutput> | ProcessorOutput;
+}
+
+export type ProcessorFactory = (init: WorkerInit) => Promise<Processor>;
+
+export function serveConsumer(makeProcessor: ProcessorFactory): void {
+  let workerId = '';
+  let received = 0;
+  let processed = 0;
+  let failed = 0;
+  let openFrames = 0;
+  let running = 0;
+  let maxConcurrent = 0;
+
+  const api: ConsumerApi = {
+    async start(init: WorkerInit, port: MessagePort): Promise<void> {
+      workerId = init.workerId;
+      const processor = await makeProcessor(init);
+      const send = (msg: FromWorker) => port.postMessage(msg);
+      port.onmessage = async (event: MessageEvent<FrameMessage>) => {
+        const msg = event.data;
+        received++;
+        openFrames++;
+        // Deliberately no queue here: overlapping calls would show up in maxConcurrent,
+        // which is how the tests prove the page never sends a second frame early.
+        running++;
+        maxConcurrent = Math.max(maxConcurrent, running);
+        const t0 = performance.now();
+        try {
+          const output = await processor.process(msg);
+          processed++;
+          running--;
+          msg.pixels.close();
+          openFrames--;
+          send({ type: 'result', seq: msg.meta.seq, output, processMs: performance.now() - t0, openFrames });
+        } catch (err) {
+          failed++;
+          running--;
+          msg.pixels.close();
+          openFrames--;
+          send({ type: 'error', seq: msg.meta.seq, message: err instanceof Error ? err.message : String(err), processMs: performance.now() - t0, openFrames });
+        }
+      };
+      setInterval(() => send({ type: 'heartbeat', openFrames }), init.heartbeatMs);
+    },
+    stats(): WorkerStats {
+      return { workerId, received, processed, failed, openFrames, maxConcurrent };
+    },
+  };
+  Comlink.expose(api);
+}

@@ -1,0 +1,44 @@
+// The probe processor: real but cheap pixel work (mean luma at 16×16) with scripted
+// delays, failures, hangs and crashes. It stands in for a model so that the pipeline's
+// guarantees can be tested and shown on their own.
+import type { FrameMessage, ProbeScript, ProcessorOutput } from '../../shared/protocol';
+import type { Processor } from './consumer';
+
+const SAMPLE = 16;
+
+export function createProbe(script: ProbeScript): Processor {
+  const canvas = new OffscreenCanvas(SAMPLE, SAMPLE);
+  const ctx = canvas.getContext('2d', { willReadFrequently: true });
+  if (!ctx) throw new Error('probe: no 2D context for OffscreenCanvas in this worker');
+  return {
+    async process({ meta, pixels }: FrameMessage): Promise<ProcessorOutput> {
+      if (script.crashSeqs?.includes(meta.seq)) {
+        // Thrown outside any handler: reaches the page as the worker's error event.
+        setTimeout(() => {
+          throw new Error(`probe: scripted crash on frame ${meta.seq}`);
+        });
+        return new Promise<never>(() => {});
+      }
+      if (script.hangSeqs?.includes(meta.seq)) {
+        // Spin: the worker stops answering anything, heartbeats included.
+        for (;;) {
+          /* hang */
+        }
+      }
+      ctx.drawImage(pixels, 0, 0, SAMPLE, SAMPLE);
+      const data = ctx.getImageData(0, 0, SAMPLE, SAMPLE).data;
+      let sum = 0;
+      for (let i = 0; i < data.length; i += 4) sum += 0.299 * data[i]! + 0.587 * data[i + 1]! + 0.114 * data[i + 2]!;
+      if (script.delayMs > 0) await new Promise((r) => setTimeout(r, script.delayMs));
+      if (script.failSeqs?.includes(meta.seq)) throw new Error(`probe: scripted failure on frame ${meta.seq}`);
+      return { kind: 'probe', meanLuma: sum / (SAMPLE * SAMPLE), width: meta.width, height: meta.height };
+    },
+  };
+}
+
+export async function createProcessor(init: { processor: { kind: 'probe'; script: ProbeScript } }): Promise<Processor> {
+  switch (init.processor.kind) {
+    case 'probe':
+      return createProbe(init.processor.script);
+  }
+}
