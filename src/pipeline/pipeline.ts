@@ -83,7 +83,7 @@ export class Pipeline {
     this.ingest = undefined;
   }
 
-  onRestart(listener: Parameters<Supervisor['onEvent']>[0]): () => void {
+  onEvent(listener: Parameters<Supervisor['onEvent']>[0]): () => void {
     return this.supervisor.onEvent(listener);
   }
 
@@ -107,6 +107,11 @@ export class Pipeline {
     this.supervisor.shutdown();
     const leakedFrames = this.store.closeAll();
     return { leakedFrames, drainedCleanly, workers };
+  }
+
+  /** Frames read from the current source so far (the newest frame's seq). */
+  get framesIn(): number {
+    return this.ingest?.framesIn ?? 0;
   }
 
   stats(): PipelineStats {

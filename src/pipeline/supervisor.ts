@@ -45,11 +45,9 @@ export interface WorkerMetrics {
   readonly watchdogTimeoutMs: number;
 }
 
-export interface SupervisorEvent {
-  readonly type: 'restart';
-  readonly workerId: string;
-  readonly reason: string;
-}
+export type SupervisorEvent =
+  | { readonly type: 'restart'; readonly workerId: string; readonly reason: string }
+  | { readonly type: 'deliver'; readonly workerId: string; readonly seq: number };
 
 interface InFlight {
   readonly handle: FrameHandle;
@@ -203,6 +201,7 @@ export class Supervisor {
     const generation = slot.generation;
     const sentTs = this.now();
     slot.inFlight.set(handle.meta.seq, { handle, sentTs });
+    this.emit({ type: 'deliver', workerId: slot.id, seq: handle.meta.seq });
     const group = slot.group;
     if (group.config.maxRate > 0) {
       group.nextStartAt = Math.max(group.nextStartAt, sentTs) + 1000 / group.config.maxRate;
@@ -313,9 +312,9 @@ export class Supervisor {
     slot.restarts++;
     slot.group.channel.resetConsumer(slot.id, true);
     const [, port] = this.spawnSlot(slot.group, slot.id, slot);
-    for (const l of this.listeners) l({ type: 'restart', workerId: slot.id, reason });
+    this.emit({ type: 'restart', workerId: slot.id, reason });
     this.startSlot(slot, port).catch((err: unknown) => {
-      for (const l of this.listeners) l({ type: 'restart', workerId: slot.id, reason: `restart failed: ${String(err)}` });
+      this.emit({ type: 'restart', workerId: slot.id, reason: `restart failed: ${String(err)}` });
     });
   }
 
@@ -335,6 +334,10 @@ export class Supervisor {
       this.opts.store.release(entry.handle);
     }
     slot.inFlight.clear();
+  }
+
+  private emit(e: SupervisorEvent): void {
+    for (const l of this.listeners) l(e);
   }
 
   private timeoutFor(slot: Slot): number {

@@ -1,0 +1,39 @@
+import { defineConfig } from '@playwright/test';
+import { resolve } from 'node:path';
+import { chromiumArgs, chromiumPath } from './e2e/browser';
+import { FAKE_CAMERA_Y4M } from './e2e/fixtures/paths';
+
+const port = Number(process.env.FRAMEWISE_TEST_PORT ?? 4178);
+
+export default defineConfig({
+  testDir: 'e2e',
+  timeout: 60_000,
+  // Two cores: tests that time workers must not fight each other for them.
+  workers: 1,
+  retries: 0,
+  reporter: process.env.CI ? [['list'], ['json', { outputFile: 'test-results/e2e.json' }]] : [['list']],
+  globalSetup: resolve('e2e/fixtures/global-setup.ts'),
+  use: {
+    baseURL: `http://localhost:${port}`,
+    launchOptions: { executablePath: chromiumPath(), args: chromiumArgs() },
+  },
+  projects: [
+    { name: 'pipeline', testIgnore: /camera\.spec\.ts/ },
+    {
+      name: 'camera',
+      testMatch: /camera\.spec\.ts/,
+      use: {
+        launchOptions: {
+          executablePath: chromiumPath(),
+          args: chromiumArgs(['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${FAKE_CAMERA_Y4M}`]),
+        },
+      },
+    },
+  ],
+  webServer: {
+    command: `npx vite --port ${port} --strictPort`,
+    url: `http://localhost:${port}/`,
+    reuseExistingServer: !process.env.CI,
+    timeout: 60_000,
+  },
+});

@@ -1,0 +1,109 @@
+import { LitElement, css, html } from 'lit';
+import { customElement, state } from 'lit/decorators.js';
+import { configFromUrl, ConfigError, type PipelineConfig } from '../pipeline/config';
+import { Pipeline, type PipelineStats } from '../pipeline/pipeline';
+import type { PipelineResult } from '../pipeline/results';
+import { CameraSource, CameraError } from '../pipeline/sources/camera';
+import './hud';
+
+/** The live page: camera → pipeline → what the workers say, with the numbers beside it. */
+@customElement('fw-app')
+export class App extends LitElement {
+  @state() private status: 'idle' | 'starting' | 'running' | 'stopping' = 'idle';
+  @state() private error = '';
+  @state() private stats: PipelineStats | undefined;
+  @state() private lastResult: PipelineResult | undefined;
+  @state() private results = 0;
+
+  private pipeline: Pipeline | undefined;
+  private camera: CameraSource | undefined;
+  private timer: ReturnType<typeof setInterval> | undefined;
+  private config: PipelineConfig | undefined;
+
+  static override styles = css`
+    :host { display: grid; gap: 12px; padding: 12px; max-width: 1100px; margin: auto; }
+    header { display: flex; align-items: center; gap: 12px; }
+    h1 { font-size: 20px; margin: 0; flex: 1; }
+    button { font: inherit; padding: 8px 16px; border-radius: 6px; border: 0; background: #38bdf8; color: #0f172a; cursor: pointer; }
+    button:disabled { opacity: 0.5; cursor: default; }
+    video { width: 100%; max-height: 60vh; background: #000; border-radius: 8px; }
+    .error { background: #7f1d1d; padding: 8px 12px; border-radius: 6px; }
+    .last { font: 13px ui-monospace, monospace; }
+  `;
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    try {
+      this.config = configFromUrl(location.search);
+    } catch (err) {
+      this.error = err instanceof ConfigError ? err.message : String(err);
+    }
+  }
+
+  override render() {
+    const busy = this.status === 'starting' || this.status === 'stopping';
+    return html`
+      <header>
+        <h1>Framewise</h1>
+        <span data-testid="status">${this.status}</span>
+        ${this.status === 'running'
+          ? html`<button @click=${this.stop} ?disabled=${busy}>Stop</button>`
+          : html`<button @click=${this.start} ?disabled=${busy || !this.config}>Start camera</button>`}
+      </header>
+      ${this.error ? html`<div class="error" role="alert" data-testid="error">${this.error}</div>` : ''}
+      <video muted playsinline autoplay></video>
+      <div class="last" data-testid="last-result" aria-live="off">
+        results: <span data-testid="result-count">${this.results}</span>
+        ${this.lastResult
+          ? this.lastResult.type === 'output'
+            ? html` · last: frame ${this.lastResult.seq} from ${this.lastResult.workerId}, mean luma ${this.lastResult.output.meanLuma.toFixed(1)}, ${this.lastResult.latencyMs.toFixed(0)} ms after capture`
+            : html` · last: frame ${this.lastResult.seq} failed: ${this.lastResult.message}`
+          : ''}
+      </div>
+      <fw-hud .stats=${this.stats}></fw-hud>
+    `;
+  }
+
+  private async start(): Promise<void> {
+    if (!this.config) return;
+    this.error = '';
+    this.status = 'starting';
+    try {
+      this.camera = new CameraSource();
+      const stream = await this.camera.open();
+      this.renderRoot.querySelector('video')!.srcObject = stream;
+      this.pipeline = await Pipeline.create(this.config);
+      this.pipeline.dispatcher.subscribe((r) => {
+        this.results++;
+        this.lastResult = r;
+      });
+      this.status = 'running';
+      this.timer = setInterval(() => (this.stats = this.pipeline?.stats()), 500);
+      void this.pipeline.run(this.camera).then(() => {
+        if (this.camera?.endedByDevice) {
+          this.error = 'The camera stopped (unplugged or taken by another app). Reconnect it and press Start camera.';
+          void this.stop();
+        }
+      });
+    } catch (err) {
+      this.error = err instanceof CameraError ? err.message : `Could not start: ${err instanceof Error ? err.message : String(err)}`;
+      this.camera?.stop();
+      this.status = 'idle';
+    }
+  }
+
+  private async stop(): Promise<void> {
+    if (this.status !== 'running') return;
+    this.status = 'stopping';
+    clearInterval(this.timer);
+    const p = this.pipeline;
+    this.pipeline = undefined;
+    if (p) {
+      const report = await p.shutdown();
+      this.stats = p.stats();
+      if (report.leakedFrames > 0) this.error = `Shutdown found ${report.leakedFrames} frames still open (closed now).`;
+    }
+    this.camera = undefined;
+    this.status = 'idle';
+  }
+}
