@@ -1,0 +1,122 @@
+import { expect, test } from '@playwright/test';
+import { countsAddUp, openHarness, runScenario } from './harness-types';
+
+test.beforeEach(async ({ page }) => {
+  await openHarness(page);
+});
+
+test('a worker that throws on a frame yields an error result, and the next frame is processed', async ({ page }) => {
+  const s = await runScenario(page, {
+    config: { poolSize: 1, localization: { policy: 'block', capacity: 5 }, probe: { delayMs: 2, failSeqs: [3] } },
+    source: { fps: 0, count: 10, width: 64, height: 48 },
+  });
+  const loc = s.results.filter((r) => r.role === 'localization');
+  expect(loc.map((r) => r.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  expect(loc[2]).toMatchObject({ type: 'error', seq: 3 });
+  expect(loc[2]!.message).toContain('scripted failure on frame 3');
+  expect(loc.filter((r) => r.type === 'output').length).toBe(9);
+  expect(s.restarts).toEqual([]);
+  expect(s.report.leakedFrames).toBe(0);
+});
+
+test('the watchdog restarts a hung worker and the pipeline keeps delivering', async ({ page }) => {
+  const s = await runScenario(page, {
+    config: { poolSize: 1, watchdogFloorMs: 400, probe: { delayMs: 10, hangSeqs: [5] } },
+    source: { fps: 30, count: 75, width: 64, height: 48 },
+  });
+  const loc = s.results.filter((r) => r.role === 'localization');
+  expect(s.restarts.length).toBe(1);
+  expect(s.restarts[0]!.workerId).toBe('localization-1');
+  expect(s.restarts[0]!.reason).toMatch(/hung on frame 5/);
+  const failed = loc.find((r) => r.seq === 5)!;
+  expect(failed.type).toBe('error');
+  expect(failed.message).toMatch(/hung on frame 5/);
+  const after = loc.filter((r) => r.seq > 5 && r.type === 'output');
+  expect(after.length).toBeGreaterThan(10);
+  const w = s.before.workers.find((x) => x.workerId === 'localization-1')!;
+  expect(w.restarts).toBe(1);
+  expect(s.report.leakedFrames).toBe(0);
+  expect(countsAddUp(s)).toBe(true);
+});
+
+test('a crashed worker is replaced and its frame reported as an error', async ({ page }) => {
+  const s = await runScenario(page, {
+    config: { poolSize: 2, probe: { delayMs: 10, crashSeqs: [4] } },
+    source: { fps: 30, count: 45, width: 64, height: 48 },
+  });
+  const crash = s.restarts.find((r) => /crashed/.test(r.reason));
+  expect(crash).toBeDefined();
+  expect(crash!.reason).toMatch(/scripted crash on frame 4/);
+  const loc = s.results.filter((r) => r.role === 'localization');
+  expect(loc.some((r) => r.seq > 10 && r.type === 'output')).toBe(true);
+  expect(s.report.leakedFrames).toBe(0);
+});
+
+test('zero leaked frames after drops, errors, a restart and shutdown', async ({ page }) => {
+  const s = await runScenario(page, {
+    config: { poolSize: 2, watchdogFloorMs: 400, probe: { delayMs: 40, failSeqs: [7, 30], hangSeqs: [12] } },
+    source: { fps: 60, count: 120, width: 160, height: 120 },
+  });
+  expect(s.before.channels.localization.dropped).toBeGreaterThan(0);
+  expect(s.results.some((r) => r.type === 'error' && /scripted failure/.test(r.message ?? ''))).toBe(true);
+  expect(s.restarts.some((r) => /hung/.test(r.reason))).toBe(true);
+  expect(s.report.leakedFrames).toBe(0);
+  expect(s.openAfter).toBe(0);
+  // Each worker closed every frame it was given.
+  for (const w of s.report.workers) {
+    expect(w).toBeDefined();
+    expect(w!.openFrames).toBe(0);
+    expect(w!.received).toBe(w!.processed + w!.failed);
+  }
+  expect(countsAddUp(s)).toBe(true);
+});
+
+test('shutdown mid-stream releases every frame, even with frames queued and in flight', async ({ page }) => {
+  const s = await runScenario(page, {
+    config: { poolSize: 2, drainTimeoutMs: 0, probe: { delayMs: 200 } },
+    source: { fps: 30, count: Infinity, width: 160, height: 120 },
+    stopAfterMs: 700,
+    drainMs: 0,
+  });
+  expect(s.report.leakedFrames).toBe(0);
+  expect(s.openAfter).toBe(0);
+});
+
+test('the state worker never runs two frames at once', async ({ page }) => {
+  const s = await runScenario(page, {
+    config: { poolSize: 2, state: { policy: 'latest-only', capacity: 1, maxRate: 0 }, probe: { delayMs: 15 } },
+    source: { fps: 120, count: 240, width: 64, height: 48 },
+  });
+  const state = s.report.workers.find((w) => w?.workerId === 'state-1')!;
+  expect(state.processed).toBeGreaterThan(20);
+  expect(state.maxConcurrent).toBe(1);
+});
+
+test('the state worker keeps to its rate limit', async ({ page }) => {
+  const s = await runScenario(page, {
+    config: { poolSize: 1, state: { policy: 'latest-only', capacity: 1, maxRate: 4 }, probe: { delayMs: 1 } },
+    source: { fps: 30, count: 60, width: 64, height: 48 },
+  });
+  const state = s.results.filter((r) => r.role === 'state');
+  // 2 seconds of frames at 4 per second: 8 or 9 starts (the first is immediate).
+  expect(state.length).toBeGreaterThanOrEqual(7);
+  expect(state.length).toBeLessThanOrEqual(10);
+  expect(state.at(-1)!.seq).toBe(60);
+});
+
+test('shutdown leaves no worker running', async ({ page }) => {
+  const workersBefore = await page.evaluate(async () => {
+    const { fw } = window as unknown as import('./harness-types').HarnessWindow;
+    const p = await fw.Pipeline.create({ ...fw.DEFAULT_CONFIG, poolSize: 3 });
+    (window as unknown as { p: unknown }).p = p;
+    void p.run(new fw.SyntheticSource({ fps: 30, count: Infinity, width: 64, height: 48 }));
+    await new Promise((r) => setTimeout(r, 300));
+    return p.stats().workers.length;
+  });
+  expect(workersBefore).toBe(4);
+  await expect.poll(() => page.workers().length).toBe(4);
+  const report = await page.evaluate(() => ((window as unknown as { p: import('../src/pipeline/pipeline').Pipeline }).p).shutdown());
+  expect(report.leakedFrames).toBe(0);
+  expect(report.drainedCleanly).toBe(true);
+  await expect.poll(() => page.workers().length).toBe(0);
+});
