@@ -3,6 +3,11 @@ import { resolve } from 'node:path';
 import { chromiumArgs, chromiumPath } from './e2e/browser';
 import { FAKE_CAMERA_Y4M } from './e2e/fixtures/paths';
 
+const fakeCamera = {
+  executablePath: chromiumPath(),
+  args: chromiumArgs(['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${FAKE_CAMERA_Y4M}`]),
+};
+
 const port = Number(process.env.FRAMEWISE_TEST_PORT ?? 4178);
 
 export default defineConfig({
@@ -11,6 +16,7 @@ export default defineConfig({
   // Two cores: tests that time workers must not fight each other for them.
   workers: 1,
   retries: 0,
+  outputDir: 'test-results/e2e-artifacts',
   reporter: process.env.CI ? [['list'], ['json', { outputFile: 'test-results/e2e.json' }]] : [['list']],
   globalSetup: resolve('e2e/fixtures/global-setup.ts'),
   use: {
@@ -19,16 +25,9 @@ export default defineConfig({
   },
   projects: [
     { name: 'pipeline', testIgnore: /camera\.spec\.ts/ },
-    {
-      name: 'camera',
-      testMatch: /camera\.spec\.ts/,
-      use: {
-        launchOptions: {
-          executablePath: chromiumPath(),
-          args: chromiumArgs(['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${FAKE_CAMERA_Y4M}`]),
-        },
-      },
-    },
+    { name: 'camera', testMatch: /camera\.spec\.ts/, use: { launchOptions: fakeCamera } },
+    // Screenshots for docs/ and the README: only when asked for (FRAMEWISE_DOCS=1).
+    ...(process.env.FRAMEWISE_DOCS ? [{ name: 'docs', testMatch: /\.shot\.ts/, use: { launchOptions: fakeCamera, viewport: { width: 1100, height: 900 } } }] : []),
   ],
   webServer: {
     command: `npx vite --port ${port} --strictPort`,
