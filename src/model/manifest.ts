@@ -1,0 +1,76 @@
+import { COCO_LABELS } from './labels';
+
+/** How a detector wants its input and how to read its output: everything model-specific lives here. */
+export interface ModelManifest {
+  readonly id: string;
+  readonly name: string;
+  readonly input: {
+    readonly name: string;
+    /** Square input side, in pixels. */
+    readonly size: number;
+    readonly layout: 'NCHW';
+    readonly channelOrder: 'RGB' | 'BGR';
+    /** value = (pixel0to255 × scale − mean[c]) / std[c], c in the model's channel order. */
+    readonly scale: number;
+    readonly mean: readonly [number, number, number];
+    readonly std: readonly [number, number, number];
+    /** Grey level (0–255) of the letterbox padding. */
+    readonly fill: number;
+    /** Where the resized image sits in the square. */
+    readonly placement: 'top-left' | 'center';
+  };
+  readonly output: {
+    /** yolox: [1, N, 5 + classes], raw grid offsets; yolov8: [1, 4 + classes, N], decoded boxes, no objectness. */
+    readonly decoder: 'yolox' | 'yolov8';
+    /** yolox only: the grids' strides, in row order. */
+    readonly strides?: readonly number[];
+  };
+  readonly labels: readonly string[];
+  readonly nmsIou: number;
+  readonly scoreThreshold: number;
+}
+
+export const YOLOX_NANO: ModelManifest = Object.freeze({
+  id: 'yolox-nano',
+  name: 'YOLOX-Nano (COCO, 416)',
+  input: { name: 'images', size: 416, layout: 'NCHW', channelOrder: 'BGR', scale: 1, mean: [0, 0, 0], std: [1, 1, 1], fill: 114, placement: 'top-left' },
+  output: { decoder: 'yolox', strides: [8, 16, 32] },
+  labels: COCO_LABELS,
+  nmsIou: 0.45,
+  scoreThreshold: 0.3,
+} as const);
+
+/** A YOLOv8-style export (Ultralytics): RGB in 0–1, centred letterbox, [1, 84, 8400] out. */
+export function yolov8Manifest(overrides: { id: string; name: string; size?: number; inputName?: string; labels?: readonly string[] }): ModelManifest {
+  return {
+    id: overrides.id,
+    name: overrides.name,
+    input: { name: overrides.inputName ?? 'images', size: overrides.size ?? 640, layout: 'NCHW', channelOrder: 'RGB', scale: 1 / 255, mean: [0, 0, 0], std: [1, 1, 1], fill: 114, placement: 'center' },
+    output: { decoder: 'yolov8' },
+    labels: overrides.labels ?? COCO_LABELS,
+    nmsIou: 0.45,
+    scoreThreshold: 0.3,
+  };
+}
+
+/** The rows a YOLOX head emits for a square input: one per grid cell over all strides. */
+export function yoloxRows(size: number, strides: readonly number[]): number {
+  return strides.reduce((n, s) => n + (size / s) * (size / s), 0);
+}
+
+/**
+ * Checks an output shape against the manifest; returns a sentence saying what is wrong
+ * (for the person who loaded the model), or undefined when it fits.
+ */
+export function checkOutputShape(m: ModelManifest, dims: readonly number[]): string | undefined {
+  const classes = m.labels.length;
+  const shape = `[${dims.join(', ')}]`;
+  if (dims.length !== 3 || dims[0] !== 1) return `the model's output is ${shape}; a detector with a [1, …, …] output was expected`;
+  if (m.output.decoder === 'yolox') {
+    const rows = yoloxRows(m.input.size, m.output.strides ?? [8, 16, 32]);
+    if (dims[1] !== rows || dims[2] !== 5 + classes) return `the model's output is ${shape}, not the YOLOX layout [1, ${rows}, ${5 + classes}] for a ${m.input.size}px input and ${classes} classes`;
+  } else if (dims[1] !== 4 + classes) {
+    return `the model's output is ${shape}, not the YOLOv8 layout [1, ${4 + classes}, N] for ${classes} classes`;
+  }
+  return undefined;
+}
