@@ -5,6 +5,7 @@ test('live page screenshot', async ({ page }) => {
   await page.goto('/');
   await page.getByRole('button', { name: 'Start camera' }).click();
   await expect(page.getByTestId('status')).toHaveText('running', { timeout: 20_000 });
-  await page.waitForTimeout(4000);
+  await expect.poll(async () => (await page.getByTestId('last-result').textContent()) ?? '', { timeout: 60_000 }).toMatch(/objects/);
+  await page.waitForTimeout(3000);
   await page.screenshot({ path: 'docs/live.png', fullPage: true });
 });

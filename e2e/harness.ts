@@ -13,13 +13,13 @@ export interface ScenarioOptions {
 }
 
 async function scenario(opts: ScenarioOptions) {
-  const config: PipelineConfig = { ...DEFAULT_CONFIG, ...opts.config };
+  const config: PipelineConfig = { ...DEFAULT_CONFIG, processor: 'probe', ...opts.config };
   const p = await Pipeline.create(config);
   const results: { role: string; type: string; seq: number; workerId: string; message?: string; meanLuma?: number }[] = [];
   const deliveries: { workerId: string; seq: number; newest: number }[] = [];
   const restarts: { workerId: string; reason: string }[] = [];
   p.dispatcher.subscribe((r) =>
-    results.push({ role: r.role, type: r.type, seq: r.seq, workerId: r.workerId, ...(r.type === 'error' ? { message: r.message } : { meanLuma: r.output.meanLuma }) }),
+    results.push({ role: r.role, type: r.type, seq: r.seq, workerId: r.workerId, ...(r.type === 'error' ? { message: r.message } : r.output.kind === 'probe' ? { meanLuma: r.output.meanLuma } : {}) }),
   );
   p.onEvent((e) => {
     if (e.type === 'deliver') deliveries.push({ workerId: e.workerId, seq: e.seq, newest: p.framesIn });

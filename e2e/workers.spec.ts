@@ -107,7 +107,7 @@ test('the state worker keeps to its rate limit', async ({ page }) => {
 test('shutdown leaves no worker running', async ({ page }) => {
   const workersBefore = await page.evaluate(async () => {
     const { fw } = window as unknown as import('./harness-types').HarnessWindow;
-    const p = await fw.Pipeline.create({ ...fw.DEFAULT_CONFIG, poolSize: 3 });
+    const p = await fw.Pipeline.create({ ...fw.DEFAULT_CONFIG, processor: 'probe', poolSize: 3 });
     (window as unknown as { p: unknown }).p = p;
     void p.run(new fw.SyntheticSource({ fps: 30, count: Infinity, width: 64, height: 48 }));
     await new Promise((r) => setTimeout(r, 300));

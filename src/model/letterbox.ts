@@ -24,7 +24,7 @@ export function letterbox(srcWidth: number, srcHeight: number, size: number, pla
  * RGBA pixels of the letterboxed square (already padded with the fill colour) into the
  * model's planar float tensor, in its channel order and normalisation.
  */
-export function rgbaToTensor(rgba: Uint8ClampedArray | Uint8Array, m: ModelManifest, out = new Float32Array(3 * m.input.size * m.input.size)): Float32Array {
+export function rgbaToTensor<T extends Float32Array>(rgba: Uint8ClampedArray | Uint8Array, m: ModelManifest, out: T = new Float32Array(3 * m.input.size * m.input.size) as T): T {
   const { size, channelOrder, scale, mean, std } = m.input;
   const plane = size * size;
   if (rgba.length !== plane * 4) throw new RangeError(`expected ${plane * 4} RGBA bytes for ${size}×${size}, got ${rgba.length}`);

@@ -1,4 +1,7 @@
-import type { DropPolicy, ProbeScript } from '../shared/protocol';
+import { YOLOX_NANO } from '../model/manifest';
+import type { ProviderPreference } from '../model/provider';
+import type { DropPolicy, ModelSource, ProbeScript } from '../shared/protocol';
+import type { ModelManifest } from '../model/manifest';
 
 export interface ChannelConfig {
   readonly policy: DropPolicy;
@@ -21,7 +24,16 @@ export interface PipelineConfig {
   readonly heartbeatMs: number;
   /** How long shutdown waits for in-flight frames before terminating workers. */
   readonly drainTimeoutMs: number;
-  /** Behaviour of the probe processor the workers run until a model is plugged in. */
+  /** What the workers run on each frame: the detector, or the probe (no model; for tests and demos). */
+  readonly processor: 'detector' | 'probe';
+  readonly model: { readonly manifest: ModelManifest; readonly source: ModelSource };
+  /** WebGPU, WASM, or auto (WebGPU on a real adapter, else WASM). */
+  readonly provider: ProviderPreference;
+  /** WASM threads per worker; 0 = share the cores out across all workers. */
+  readonly threadsPerWorker: number;
+  /** Detections below this score are not reported. */
+  readonly scoreThreshold: number;
+  /** Behaviour of the probe processor. */
   readonly probe: ProbeScript;
 }
 
@@ -32,8 +44,19 @@ export const DEFAULT_CONFIG: PipelineConfig = Object.freeze<PipelineConfig>({
   watchdogFloorMs: 3000,
   heartbeatMs: 500,
   drainTimeoutMs: 5000,
+  processor: 'detector',
+  model: { manifest: YOLOX_NANO, source: { url: 'models/yolox_nano.onnx' } },
+  provider: 'auto',
+  threadsPerWorker: 0,
+  scoreThreshold: 0.3,
   probe: { delayMs: 0 },
 });
+
+/** WASM threads each worker gets: the cores shared out, at least one. */
+export function threadsFor(c: PipelineConfig, cores: number): number {
+  if (c.threadsPerWorker > 0) return c.threadsPerWorker;
+  return Math.max(1, Math.floor(cores / (c.poolSize + 1)));
+}
 
 const POLICIES: readonly DropPolicy[] = ['latest-only', 'drop-new', 'drop-oldest', 'block'];
 
@@ -59,6 +82,10 @@ export function validateConfig(c: PipelineConfig): string[] {
   whole(c.watchdogFloorMs, 'watchdogFloorMs', 50, 600_000);
   whole(c.heartbeatMs, 'heartbeatMs', 10, 60_000);
   whole(c.drainTimeoutMs, 'drainTimeoutMs', 0, 600_000);
+  if (!['detector', 'probe'].includes(c.processor)) problems.push(`processor must be detector or probe, got "${c.processor}"`);
+  if (!['auto', 'webgpu', 'wasm'].includes(c.provider)) problems.push(`provider must be auto, webgpu or wasm, got "${c.provider}"`);
+  whole(c.threadsPerWorker, 'threadsPerWorker', 0, 16);
+  if (!(c.scoreThreshold > 0 && c.scoreThreshold < 1)) problems.push(`scoreThreshold must be between 0 and 1, got ${c.scoreThreshold}`);
   if (!(c.probe.delayMs >= 0)) problems.push(`probe.delayMs must be ≥ 0, got ${c.probe.delayMs}`);
   return problems;
 }
@@ -66,7 +93,7 @@ export function validateConfig(c: PipelineConfig): string[] {
 /**
  * URL parameters that override the configuration:
  * `pool`, `locPolicy`, `locCapacity`, `statePolicy`, `stateCapacity`, `stateRate`,
- * `watchdogFloor`, `heartbeat`, `drainTimeout`, `probeDelay`.
+ * `watchdogFloor`, `heartbeat`, `drainTimeout`, `processor`, `provider`, `threads`, `score`, `probeDelay`.
  * Throws a ConfigError listing every bad parameter.
  */
 export function configFromUrl(search: string, base: PipelineConfig = DEFAULT_CONFIG): PipelineConfig {
@@ -96,6 +123,11 @@ export function configFromUrl(search: string, base: PipelineConfig = DEFAULT_CON
     watchdogFloorMs: num('watchdogFloor', base.watchdogFloorMs),
     heartbeatMs: num('heartbeat', base.heartbeatMs),
     drainTimeoutMs: num('drainTimeout', base.drainTimeoutMs),
+    processor: (params.get('processor') as PipelineConfig['processor'] | null) ?? base.processor,
+    model: base.model,
+    provider: (params.get('provider') as ProviderPreference | null) ?? base.provider,
+    threadsPerWorker: num('threads', base.threadsPerWorker),
+    scoreThreshold: num('score', base.scoreThreshold),
     probe: { ...base.probe, delayMs: num('probeDelay', base.probe.delayMs) },
   };
   problems.push(...validateConfig(config));

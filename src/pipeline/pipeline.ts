@@ -1,7 +1,7 @@
-import type { WorkerRole, WorkerStats } from '../shared/protocol';
+import type { ProcessorConfig, WorkerRole, WorkerStats } from '../shared/protocol';
 import type { ChannelStats } from './channel';
 import type { PipelineConfig } from './config';
-import { validateConfig, ConfigError } from './config';
+import { validateConfig, ConfigError, threadsFor } from './config';
 import { Dispatcher } from './dispatcher';
 import { FrameStore } from './frame-store';
 import { Ingest } from './ingest';
@@ -10,6 +10,20 @@ import { Supervisor, type SpawnWorker, type WorkerMetrics } from './supervisor';
 import { spawnWorker } from './spawn';
 
 const ROLES: readonly WorkerRole[] = ['state', 'localization'];
+
+function processorFor(config: PipelineConfig): ProcessorConfig {
+  if (config.processor === 'probe') return { kind: 'probe', script: config.probe };
+  const source = config.model.source;
+  return {
+    kind: 'detector',
+    manifest: config.model.manifest,
+    // Workers resolve relative URLs against their own script: make it absolute here.
+    source: 'url' in source ? { url: new URL(source.url, document.baseURI).href } : source,
+    provider: config.provider,
+    threads: threadsFor(config, navigator.hardwareConcurrency || 2),
+    scoreThreshold: config.scoreThreshold,
+  };
+}
 
 export interface PipelineStats {
   readonly running: boolean;
@@ -61,11 +75,18 @@ export class Pipeline {
     const problems = validateConfig(config);
     if (problems.length > 0) throw new ConfigError(problems);
     const p = new Pipeline(config, spawn);
-    const processor = { kind: 'probe', script: config.probe } as const;
-    await Promise.all([
-      p.supervisor.addGroup({ role: 'state', size: 1, channel: config.state, maxRate: config.state.maxRate, processor }),
-      p.supervisor.addGroup({ role: 'localization', size: config.poolSize, channel: config.localization, maxRate: 0, processor }),
-    ]);
+    const processor = processorFor(config);
+    try {
+      await Promise.all([
+        p.supervisor.addGroup({ role: 'state', size: 1, channel: config.state, maxRate: config.state.maxRate, processor }),
+        p.supervisor.addGroup({ role: 'localization', size: config.poolSize, channel: config.localization, maxRate: 0, processor }),
+      ]);
+    } catch (err) {
+      // A worker that cannot start (a bad model, say) takes the whole attempt down, cleanly.
+      p.closed = true;
+      p.supervisor.shutdown();
+      throw err;
+    }
     return p;
   }
 

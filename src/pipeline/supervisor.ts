@@ -1,5 +1,5 @@
 import * as Comlink from 'comlink';
-import type { ConsumerApi, FromWorker, ProcessorConfig, ToWorker, WorkerRole, WorkerStats } from '../shared/protocol';
+import type { ConsumerApi, FromWorker, ProcessorConfig, ProcessorInfo, ToWorker, WorkerRole, WorkerStats } from '../shared/protocol';
 import { Channel, type ChannelStats } from './channel';
 import type { ChannelConfig } from './config';
 import type { Dispatcher } from './dispatcher';
@@ -43,6 +43,8 @@ export interface WorkerMetrics {
   readonly restarts: number;
   readonly inFlight: number;
   readonly watchdogTimeoutMs: number;
+  /** Which processor and provider the worker runs, and why (undefined until it is ready). */
+  readonly info: ProcessorInfo | undefined;
 }
 
 export type SupervisorEvent =
@@ -71,6 +73,7 @@ interface Slot {
   lastSeen: number;
   /** Frames the worker itself reports holding open. */
   workerOpenFrames: number;
+  info: ProcessorInfo | undefined;
 }
 
 interface Group {
@@ -165,6 +168,7 @@ export class Supervisor {
         restarts: s.restarts,
         inFlight: s.inFlight.size,
         watchdogTimeoutMs: this.timeoutFor(s),
+        info: s.info,
       };
     });
   }
@@ -224,6 +228,10 @@ export class Supervisor {
     slot.lastSeen = this.now();
     slot.workerOpenFrames = msg.openFrames;
     if (msg.type === 'heartbeat') return;
+    if (msg.type === 'info') {
+      slot.info = msg.info;
+      return;
+    }
     const entry = slot.inFlight.get(msg.seq);
     if (!entry) return; // answered after a restart already failed it
     slot.inFlight.delete(msg.seq);
@@ -277,6 +285,7 @@ export class Supervisor {
       restarts: 0,
       lastSeen: this.now(),
       workerOpenFrames: 0,
+      info: undefined,
     };
     if (previous) {
       previous.generation++;
@@ -299,8 +308,9 @@ export class Supervisor {
   private async startSlot(slot: Slot, port2: MessagePort): Promise<void> {
     const generation = slot.generation;
     const { role, processor } = slot.group.config;
-    await slot.api.start({ workerId: slot.id, role, processor, heartbeatMs: this.opts.heartbeatMs }, Comlink.transfer(port2, [port2]));
+    const info = await slot.api.start({ workerId: slot.id, role, processor, heartbeatMs: this.opts.heartbeatMs }, Comlink.transfer(port2, [port2]));
     if (slot.generation !== generation || this.stopped) return;
+    slot.info = info;
     slot.ready = true;
     slot.lastSeen = this.now();
     slot.group.channel.resume(slot.id);

@@ -23,16 +23,32 @@ export interface FrameMeta {
   readonly height: number;
 }
 
+import type { Detection } from '../model/decode';
+import type { ModelManifest } from '../model/manifest';
+import type { Provider, ProviderPreference } from '../model/provider';
+
 export type WorkerRole = 'state' | 'localization';
 
 /** What a worker's processor computes for one frame. */
-export type ProcessorOutput = {
-  readonly kind: 'probe';
-  /** Mean luma (0–255) of the frame, sampled at 16×16: real pixel work, cheap. */
-  readonly meanLuma: number;
-  readonly width: number;
-  readonly height: number;
-};
+export type ProcessorOutput =
+  | {
+      readonly kind: 'probe';
+      /** Mean luma (0–255) of the frame, sampled at 16×16: real pixel work, cheap. */
+      readonly meanLuma: number;
+      readonly width: number;
+      readonly height: number;
+    }
+  | {
+      readonly kind: 'detections';
+      readonly detections: readonly Detection[];
+      /** Source frame size: the boxes' coordinate space. */
+      readonly width: number;
+      readonly height: number;
+      readonly provider: Provider;
+      readonly preprocessMs: number;
+      readonly inferenceMs: number;
+      readonly decodeMs: number;
+    };
 
 /** Scripted behaviour of the probe processor, for tests and demos. */
 export interface ProbeScript {
@@ -45,7 +61,28 @@ export interface ProbeScript {
   readonly crashSeqs?: readonly number[];
 }
 
-export type ProcessorConfig = { readonly kind: 'probe'; readonly script: ProbeScript };
+/** Where a model's bytes come from: a URL (cached for offline use) or bytes the person picked. */
+export type ModelSource = { readonly url: string } | { readonly bytes: ArrayBuffer; readonly fileName: string };
+
+export interface DetectorConfig {
+  readonly kind: 'detector';
+  readonly manifest: ModelManifest;
+  readonly source: ModelSource;
+  readonly provider: ProviderPreference;
+  readonly threads: number;
+  readonly scoreThreshold?: number;
+}
+
+export type ProcessorConfig = { readonly kind: 'probe'; readonly script: ProbeScript } | DetectorConfig;
+
+/** What a worker reports once it is ready. */
+export interface ProcessorInfo {
+  readonly processor: 'probe' | 'detector';
+  readonly provider: Provider | 'cpu';
+  /** Why this provider: shown beside it in the HUD. */
+  readonly reason: string;
+  readonly warmupMs: number;
+}
 
 export interface WorkerInit {
   readonly workerId: string;
@@ -68,7 +105,7 @@ export interface WorkerStats {
 /** Control calls, over comlink. */
 export interface ConsumerApi {
   /** Builds the processor, warms it up, then listens on `port`; resolves when ready. */
-  start(init: WorkerInit, port: MessagePort): Promise<void>;
+  start(init: WorkerInit, port: MessagePort): Promise<ProcessorInfo>;
   stats(): WorkerStats;
 }
 
@@ -96,4 +133,6 @@ export type FromWorker =
       readonly processMs: number;
       readonly openFrames: number;
     }
-  | { readonly type: 'heartbeat'; readonly openFrames: number };
+  | { readonly type: 'heartbeat'; readonly openFrames: number }
+  /** The processor changed how it runs (e.g. WebGPU lost, now on WASM). */
+  | { readonly type: 'info'; readonly info: ProcessorInfo; readonly openFrames: number };

@@ -3,8 +3,17 @@ import { customElement, state } from 'lit/decorators.js';
 import { configFromUrl, ConfigError, type PipelineConfig } from '../pipeline/config';
 import { Pipeline, type PipelineStats } from '../pipeline/pipeline';
 import type { PipelineResult } from '../pipeline/results';
+import type { ProcessorOutput } from '../shared/protocol';
 import { CameraSource, CameraError } from '../pipeline/sources/camera';
 import './hud';
+import './overlay';
+import type { OverlayFrame } from './overlay';
+
+function describe(o: ProcessorOutput): string {
+  if (o.kind === 'probe') return `mean luma ${o.meanLuma.toFixed(1)}`;
+  const found = o.detections.map((d) => `${d.label} ${(d.score * 100).toFixed(0)}%`).join(', ');
+  return `${o.detections.length} objects${found ? ` (${found})` : ''} on ${o.provider}, inference ${o.inferenceMs.toFixed(0)} ms`;
+}
 
 /** The live page: camera → pipeline → what the workers say, with the numbers beside it. */
 @customElement('fw-app')
@@ -14,6 +23,7 @@ export class App extends LitElement {
   @state() private stats: PipelineStats | undefined;
   @state() private lastResult: PipelineResult | undefined;
   @state() private results = 0;
+  @state() private overlay: OverlayFrame | undefined;
 
   private pipeline: Pipeline | undefined;
   private camera: CameraSource | undefined;
@@ -26,7 +36,8 @@ export class App extends LitElement {
     h1 { font-size: 20px; margin: 0; flex: 1; }
     button { font: inherit; padding: 8px 16px; border-radius: 6px; border: 0; background: #38bdf8; color: #0f172a; cursor: pointer; }
     button:disabled { opacity: 0.5; cursor: default; }
-    video { width: 100%; max-height: 60vh; background: #000; border-radius: 8px; }
+    .stage { position: relative; }
+    video { width: 100%; height: 60vh; object-fit: contain; background: #000; border-radius: 8px; display: block; }
     .error { background: #7f1d1d; padding: 8px 12px; border-radius: 6px; }
     .last { font: 13px ui-monospace, monospace; }
   `;
@@ -51,12 +62,15 @@ export class App extends LitElement {
           : html`<button @click=${this.start} ?disabled=${busy || !this.config}>Start camera</button>`}
       </header>
       ${this.error ? html`<div class="error" role="alert" data-testid="error">${this.error}</div>` : ''}
-      <video muted playsinline autoplay></video>
+      <div class="stage">
+        <video muted playsinline autoplay></video>
+        <fw-overlay .frame=${this.overlay}></fw-overlay>
+      </div>
       <div class="last" data-testid="last-result" aria-live="off">
         results: <span data-testid="result-count">${this.results}</span>
         ${this.lastResult
           ? this.lastResult.type === 'output'
-            ? html` · last: frame ${this.lastResult.seq} from ${this.lastResult.workerId}, mean luma ${this.lastResult.output.meanLuma.toFixed(1)}, ${this.lastResult.latencyMs.toFixed(0)} ms after capture`
+            ? html` · last: frame ${this.lastResult.seq} from ${this.lastResult.workerId}, ${describe(this.lastResult.output)}, ${this.lastResult.latencyMs.toFixed(0)} ms after capture`
             : html` · last: frame ${this.lastResult.seq} failed: ${this.lastResult.message}`
           : ''}
       </div>
@@ -76,6 +90,7 @@ export class App extends LitElement {
       this.pipeline.dispatcher.subscribe((r) => {
         this.results++;
         this.lastResult = r;
+        if (r.role === 'localization' && r.type === 'output' && r.output.kind === 'detections') this.overlay = r.output;
       });
       this.status = 'running';
       this.timer = setInterval(() => (this.stats = this.pipeline?.stats()), 500);
@@ -104,6 +119,7 @@ export class App extends LitElement {
       if (report.leakedFrames > 0) this.error = `Shutdown found ${report.leakedFrames} frames still open (closed now).`;
     }
     this.camera = undefined;
+    this.overlay = undefined;
     this.status = 'idle';
   }
 }

@@ -1,5 +1,5 @@
 // A localization worker: one of the pool fed by the shared drop-new queue.
 import { serveConsumer } from '../shared/consumer';
-import { createProcessor } from '../shared/probe';
+import { createProcessor } from '../shared/processors';
 
 serveConsumer(createProcessor);

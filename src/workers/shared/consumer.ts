@@ -3,10 +3,14 @@
 // also the acknowledgement that returns the page's credit), and closes every frame it
 // received exactly once.
 import * as Comlink from 'comlink';
-import type { ConsumerApi, FrameMessage, FromWorker, ProcessorOutput, WorkerInit, WorkerStats } from '../../shared/protocol';
+import type { ConsumerApi, FrameMessage, FromWorker, ProcessorInfo, ProcessorOutput, WorkerInit, WorkerStats } from '../../shared/protocol';
 
 export interface Processor {
+  /** Changes when the processor falls back (then onInfo is called). */
+  info: ProcessorInfo;
   process(msg: FrameMessage): Promise<ProcessorOutput> | ProcessorOutput;
+  /** Called when the processor's info changed; set by the runtime. */
+  onInfo?: (info: ProcessorInfo) => void;
 }
 
 export type ProcessorFactory = (init: WorkerInit) => Promise<Processor>;
@@ -21,10 +25,11 @@ export function serveConsumer(makeProcessor: ProcessorFactory): void {
   let maxConcurrent = 0;
 
   const api: ConsumerApi = {
-    async start(init: WorkerInit, port: MessagePort): Promise<void> {
+    async start(init: WorkerInit, port: MessagePort): Promise<ProcessorInfo> {
       workerId = init.workerId;
       const processor = await makeProcessor(init);
       const send = (msg: FromWorker) => port.postMessage(msg);
+      processor.onInfo = (info) => send({ type: 'info', info, openFrames });
       port.onmessage = async (event: MessageEvent<FrameMessage>) => {
         const msg = event.data;
         received++;
@@ -50,6 +55,7 @@ export function serveConsumer(makeProcessor: ProcessorFactory): void {
         }
       };
       setInterval(() => send({ type: 'heartbeat', openFrames }), init.heartbeatMs);
+      return processor.info;
     },
     stats(): WorkerStats {
       return { workerId, received, processed, failed, openFrames, maxConcurrent };

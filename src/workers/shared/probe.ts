@@ -11,6 +11,7 @@ export function createProbe(script: ProbeScript): Processor {
   const ctx = canvas.getContext('2d', { willReadFrequently: true });
   if (!ctx) throw new Error('probe: no 2D context for OffscreenCanvas in this worker');
   return {
+    info: { processor: 'probe', provider: 'cpu', reason: 'probe processor (no model)', warmupMs: 0 },
     async process({ meta, pixels }: FrameMessage): Promise<ProcessorOutput> {
       if (script.crashSeqs?.includes(meta.seq)) {
         // Thrown outside any handler: reaches the page as the worker's error event.
@@ -34,11 +35,4 @@ export function createProbe(script: ProbeScript): Processor {
       return { kind: 'probe', meanLuma: sum / (SAMPLE * SAMPLE), width: meta.width, height: meta.height };
     },
   };
-}
-
-export async function createProcessor(init: { processor: { kind: 'probe'; script: ProbeScript } }): Promise<Processor> {
-  switch (init.processor.kind) {
-    case 'probe':
-      return createProbe(init.processor.script);
-  }
 }

@@ -1,0 +1,139 @@
+// Runs a detector inside a worker: loads the model, picks the execution provider once,
+// preprocesses on the same device the model runs on, decodes to source-frame boxes.
+import type * as Ort from 'onnxruntime-web';
+import wasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.wasm?url';
+import asyncifyWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
+import type { FramePixels } from '../shared/protocol';
+import { decode, type Detection } from './decode';
+import type { Letterbox } from './letterbox';
+import { checkOutputShape, type ModelManifest } from './manifest';
+import { assertLooksLikeOnnx, ModelLoadError } from './model-bytes';
+import { CpuPreprocessor } from './preprocess-cpu';
+import { GpuPreprocessor } from './preprocess-gpu';
+import { chooseProvider, type Provider, type ProviderChoice, type ProviderPreference } from './provider';
+
+export interface DetectorOptions {
+  readonly manifest: ModelManifest;
+  readonly bytes: ArrayBuffer;
+  readonly provider: ProviderPreference;
+  /** WASM threads for this worker's session (forced to 1 without cross-origin isolation). */
+  readonly threads: number;
+  readonly scoreThreshold?: number;
+}
+
+export interface DetectionRun {
+  readonly detections: Detection[];
+  readonly preprocessMs: number;
+  readonly inferenceMs: number;
+  readonly decodeMs: number;
+}
+
+type OrtModule = typeof Ort;
+
+async function loadOrt(provider: Provider, threads: number): Promise<OrtModule> {
+  // Chosen once per worker: the WebGPU build carries the WASM EP too, but the plain WASM build is smaller.
+  const ort: OrtModule = provider === 'webgpu' ? await import('onnxruntime-web/webgpu') : await import('onnxruntime-web/wasm');
+  ort.env.wasm.wasmPaths = { wasm: provider === 'webgpu' ? asyncifyWasmUrl : wasmUrl };
+  ort.env.wasm.numThreads = self.crossOriginIsolated ? Math.max(1, threads) : 1;
+  ort.env.logLevel = 'error';
+  return ort;
+}
+
+export class Detector {
+  private lost: string | undefined;
+
+  private constructor(
+    readonly manifest: ModelManifest,
+    readonly choice: ProviderChoice,
+    private readonly ort: OrtModule,
+    private readonly session: Ort.InferenceSession,
+    private readonly cpu: CpuPreprocessor | undefined,
+    private readonly gpu: GpuPreprocessor | undefined,
+    private readonly scoreThreshold: number,
+    readonly warmupMs: number,
+  ) {
+    choice.device?.lost.then((info) => {
+      this.lost = `WebGPU device lost (${info.reason}: ${info.message})`;
+    });
+  }
+
+  /** Builds the session and checks the model against its manifest with a warm-up run. */
+  static async create(opts: DetectorOptions, choice?: ProviderChoice): Promise<Detector> {
+    assertLooksLikeOnnx(opts.bytes, `the model file for ${opts.manifest.name}`);
+    choice ??= await chooseProvider(opts.provider);
+    const ort = await loadOrt(choice.provider, opts.threads);
+    if (choice.device) ort.env.webgpu.device = choice.device;
+    let session: Ort.InferenceSession;
+    try {
+      session = await ort.InferenceSession.create(new Uint8Array(opts.bytes), {
+        executionProviders: [choice.provider],
+        graphOptimizationLevel: 'all',
+      });
+    } catch (err) {
+      throw new ModelLoadError(`onnxruntime could not load the model on ${choice.provider}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    const m = opts.manifest;
+    if (!session.inputNames.includes(m.input.name)) {
+      await session.release();
+      throw new ModelLoadError(`the model's input is named ${session.inputNames.map((n) => `"${n}"`).join(', ')}, but its manifest says "${m.input.name}"`);
+    }
+    const gpu = choice.device ? new GpuPreprocessor(choice.device, m) : undefined;
+    const cpu = gpu ? undefined : new CpuPreprocessor(m);
+    const size = m.input.size;
+    const t0 = performance.now();
+    const warm = new ort.Tensor('float32', new Float32Array(3 * size * size).fill(m.input.fill), [1, 3, size, size]);
+    let out: Ort.Tensor;
+    try {
+      out = (await session.run({ [m.input.name]: warm }))[session.outputNames[0]!]!;
+    } catch (err) {
+      await session.release();
+      throw new ModelLoadError(`the model rejected a [1, 3, ${size}, ${size}] input: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    const shapeProblem = checkOutputShape(m, out.dims);
+    out.dispose();
+    if (shapeProblem) {
+      await session.release();
+      throw new ModelLoadError(shapeProblem);
+    }
+    return new Detector(m, choice, ort, session, cpu, gpu, opts.scoreThreshold ?? m.scoreThreshold, performance.now() - t0);
+  }
+
+  get provider(): Provider {
+    return this.choice.provider;
+  }
+
+  /** Set when the GPU went away: the caller should rebuild on WASM. */
+  get failure(): string | undefined {
+    return this.lost;
+  }
+
+  async detect(pixels: FramePixels, width: number, height: number): Promise<DetectionRun> {
+    if (this.lost) throw new Error(this.lost);
+    const m = this.manifest;
+    const size = m.input.size;
+    const t0 = performance.now();
+    let input: Ort.Tensor;
+    let lb: Letterbox;
+    if (this.gpu) {
+      lb = this.gpu.run(pixels, width, height);
+      input = this.ort.Tensor.fromGpuBuffer(this.gpu.output, { dataType: 'float32', dims: [1, 3, size, size] });
+    } else {
+      const r = this.cpu!.run(pixels, width, height);
+      lb = r.lb;
+      input = new this.ort.Tensor('float32', r.data, [1, 3, size, size]);
+    }
+    const t1 = performance.now();
+    const results = await this.session.run({ [m.input.name]: input });
+    const out = results[this.session.outputNames[0]!]!;
+    const data = (await out.getData()) as Float32Array;
+    const t2 = performance.now();
+    const detections = decode(m, data, out.dims, lb, width, height, this.scoreThreshold);
+    out.dispose();
+    return { detections, preprocessMs: t1 - t0, inferenceMs: t2 - t1, decodeMs: performance.now() - t2 };
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+    this.gpu?.destroy();
+  }
+}

@@ -1,0 +1,40 @@
+import { Detector } from '../../model/detector';
+import { loadModelBytes } from '../../model/model-bytes';
+import type { DetectorConfig, FrameMessage, ProcessorInfo, ProcessorOutput } from '../../shared/protocol';
+import type { Processor } from './consumer';
+
+/**
+ * The detector as a frame processor. If the GPU is lost or a WebGPU run fails, it
+ * rebuilds itself on WASM and carries on; the frame that failed becomes an error result.
+ */
+export async function createDetectorProcessor(config: DetectorConfig): Promise<Processor> {
+  const bytes = 'url' in config.source ? await loadModelBytes(config.source.url) : config.source.bytes;
+  const opts = { manifest: config.manifest, bytes, provider: config.provider, threads: config.threads, scoreThreshold: config.scoreThreshold };
+  let detector = await Detector.create(opts);
+  const infoOf = (d: Detector, reason = d.choice.reason): ProcessorInfo => ({ processor: 'detector', provider: d.provider, reason, warmupMs: d.warmupMs });
+  let rebuilding: Promise<void> | undefined;
+
+  const processor: Processor = {
+    info: infoOf(detector),
+    async process({ meta, pixels }: FrameMessage): Promise<ProcessorOutput> {
+      if (rebuilding) await rebuilding;
+      try {
+        const run = await detector.detect(pixels, meta.width, meta.height);
+        return { kind: 'detections', width: meta.width, height: meta.height, provider: detector.provider, ...run };
+      } catch (err) {
+        if (detector.provider === 'webgpu' && !rebuilding) {
+          const why = detector.failure ?? `WebGPU run failed (${err instanceof Error ? err.message : String(err)})`;
+          rebuilding = (async () => {
+            const old = detector;
+            detector = await Detector.create(opts, { provider: 'wasm', reason: `${why}: fell back to WASM` });
+            void old.release().catch(() => {});
+            processor.info = infoOf(detector);
+            processor.onInfo?.(processor.info);
+          })().finally(() => (rebuilding = undefined));
+        }
+        throw err;
+      }
+    },
+  };
+  return processor;
+}
