@@ -3,6 +3,10 @@
 import { Pipeline } from '../src/pipeline/pipeline';
 import { DEFAULT_CONFIG, type PipelineConfig } from '../src/pipeline/config';
 import { SyntheticSource, type SyntheticOptions } from '../src/pipeline/sources/synthetic';
+import { ImageSource } from '../src/pipeline/sources/images';
+import { CpuPreprocessor } from '../src/model/preprocess-cpu';
+import { YOLOX_NANO } from '../src/model/manifest';
+import type { Detection } from '../src/model/decode';
 
 export interface ScenarioOptions {
   readonly config: Partial<PipelineConfig>;
@@ -49,7 +53,43 @@ async function scenario(opts: ScenarioOptions) {
   return { results, deliveries, restarts, drained, before, report, sampled, openAfter: p.store.open };
 }
 
-const fw = { Pipeline, SyntheticSource, DEFAULT_CONFIG, scenario };
+/** Runs the real pipeline (detector, one worker, lossless) over photographs; detections per image. */
+async function detectImages(urls: string[], provider: 'wasm' | 'webgpu', poolSize = 1) {
+  const p = await Pipeline.create({
+    ...DEFAULT_CONFIG,
+    processor: 'detector',
+    provider,
+    poolSize,
+    localization: { policy: 'block', capacity: 5 },
+    state: { ...DEFAULT_CONFIG.state, maxRate: 0.01 },
+    watchdogFloorMs: 120_000,
+    drainTimeoutMs: 0,
+  });
+  const out: { seq: number; width: number; height: number; provider: string; detections: Detection[]; error?: string; inferenceMs?: number; preprocessMs?: number }[] = [];
+  p.dispatcher.subscribe((r) => {
+    if (r.role !== 'localization') return;
+    if (r.type === 'error') out.push({ seq: r.seq, width: 0, height: 0, provider: '', detections: [], error: r.message });
+    else if (r.output.kind === 'detections') out.push({ seq: r.seq, width: r.output.width, height: r.output.height, provider: r.output.provider, detections: [...r.output.detections], inferenceMs: r.output.inferenceMs, preprocessMs: r.output.preprocessMs });
+  });
+  await p.run(new ImageSource(urls));
+  await p.drain(600_000, ['localization']);
+  const workers = p.stats().workers.map((w) => ({ id: w.workerId, info: w.info }));
+  await p.shutdown();
+  return { results: out, workers };
+}
+
+/** The CPU path's letterboxed input tensor for one image, base64 of its float32 bytes (for the reference run). */
+async function referenceInput(url: string) {
+  const bitmap = await createImageBitmap(await (await fetch(url)).blob());
+  const pre = new CpuPreprocessor(YOLOX_NANO);
+  const { data, lb } = pre.run(bitmap, bitmap.width, bitmap.height);
+  const bytes = new Uint8Array(data.buffer);
+  let s = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return { tensor: btoa(s), lb, width: bitmap.width, height: bitmap.height };
+}
+
+const fw = { Pipeline, SyntheticSource, ImageSource, DEFAULT_CONFIG, scenario, detectImages, referenceInput };
 export type Fw = typeof fw;
 export type ScenarioSummary = Awaited<ReturnType<typeof scenario>>;
 (window as unknown as { fw: Fw }).fw = fw;

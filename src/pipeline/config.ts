@@ -45,7 +45,7 @@ export const DEFAULT_CONFIG: PipelineConfig = Object.freeze<PipelineConfig>({
   heartbeatMs: 500,
   drainTimeoutMs: 5000,
   processor: 'detector',
-  model: { manifest: YOLOX_NANO, source: { url: 'models/yolox_nano.onnx' } },
+  model: { manifest: YOLOX_NANO, source: { url: `${import.meta.env.BASE_URL}models/yolox_nano.onnx` } },
   provider: 'auto',
   threadsPerWorker: 0,
   scoreThreshold: 0.3,

@@ -108,10 +108,10 @@ export class Pipeline {
     return this.supervisor.onEvent(listener);
   }
 
-  /** Resolves when nothing is queued or in flight, or after `timeoutMs`; true if it drained. */
-  async drain(timeoutMs: number): Promise<boolean> {
+  /** Resolves when nothing is queued or in flight (for `roles`, default all), or after `timeoutMs`; true if it drained. */
+  async drain(timeoutMs: number, roles: readonly WorkerRole[] = ROLES): Promise<boolean> {
     const deadline = performance.now() + timeoutMs;
-    while (!this.supervisor.idle) {
+    while (!roles.every((r) => this.supervisor.isIdle(r))) {
       if (performance.now() > deadline) return false;
       await new Promise((r) => setTimeout(r, 10));
     }

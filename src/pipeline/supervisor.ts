@@ -139,8 +139,8 @@ export class Supervisor {
     return () => this.listeners.delete(listener);
   }
 
-  get idle(): boolean {
-    return [...this.groups.values()].every((g) => g.channel.idle);
+  isIdle(role: WorkerRole): boolean {
+    return this.group(role).channel.idle;
   }
 
   channelStats(role: WorkerRole): ChannelStats {

@@ -1,0 +1,92 @@
+import { expect, test, type Page } from '@playwright/test';
+import { readFileSync } from 'node:fs';
+import { boxIou, referenceDetect, type RefDetection } from './fixtures/reference';
+import { openHarness, type HarnessWindow } from './harness-types';
+
+const IMAGES = [
+  '000000000724', '000000000285', '000000000139', '000000001503', '000000002149', '000000002592',
+  '000000009483', '000000000632', '000000000785', '000000001268', '000000003156', '000000005001',
+];
+const LABELS = readFileSync('src/model/labels.ts', 'utf8').match(/'[^']+'/g)!.map((s) => s.slice(1, -1));
+const THRESHOLD = 0.3;
+const url = (id: string) => `/.assets/coco/${id}.jpg`;
+
+interface Compared {
+  id: string;
+  matched: number;
+  problems: string[];
+}
+
+/** Every reference box above the threshold matched (same label, IoU ≥ 0.9, |Δscore| ≤ 0.02), nothing extra above it. */
+function compare(id: string, ref: RefDetection[], got: RefDetection[]): Compared {
+  const problems: string[] = [];
+  const used = new Set<number>();
+  let matched = 0;
+  for (const r of ref) {
+    let best = -1;
+    let bestIou = 0;
+    got.forEach((g, i) => {
+      if (used.has(i) || g.label !== r.label) return;
+      const v = boxIou(r, g);
+      if (v > bestIou) [best, bestIou] = [i, v];
+    });
+    // A reference box just above the threshold may land just under it in the browser: allowed within the score tolerance.
+    if (best < 0) {
+      if (r.score >= THRESHOLD + 0.02) problems.push(`${id}: missing ${r.label} ${r.score.toFixed(3)}`);
+      continue;
+    }
+    used.add(best);
+    const g = got[best]!;
+    if (bestIou < 0.9) problems.push(`${id}: ${r.label} IoU ${bestIou.toFixed(3)} < 0.9`);
+    if (Math.abs(g.score - r.score) > 0.02) problems.push(`${id}: ${r.label} score ${g.score.toFixed(3)} vs ${r.score.toFixed(3)}`);
+    matched++;
+  }
+  got.forEach((g, i) => {
+    if (!used.has(i) && g.score > THRESHOLD) problems.push(`${id}: extra ${g.label} ${g.score.toFixed(3)}`);
+  });
+  return { id, matched, problems };
+}
+
+async function references(page: Page): Promise<Map<string, RefDetection[]>> {
+  const out = new Map<string, RefDetection[]>();
+  for (const id of IMAGES) {
+    const input = await page.evaluate((u) => (window as unknown as HarnessWindow).fw.referenceInput(u), url(id));
+    // Decode below the threshold by the tolerance, so borderline boxes can still be matched.
+    out.set(id, await referenceDetect(input.tensor, input.lb.scale, input.width, input.height, LABELS, THRESHOLD - 0.02));
+  }
+  return out;
+}
+
+async function checkProvider(page: Page, provider: 'wasm' | 'webgpu') {
+  await openHarness(page);
+  const refs = await references(page);
+  const run = await page.evaluate(([urls, p]) => (window as unknown as HarnessWindow).fw.detectImages(urls, p), [IMAGES.map(url), provider] as const);
+  expect(run.workers.every((w) => w.info?.provider === provider), JSON.stringify(run.workers)).toBe(true);
+  expect(run.results.map((r) => r.seq)).toEqual(IMAGES.map((_, i) => i + 1));
+  const compared = IMAGES.map((id, i) => {
+    const r = run.results[i]!;
+    expect(r.error).toBeUndefined();
+    return compare(id, refs.get(id)!, r.detections);
+  });
+  const problems = compared.flatMap((c) => c.problems);
+  expect(problems).toEqual([]);
+  // Named scenes must actually contain what they show.
+  const labelsOf = (id: string) => run.results[IMAGES.indexOf(id)]!.detections.map((d) => d.label);
+  expect(labelsOf('000000000724')).toContain('stop sign');
+  expect(labelsOf('000000000285')).toContain('bear');
+  expect(labelsOf('000000000139')).toEqual(expect.arrayContaining(['tv', 'person']));
+  const total = compared.reduce((n, c) => n + c.matched, 0);
+  expect(total).toBeGreaterThan(30);
+  const inference = run.results.map((r) => r.inferenceMs!).sort((a, b) => a - b);
+  console.log(`${provider}: ${total} boxes matched over ${IMAGES.length} images; inference p50 ${inference[Math.floor(inference.length / 2)]!.toFixed(0)} ms`);
+}
+
+test('WASM path: browser detections match onnxruntime-node on 12 COCO photographs', async ({ page }) => {
+  test.setTimeout(180_000);
+  await checkProvider(page, 'wasm');
+});
+
+test('WebGPU path (SwiftShader): GPU letterbox + GPU tensor match onnxruntime-node', async ({ page }) => {
+  test.setTimeout(600_000);
+  await checkProvider(page, 'webgpu');
+});
