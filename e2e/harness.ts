@@ -64,12 +64,13 @@ async function detectImages(urls: string[], provider: 'wasm' | 'webgpu', poolSiz
     state: { ...DEFAULT_CONFIG.state, maxRate: 0.01 },
     watchdogFloorMs: 120_000,
     drainTimeoutMs: 0,
+    captureModelInput: true,
   });
-  const out: { seq: number; width: number; height: number; provider: string; detections: Detection[]; error?: string; inferenceMs?: number; preprocessMs?: number }[] = [];
+  const out: { seq: number; width: number; height: number; provider: string; detections: Detection[]; error?: string; inferenceMs?: number; preprocessMs?: number; input?: string }[] = [];
   p.dispatcher.subscribe((r) => {
     if (r.role !== 'localization') return;
     if (r.type === 'error') out.push({ seq: r.seq, width: 0, height: 0, provider: '', detections: [], error: r.message });
-    else if (r.output.kind === 'detections') out.push({ seq: r.seq, width: r.output.width, height: r.output.height, provider: r.output.provider, detections: [...r.output.detections], inferenceMs: r.output.inferenceMs, preprocessMs: r.output.preprocessMs });
+    else if (r.output.kind === 'detections') out.push({ seq: r.seq, width: r.output.width, height: r.output.height, provider: r.output.provider, detections: [...r.output.detections], inferenceMs: r.output.inferenceMs, preprocessMs: r.output.preprocessMs, input: r.output.input && base64(r.output.input) });
   });
   await p.run(new ImageSource(urls));
   await p.drain(600_000, ['localization']);
@@ -83,10 +84,14 @@ async function referenceInput(url: string) {
   const bitmap = await createImageBitmap(await (await fetch(url)).blob());
   const pre = new CpuPreprocessor(YOLOX_NANO);
   const { data, lb } = pre.run(bitmap, bitmap.width, bitmap.height);
-  const bytes = new Uint8Array(data.buffer);
+  return { tensor: base64(data), lb, width: bitmap.width, height: bitmap.height };
+}
+
+function base64(data: Float32Array): string {
+  const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   let s = '';
   for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return { tensor: btoa(s), lb, width: bitmap.width, height: bitmap.height };
+  return btoa(s);
 }
 
 const fw = { Pipeline, SyntheticSource, ImageSource, DEFAULT_CONFIG, scenario, detectImages, referenceInput };

@@ -23,6 +23,8 @@ export interface DetectorOptions {
 
 export interface DetectionRun {
   readonly detections: Detection[];
+  /** A copy of the model input, when asked for. */
+  readonly input?: Float32Array;
   readonly preprocessMs: number;
   readonly inferenceMs: number;
   readonly decodeMs: number;
@@ -51,8 +53,9 @@ export class Detector {
     private readonly gpu: GpuPreprocessor | undefined,
     private readonly scoreThreshold: number,
     readonly warmupMs: number,
+    device: GPUDevice | undefined,
   ) {
-    choice.device?.lost.then((info) => {
+    void device?.lost.then((info) => {
       this.lost = `WebGPU device lost (${info.reason}: ${info.message})`;
     });
   }
@@ -62,7 +65,6 @@ export class Detector {
     assertLooksLikeOnnx(opts.bytes, `the model file for ${opts.manifest.name}`);
     choice ??= await chooseProvider(opts.provider);
     const ort = await loadOrt(choice.provider, opts.threads);
-    if (choice.device) ort.env.webgpu.device = choice.device;
     let session: Ort.InferenceSession;
     try {
       session = await ort.InferenceSession.create(new Uint8Array(opts.bytes), {
@@ -77,7 +79,9 @@ export class Detector {
       await session.release();
       throw new ModelLoadError(`the model's input is named ${session.inputNames.map((n) => `"${n}"`).join(', ')}, but its manifest says "${m.input.name}"`);
     }
-    const gpu = choice.device ? new GpuPreprocessor(choice.device, m) : undefined;
+    // The preprocessing must write into buffers of the very device ORT runs on: ask ORT for it.
+    const device = choice.provider === 'webgpu' ? await ort.env.webgpu.device : undefined;
+    const gpu = device ? new GpuPreprocessor(device, m) : undefined;
     const cpu = gpu ? undefined : new CpuPreprocessor(m);
     const size = m.input.size;
     const t0 = performance.now();
@@ -95,7 +99,12 @@ export class Detector {
       await session.release();
       throw new ModelLoadError(shapeProblem);
     }
-    return new Detector(m, choice, ort, session, cpu, gpu, opts.scoreThreshold ?? m.scoreThreshold, performance.now() - t0);
+    return new Detector(m, choice, ort, session, cpu, gpu, opts.scoreThreshold ?? m.scoreThreshold, performance.now() - t0, device);
+  }
+
+  /** How frames reach the model's input, for the HUD. */
+  get inputPath(): string {
+    return this.gpu ? `GPU letterbox, frames by ${this.gpu.uploadPath}` : 'canvas letterbox on the CPU';
   }
 
   get provider(): Provider {
@@ -107,7 +116,7 @@ export class Detector {
     return this.lost;
   }
 
-  async detect(pixels: FramePixels, width: number, height: number): Promise<DetectionRun> {
+  async detect(pixels: FramePixels, width: number, height: number, captureInput = false): Promise<DetectionRun> {
     if (this.lost) throw new Error(this.lost);
     const m = this.manifest;
     const size = m.input.size;
@@ -115,7 +124,7 @@ export class Detector {
     let input: Ort.Tensor;
     let lb: Letterbox;
     if (this.gpu) {
-      lb = this.gpu.run(pixels, width, height);
+      lb = await this.gpu.run(pixels, width, height);
       input = this.ort.Tensor.fromGpuBuffer(this.gpu.output, { dataType: 'float32', dims: [1, 3, size, size] });
     } else {
       const r = this.cpu!.run(pixels, width, height);
@@ -128,8 +137,12 @@ export class Detector {
     const data = (await out.getData()) as Float32Array;
     const t2 = performance.now();
     const detections = decode(m, data, out.dims, lb, width, height, this.scoreThreshold);
+    const t3 = performance.now();
     out.dispose();
-    return { detections, preprocessMs: t1 - t0, inferenceMs: t2 - t1, decodeMs: performance.now() - t2 };
+    const timings = { preprocessMs: t1 - t0, inferenceMs: t2 - t1, decodeMs: t3 - t2 };
+    if (!captureInput) return { detections, ...timings };
+    const copy = this.gpu ? await this.gpu.readOutput() : (input.data as Float32Array).slice();
+    return { detections, input: copy, ...timings };
   }
 
   async release(): Promise<void> {

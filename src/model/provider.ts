@@ -5,16 +5,7 @@ export type ProviderPreference = 'auto' | Provider;
 export interface ProviderChoice {
   readonly provider: Provider;
   readonly reason: string;
-  /** The device the model and the preprocessing share, on WebGPU. */
-  readonly device?: GPUDevice;
 }
-
-// The limits ORT's WebGPU EP asks for when it creates its own device; a device we hand it must have them too.
-const LIMITS = [
-  'maxComputeWorkgroupStorageSize', 'maxComputeWorkgroupsPerDimension', 'maxStorageBufferBindingSize', 'maxBufferSize',
-  'maxComputeInvocationsPerWorkgroup', 'maxComputeWorkgroupSizeX', 'maxComputeWorkgroupSizeY', 'maxComputeWorkgroupSizeZ',
-] as const;
-const FEATURES: GPUFeatureName[] = ['shader-f16', 'subgroups' as GPUFeatureName, 'timestamp-query'];
 
 /**
  * WebGPU when a real adapter is there, else WASM. On `auto`, a software adapter
@@ -33,11 +24,8 @@ export async function chooseProvider(pref: ProviderPreference): Promise<Provider
   if (!adapter) return fallback(pref, 'no WebGPU adapter');
   const software = (adapter.info as GPUAdapterInfo & { isFallbackAdapter?: boolean }).isFallbackAdapter === true;
   if (software && pref === 'auto') return { provider: 'wasm', reason: 'the only WebGPU adapter is a software fallback, slower than WASM' };
-  const requiredLimits: Record<string, number> = {};
-  for (const k of LIMITS) requiredLimits[k] = adapter.limits[k];
-  const device = await adapter.requestDevice({ requiredLimits, requiredFeatures: FEATURES.filter((f) => adapter.features.has(f)) });
   const name = [adapter.info.vendor, adapter.info.architecture, adapter.info.description].filter(Boolean).join(' ') || 'unnamed adapter';
-  return { provider: 'webgpu', reason: `${pref === 'webgpu' ? 'WebGPU requested' : 'WebGPU adapter found'}: ${name}${software ? ' (software)' : ''}`, device };
+  return { provider: 'webgpu', reason: `${pref === 'webgpu' ? 'WebGPU requested' : 'WebGPU adapter found'}: ${name}${software ? ' (software)' : ''}` };
 }
 
 function fallback(pref: ProviderPreference, why: string): ProviderChoice {

@@ -35,6 +35,8 @@ export interface PipelineConfig {
   readonly scoreThreshold: number;
   /** Behaviour of the probe processor. */
   readonly probe: ProbeScript;
+  /** Tests only: each result carries the exact tensor the model ran on. */
+  readonly captureModelInput?: boolean;
 }
 
 export const DEFAULT_CONFIG: PipelineConfig = Object.freeze<PipelineConfig>({

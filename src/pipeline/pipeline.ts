@@ -22,6 +22,7 @@ function processorFor(config: PipelineConfig): ProcessorConfig {
     provider: config.provider,
     threads: threadsFor(config, navigator.hardwareConcurrency || 2),
     scoreThreshold: config.scoreThreshold,
+    captureInput: config.captureModelInput,
   };
 }
 

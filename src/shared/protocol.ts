@@ -48,6 +48,8 @@ export type ProcessorOutput =
       readonly preprocessMs: number;
       readonly inferenceMs: number;
       readonly decodeMs: number;
+      /** The exact input tensor the model ran on; only with DetectorConfig.captureInput (tests). */
+      readonly input?: Float32Array;
     };
 
 /** Scripted behaviour of the probe processor, for tests and demos. */
@@ -71,6 +73,8 @@ export interface DetectorConfig {
   readonly provider: ProviderPreference;
   readonly threads: number;
   readonly scoreThreshold?: number;
+  /** Return each frame's model input with its result: for correctness tests, costly. */
+  readonly captureInput?: boolean;
 }
 
 export type ProcessorConfig = { readonly kind: 'probe'; readonly script: ProbeScript } | DetectorConfig;

@@ -11,7 +11,7 @@ export async function createDetectorProcessor(config: DetectorConfig): Promise<P
   const bytes = 'url' in config.source ? await loadModelBytes(config.source.url) : config.source.bytes;
   const opts = { manifest: config.manifest, bytes, provider: config.provider, threads: config.threads, scoreThreshold: config.scoreThreshold };
   let detector = await Detector.create(opts);
-  const infoOf = (d: Detector, reason = d.choice.reason): ProcessorInfo => ({ processor: 'detector', provider: d.provider, reason, warmupMs: d.warmupMs });
+  const infoOf = (d: Detector): ProcessorInfo => ({ processor: 'detector', provider: d.provider, reason: `${d.choice.reason}; ${d.inputPath}`, warmupMs: d.warmupMs });
   let rebuilding: Promise<void> | undefined;
 
   const processor: Processor = {
@@ -19,7 +19,12 @@ export async function createDetectorProcessor(config: DetectorConfig): Promise<P
     async process({ meta, pixels }: FrameMessage): Promise<ProcessorOutput> {
       if (rebuilding) await rebuilding;
       try {
-        const run = await detector.detect(pixels, meta.width, meta.height);
+        const path = detector.inputPath;
+        const run = await detector.detect(pixels, meta.width, meta.height, config.captureInput);
+        if (detector.inputPath !== path) {
+          processor.info = infoOf(detector);
+          processor.onInfo?.(processor.info);
+        }
         return { kind: 'detections', width: meta.width, height: meta.height, provider: detector.provider, ...run };
       } catch (err) {
         if (detector.provider === 'webgpu' && !rebuilding) {
