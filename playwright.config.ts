@@ -24,8 +24,8 @@ export default defineConfig({
     launchOptions: { executablePath: chromiumPath(), args: chromiumArgs() },
   },
   projects: [
-    { name: 'pipeline', testIgnore: /camera\.spec\.ts/ },
-    { name: 'camera', testMatch: /camera\.spec\.ts/, use: { launchOptions: fakeCamera } },
+    { name: 'pipeline', testIgnore: /(camera|model)\.spec\.ts/ },
+    { name: 'camera', testMatch: /(camera|model)\.spec\.ts/, use: { launchOptions: fakeCamera } },
     // Screenshots for docs/ and the README: only when asked for (FRAMEWISE_DOCS=1).
     ...(process.env.FRAMEWISE_DOCS ? [{ name: 'docs', testMatch: /\.shot\.ts/, use: { launchOptions: fakeCamera, viewport: { width: 1100, height: 900 } } }] : []),
   ],

@@ -15,6 +15,8 @@ import { chooseProvider, type Provider, type ProviderChoice, type ProviderPrefer
 export interface DetectorOptions {
   readonly manifest: ModelManifest;
   readonly bytes: ArrayBuffer;
+  /** Where the bytes came from (a URL or a file name), for error messages. */
+  readonly sourceName: string;
   readonly provider: ProviderPreference;
   /** WASM threads for this worker's session (forced to 1 without cross-origin isolation). */
   readonly threads: number;
@@ -62,7 +64,7 @@ export class Detector {
 
   /** Builds the session and checks the model against its manifest with a warm-up run. */
   static async create(opts: DetectorOptions, choice?: ProviderChoice): Promise<Detector> {
-    assertLooksLikeOnnx(opts.bytes, `the model file for ${opts.manifest.name}`);
+    assertLooksLikeOnnx(opts.bytes, opts.sourceName);
     choice ??= await chooseProvider(opts.provider);
     const ort = await loadOrt(choice.provider, opts.threads);
     let session: Ort.InferenceSession;
@@ -74,10 +76,12 @@ export class Detector {
     } catch (err) {
       throw new ModelLoadError(`onnxruntime could not load the model on ${choice.provider}: ${err instanceof Error ? err.message : String(err)}`);
     }
-    const m = opts.manifest;
+    // An empty input name means "the model's only input" (a model loaded by a person).
+    let m = opts.manifest;
+    if (m.input.name === '' && session.inputNames.length === 1) m = { ...m, input: { ...m.input, name: session.inputNames[0]! } };
     if (!session.inputNames.includes(m.input.name)) {
       await session.release();
-      throw new ModelLoadError(`the model's input is named ${session.inputNames.map((n) => `"${n}"`).join(', ')}, but its manifest says "${m.input.name}"`);
+      throw new ModelLoadError(`the model's inputs are ${session.inputNames.map((n) => `"${n}"`).join(', ')}, but its manifest says "${m.input.name || '(its only input)'}"`);
     }
     // The preprocessing must write into buffers of the very device ORT runs on: ask ORT for it.
     const device = choice.provider === 'webgpu' ? await ort.env.webgpu.device : undefined;

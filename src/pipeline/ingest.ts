@@ -27,10 +27,13 @@ export class Ingest {
     return this.done;
   }
 
-  /** Stops reading; resolves once the last frame read has been offered. */
-  async stop(): Promise<void> {
+  /**
+   * Stops reading; resolves once the last frame read has been offered. With
+   * `stopSource` false the source stays open, to be read by another pipeline.
+   */
+  async stop(stopSource = true): Promise<void> {
     this.stopping = true;
-    this.source.stop();
+    if (stopSource) this.source.stop();
     await this.done;
   }
 

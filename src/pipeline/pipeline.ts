@@ -105,6 +105,12 @@ export class Pipeline {
     this.ingest = undefined;
   }
 
+  /** Stops reading the source without closing it, so another pipeline can take it over (a model switch). */
+  async detachSource(): Promise<void> {
+    await this.ingest?.stop(false);
+    this.ingest = undefined;
+  }
+
   onEvent(listener: Parameters<Supervisor['onEvent']>[0]): () => void {
     return this.supervisor.onEvent(listener);
   }

@@ -7,6 +7,8 @@ import type { ProcessorOutput } from '../shared/protocol';
 import { CameraSource, CameraError } from '../pipeline/sources/camera';
 import './hud';
 import './overlay';
+import './model-picker';
+import type { ModelChangeEvent, ModelChoice } from './model-picker';
 import type { OverlayFrame } from './overlay';
 
 function describe(o: ProcessorOutput): string {
@@ -24,6 +26,8 @@ export class App extends LitElement {
   @state() private lastResult: PipelineResult | undefined;
   @state() private results = 0;
   @state() private overlay: OverlayFrame | undefined;
+  @state() private model: ModelChoice | undefined;
+  @state() private modelBusy = false;
 
   private pipeline: Pipeline | undefined;
   private camera: CameraSource | undefined;
@@ -52,7 +56,7 @@ export class App extends LitElement {
   }
 
   override render() {
-    const busy = this.status === 'starting' || this.status === 'stopping';
+    const busy = this.status === 'starting' || this.status === 'stopping' || this.modelBusy;
     return html`
       <header>
         <h1>Framewise</h1>
@@ -62,6 +66,8 @@ export class App extends LitElement {
           : html`<button @click=${this.start} ?disabled=${busy || !this.config}>Start camera</button>`}
       </header>
       ${this.error ? html`<div class="error" role="alert" data-testid="error">${this.error}</div>` : ''}
+      <fw-model-picker .current=${this.model?.manifest.name ?? this.config?.model.manifest.name ?? ''} ?busy=${busy}
+        @model-change=${this.onModelChange} @model-error=${(e: CustomEvent<string>) => (this.error = e.detail)}></fw-model-picker>
       <div class="stage">
         <video muted playsinline autoplay></video>
         <fw-overlay .frame=${this.overlay}></fw-overlay>
@@ -86,24 +92,62 @@ export class App extends LitElement {
       this.camera = new CameraSource();
       const stream = await this.camera.open();
       this.renderRoot.querySelector('video')!.srcObject = stream;
-      this.pipeline = await Pipeline.create(this.config);
-      this.pipeline.dispatcher.subscribe((r) => {
-        this.results++;
-        this.lastResult = r;
-        if (r.role === 'localization' && r.type === 'output' && r.output.kind === 'detections') this.overlay = r.output;
-      });
+      this.attach(await Pipeline.create(this.currentConfig()));
       this.status = 'running';
       this.timer = setInterval(() => (this.stats = this.pipeline?.stats()), 500);
-      void this.pipeline.run(this.camera).then(() => {
-        if (this.camera?.endedByDevice) {
-          this.error = 'The camera stopped (unplugged or taken by another app). Reconnect it and press Start camera.';
-          void this.stop();
-        }
-      });
     } catch (err) {
       this.error = err instanceof CameraError ? err.message : `Could not start: ${err instanceof Error ? err.message : String(err)}`;
       this.camera?.stop();
       this.status = 'idle';
+    }
+  }
+
+  private currentConfig(model = this.model): PipelineConfig {
+    return model ? { ...this.config!, model } : this.config!;
+  }
+
+  /** Makes `p` the running pipeline, reading the camera. */
+  private attach(p: Pipeline): void {
+    this.pipeline = p;
+    p.dispatcher.subscribe((r) => {
+      if (this.pipeline !== p) return;
+      this.results++;
+      this.lastResult = r;
+      if (r.role === 'localization' && r.type === 'output' && r.output.kind === 'detections') this.overlay = r.output;
+    });
+    void p.run(this.camera!).then(() => {
+      if (this.pipeline === p && this.camera?.endedByDevice) {
+        this.error = 'The camera stopped (unplugged or taken by another app). Reconnect it and press Start camera.';
+        void this.stop();
+      }
+    });
+  }
+
+  /**
+   * A new model is tried in a new pipeline; only once its workers are warm does it take
+   * over the camera. If it cannot start, the error says why and the old one runs on.
+   */
+  private async onModelChange(e: ModelChangeEvent): Promise<void> {
+    if (!this.config) return;
+    const choice = e.detail === 'builtin' ? this.config.model : e.detail;
+    this.modelBusy = true;
+    this.error = '';
+    try {
+      const next = await Pipeline.create(this.currentConfig(choice));
+      const prev = this.pipeline;
+      if (this.status === 'running' && prev) {
+        await prev.detachSource();
+        this.attach(next);
+        await prev.shutdown();
+      } else {
+        await next.shutdown(); // checked; it runs when the camera starts
+      }
+      this.model = choice;
+    } catch (err) {
+      const running = (this.model ?? this.config.model).manifest.name;
+      this.error = `The model "${choice.manifest.name}" cannot be used: ${err instanceof Error ? err.message : String(err)}. ${this.status === 'running' ? `Still running ${running}.` : `Keeping ${running}.`}`;
+    } finally {
+      this.modelBusy = false;
     }
   }
 

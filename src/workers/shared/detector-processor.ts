@@ -9,7 +9,8 @@ import type { Processor } from './consumer';
  */
 export async function createDetectorProcessor(config: DetectorConfig): Promise<Processor> {
   const bytes = 'url' in config.source ? await loadModelBytes(config.source.url) : config.source.bytes;
-  const opts = { manifest: config.manifest, bytes, provider: config.provider, threads: config.threads, scoreThreshold: config.scoreThreshold };
+  const sourceName = 'url' in config.source ? config.source.url : config.source.fileName;
+  const opts = { manifest: config.manifest, bytes, sourceName, provider: config.provider, threads: config.threads, scoreThreshold: config.scoreThreshold };
   let detector = await Detector.create(opts);
   const infoOf = (d: Detector): ProcessorInfo => ({ processor: 'detector', provider: d.provider, reason: `${d.choice.reason}; ${d.inputPath}`, warmupMs: d.warmupMs });
   let rebuilding: Promise<void> | undefined;

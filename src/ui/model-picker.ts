@@ -1,0 +1,88 @@
+import { LitElement, css, html } from 'lit';
+import { customElement, property, state } from 'lit/decorators.js';
+import { YOLOX_NANO, yolov8Manifest, type ModelManifest } from '../model/manifest';
+import type { ModelSource } from '../shared/protocol';
+
+export interface ModelChoice {
+  readonly manifest: ModelManifest;
+  readonly source: ModelSource;
+}
+
+export type ModelChangeEvent = CustomEvent<ModelChoice | 'builtin'>;
+
+/** Pick the built-in detector or load your own ONNX file or URL, saying how to read its output. */
+@customElement('fw-model-picker')
+export class ModelPicker extends LitElement {
+  /** Name of the model that is running now. */
+  @property() current = YOLOX_NANO.name;
+  @property({ type: Boolean }) busy = false;
+  @state() private decoder: 'yolox' | 'yolov8' = 'yolov8';
+  @state() private size = 640;
+  @state() private url = '';
+
+  static override styles = css`
+    :host { display: block; font-size: 14px; }
+    details { background: #1e293b; border-radius: 6px; padding: 8px 12px; }
+    summary { cursor: pointer; }
+    form { display: grid; grid-template-columns: auto 1fr; gap: 6px 12px; align-items: center; margin-top: 8px; }
+    input, select, button { font: inherit; }
+    button { padding: 4px 12px; }
+  `;
+
+  override render() {
+    return html`<details>
+      <summary>Model: <b data-testid="model-name">${this.current}</b></summary>
+      <form @submit=${(e: Event) => e.preventDefault()}>
+        <span>Built in</span>
+        <span><button type="button" ?disabled=${this.busy} @click=${() => this.emit('builtin')}>Use ${YOLOX_NANO.name}</button></span>
+        <label for="decoder">Output layout</label>
+        <select id="decoder" .value=${this.decoder} @change=${(e: Event) => this.onDecoder((e.target as HTMLSelectElement).value as 'yolox' | 'yolov8')}>
+          <option value="yolov8">YOLOv8-style [1, 4 + classes, N], RGB 0–1, centred</option>
+          <option value="yolox">YOLOX [1, N, 5 + classes], BGR 0–255, top-left</option>
+        </select>
+        <label for="size">Input size (px)</label>
+        <input id="size" type="number" min="32" max="2048" step="32" .value=${String(this.size)} @change=${(e: Event) => (this.size = Number((e.target as HTMLInputElement).value))} />
+        <label for="file">ONNX file</label>
+        <input id="file" type="file" accept=".onnx,application/octet-stream" ?disabled=${this.busy} @change=${this.onFile} />
+        <label for="url">or URL</label>
+        <span><input id="url" type="url" placeholder="https://…/model.onnx" .value=${this.url} @input=${(e: Event) => (this.url = (e.target as HTMLInputElement).value)} />
+          <button type="button" ?disabled=${this.busy || !this.url} @click=${this.onUrl}>Load</button></span>
+      </form>
+    </details>`;
+  }
+
+  private onDecoder(d: 'yolox' | 'yolov8'): void {
+    this.decoder = d;
+    this.size = d === 'yolox' ? 416 : 640;
+  }
+
+  private manifestFor(name: string): ModelManifest {
+    const id = `user:${name}`;
+    if (this.decoder === 'yolov8') return yolov8Manifest({ id, name, size: this.size, inputName: '' });
+    return { ...YOLOX_NANO, id, name, input: { ...YOLOX_NANO.input, name: '', size: this.size } };
+  }
+
+  private async onFile(e: Event): Promise<void> {
+    const input = e.target as HTMLInputElement;
+    const file = input.files?.[0];
+    if (!file) return;
+    const bytes = await file.arrayBuffer();
+    input.value = '';
+    this.emit({ manifest: this.manifestFor(file.name), source: { bytes, fileName: file.name } });
+  }
+
+  private onUrl(): void {
+    let url: URL;
+    try {
+      url = new URL(this.url, location.href);
+    } catch {
+      this.dispatchEvent(new CustomEvent('model-error', { detail: `"${this.url}" is not a URL`, bubbles: true, composed: true }));
+      return;
+    }
+    this.emit({ manifest: this.manifestFor(url.pathname.split('/').pop() || url.host), source: { url: url.href } });
+  }
+
+  private emit(detail: ModelChoice | 'builtin'): void {
+    this.dispatchEvent(new CustomEvent('model-change', { detail, bubbles: true, composed: true }));
+  }
+}
