@@ -97,3 +97,23 @@ test('WebGPU path (SwiftShader): GPU letterbox + GPU tensor match onnxruntime-no
   test.setTimeout(600_000);
   await checkProvider(page, 'webgpu');
 });
+
+test('losing the WebGPU device mid-run falls back to WASM and the pipeline keeps detecting', async ({ page }) => {
+  test.setTimeout(300_000);
+  await openHarness(page);
+  const ids = ['000000000724', '000000000285', '000000000139', '000000002592'];
+  const run = await page.evaluate(
+    (urls) => (window as unknown as HarnessWindow).fw.detectImages(urls, 'webgpu', 1, { loseGpuDeviceAfterFrames: 1, captureModelInput: false }),
+    ids.map(url),
+  );
+  const r = run.results;
+  expect(r.map((x) => x.seq)).toEqual([1, 2, 3, 4]);
+  expect(r[0]).toMatchObject({ provider: 'webgpu' });
+  expect(r[0]!.detections.map((d) => d.label)).toContain('stop sign');
+  // The frame that met the lost device may fail; everything after runs on WASM, correctly.
+  expect(r.slice(2).every((x) => x.provider === 'wasm' && !x.error)).toBe(true);
+  expect(r[3]!.detections.map((d) => d.label)).toContain('cup');
+  const info = run.workers.find((w) => w.id === 'localization-1')!.info!;
+  expect(info.provider).toBe('wasm');
+  expect(info.reason).toMatch(/device lost.*fell back to WASM/);
+});

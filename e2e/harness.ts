@@ -54,9 +54,10 @@ async function scenario(opts: ScenarioOptions) {
 }
 
 /** Runs the real pipeline (detector, one worker, lossless) over photographs; detections per image. */
-async function detectImages(urls: string[], provider: 'wasm' | 'webgpu', poolSize = 1) {
+async function detectImages(urls: string[], provider: 'wasm' | 'webgpu', poolSize = 1, extra: Partial<PipelineConfig> = {}) {
   const p = await Pipeline.create({
     ...DEFAULT_CONFIG,
+    ...extra,
     processor: 'detector',
     provider,
     poolSize,

@@ -55,7 +55,7 @@ export class Detector {
     private readonly gpu: GpuPreprocessor | undefined,
     private readonly scoreThreshold: number,
     readonly warmupMs: number,
-    device: GPUDevice | undefined,
+    private readonly device: GPUDevice | undefined,
   ) {
     void device?.lost.then((info) => {
       this.lost = `WebGPU device lost (${info.reason}: ${info.message})`;
@@ -147,6 +147,11 @@ export class Detector {
     if (!captureInput) return { detections, ...timings };
     const copy = this.gpu ? await this.gpu.readOutput() : (input.data as Float32Array).slice();
     return { detections, input: copy, ...timings };
+  }
+
+  /** Fault injection: destroys the GPU device, exactly as a driver reset would take it away. */
+  loseDevice(): void {
+    this.device?.destroy();
   }
 
   async release(): Promise<void> {

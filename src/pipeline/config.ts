@@ -37,6 +37,8 @@ export interface PipelineConfig {
   readonly probe: ProbeScript;
   /** Tests only: each result carries the exact tensor the model ran on. */
   readonly captureModelInput?: boolean;
+  /** Tests only: each detector worker destroys its WebGPU device after this many frames. */
+  readonly loseGpuDeviceAfterFrames?: number;
 }
 
 export const DEFAULT_CONFIG: PipelineConfig = Object.freeze<PipelineConfig>({

@@ -23,6 +23,7 @@ function processorFor(config: PipelineConfig): ProcessorConfig {
     threads: threadsFor(config, navigator.hardwareConcurrency || 2),
     scoreThreshold: config.scoreThreshold,
     captureInput: config.captureModelInput,
+    loseDeviceAfterFrames: config.loseGpuDeviceAfterFrames,
   };
 }
 

@@ -75,6 +75,8 @@ export interface DetectorConfig {
   readonly scoreThreshold?: number;
   /** Return each frame's model input with its result: for correctness tests, costly. */
   readonly captureInput?: boolean;
+  /** Fault injection for tests: destroy the WebGPU device after this many frames. */
+  readonly loseDeviceAfterFrames?: number;
 }
 
 export type ProcessorConfig = { readonly kind: 'probe'; readonly script: ProbeScript } | DetectorConfig;

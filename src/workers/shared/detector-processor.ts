@@ -14,6 +14,7 @@ export async function createDetectorProcessor(config: DetectorConfig): Promise<P
   let detector = await Detector.create(opts);
   const infoOf = (d: Detector): ProcessorInfo => ({ processor: 'detector', provider: d.provider, reason: `${d.choice.reason}; ${d.inputPath}`, warmupMs: d.warmupMs });
   let rebuilding: Promise<void> | undefined;
+  let frames = 0;
 
   const processor: Processor = {
     info: infoOf(detector),
@@ -22,6 +23,7 @@ export async function createDetectorProcessor(config: DetectorConfig): Promise<P
       try {
         const path = detector.inputPath;
         const run = await detector.detect(pixels, meta.width, meta.height, config.captureInput);
+        if (++frames === config.loseDeviceAfterFrames) detector.loseDevice();
         if (detector.inputPath !== path) {
           processor.info = infoOf(detector);
           processor.onInfo?.(processor.info);
