@@ -48,3 +48,43 @@ test('a denied camera gets a clear message and a way forward', async ({ browser 
   await expect(page.getByRole('button', { name: 'Start camera' })).toBeEnabled();
   await context.close();
 });
+
+for (const viewport of [{ width: 1280, height: 800 }, { width: 420, height: 900 }]) {
+  test(`boxes sit on the video picture at ${viewport.width}×${viewport.height}`, async ({ page }) => {
+    await page.setViewportSize(viewport);
+    await page.goto('/');
+    await page.getByRole('button', { name: 'Start camera' }).click();
+    const overlay = page.locator('fw-overlay');
+    await expect.poll(async () => JSON.parse((await overlay.getAttribute('data-boxes')) ?? '[]').length, { timeout: 30_000 }).toBeGreaterThan(0);
+    const geometry = await page.evaluate(() => {
+      const app = document.querySelector('fw-app')!.shadowRoot!;
+      const video = app.querySelector('video')!;
+      const overlayEl = app.querySelector('fw-overlay') as HTMLElement;
+      const v = video.getBoundingClientRect();
+      const o = overlayEl.getBoundingClientRect();
+      const boxes = JSON.parse(overlayEl.dataset.boxes!) as { x: number; y: number; w: number; h: number }[];
+      const canvas = overlayEl.shadowRoot!.querySelector('canvas')!;
+      const ctx = canvas.getContext('2d')!;
+      const dpr = canvas.width / o.width;
+      const b = boxes[0]!;
+      // The stroke runs along the box's left edge: sample it half-way down.
+      const px = ctx.getImageData(Math.round(b.x * dpr), Math.round((b.y + b.h / 2) * dpr), 1, 1).data;
+      return { video: { w: v.width, h: v.height, vw: video.videoWidth, vh: video.videoHeight }, overlay: { x: o.x - v.x, y: o.y - v.y, w: o.width, h: o.height }, boxes, px: [...px] };
+    });
+    // The overlay covers the video element exactly...
+    expect(geometry.overlay).toEqual({ x: 0, y: 0, w: geometry.video.w, h: geometry.video.h });
+    // ...and every box lies inside the part of it where the picture is (object-fit: contain).
+    const scale = Math.min(geometry.video.w / geometry.video.vw, geometry.video.h / geometry.video.vh);
+    const left = (geometry.video.w - geometry.video.vw * scale) / 2;
+    const top = (geometry.video.h - geometry.video.vh * scale) / 2;
+    for (const b of geometry.boxes) {
+      expect(b.x).toBeGreaterThanOrEqual(left - 1);
+      expect(b.y).toBeGreaterThanOrEqual(top - 1);
+      expect(b.x + b.w).toBeLessThanOrEqual(left + geometry.video.vw * scale + 1);
+      expect(b.y + b.h).toBeLessThanOrEqual(top + geometry.video.vh * scale + 1);
+    }
+    // And the box is really drawn there (the stroke colour, #38bdf8).
+    const stroke = [0x38, 0xbd, 0xf8];
+    geometry.px.slice(0, 3).forEach((c, i) => expect(Math.abs(c - stroke[i]!)).toBeLessThanOrEqual(8));
+  });
+}

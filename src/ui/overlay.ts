@@ -62,6 +62,8 @@ export class Overlay extends LitElement {
     const f = this.frame;
     if (!f) return;
     const { scale, offsetX, offsetY } = fitContain(f.width, f.height, w, h);
+    // Where the boxes went, in CSS pixels of this element: for tests and assistive tooling.
+    this.dataset.boxes = JSON.stringify(f.detections.map((d) => ({ label: d.label, x: (offsetX + d.x * scale) / dpr, y: (offsetY + d.y * scale) / dpr, w: (d.w * scale) / dpr, h: (d.h * scale) / dpr })));
     ctx.lineWidth = 2 * dpr;
     ctx.font = `${13 * dpr}px system-ui, sans-serif`;
     ctx.textBaseline = 'bottom';
