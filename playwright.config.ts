@@ -1,12 +1,13 @@
 import { defineConfig } from '@playwright/test';
 import { resolve } from 'node:path';
 import { chromiumArgs, chromiumPath } from './e2e/browser';
-import { FAKE_CAMERA_Y4M } from './e2e/fixtures/paths';
+import { FAKE_CAMERA_Y4M, TASK_CAMERA_Y4M } from './e2e/fixtures/paths';
 
-const fakeCamera = {
+const cameraPlaying = (file: string) => ({
   executablePath: chromiumPath(),
-  args: chromiumArgs(['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${FAKE_CAMERA_Y4M}`]),
-};
+  args: chromiumArgs(['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${file}`]),
+});
+const fakeCamera = cameraPlaying(FAKE_CAMERA_Y4M);
 
 const port = Number(process.env.FRAMEWISE_TEST_PORT ?? 4178);
 
@@ -24,7 +25,8 @@ export default defineConfig({
     launchOptions: { executablePath: chromiumPath(), args: chromiumArgs() },
   },
   projects: [
-    { name: 'pipeline', testIgnore: /(camera|model)\.spec\.ts/ },
+    { name: 'pipeline', testIgnore: /(camera|model|task)\.spec\.ts/ },
+    { name: 'task', testMatch: /task\.spec\.ts/, use: { launchOptions: cameraPlaying(TASK_CAMERA_Y4M) } },
     { name: 'camera', testMatch: /(camera|model)\.spec\.ts/, use: { launchOptions: fakeCamera } },
     // Screenshots for docs/ and the README: only when asked for (FRAMEWISE_DOCS=1).
     ...(process.env.FRAMEWISE_DOCS ? [{ name: 'docs', testMatch: /\.shot\.ts/, use: { launchOptions: fakeCamera, viewport: { width: 1100, height: 900 } } }] : []),

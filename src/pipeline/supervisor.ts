@@ -1,5 +1,5 @@
 import * as Comlink from 'comlink';
-import type { ConsumerApi, FromWorker, ProcessorConfig, ProcessorInfo, ToWorker, WorkerRole, WorkerStats } from '../shared/protocol';
+import type { ConsumerApi, ControlMessage, FromWorker, ProcessorConfig, ProcessorInfo, ToWorker, WorkerRole, WorkerStats } from '../shared/protocol';
 import { Channel, type ChannelStats } from './channel';
 import type { ChannelConfig } from './config';
 import type { Dispatcher } from './dispatcher';
@@ -92,6 +92,8 @@ export class Supervisor {
   private readonly groups = new Map<WorkerRole, Group>();
   private readonly slots = new Map<string, Slot>();
   private readonly listeners = new Set<(e: SupervisorEvent) => void>();
+  /** The last control message per role, replayed to workers that (re)start. */
+  private readonly lastControl = new Map<WorkerRole, ControlMessage>();
   private readonly now: () => number;
   private watchdog: ReturnType<typeof setInterval> | undefined;
   private stopped = false;
@@ -132,6 +134,12 @@ export class Supervisor {
   offer(role: WorkerRole, handle: FrameHandle): Promise<void> | undefined {
     this.opts.store.retain(handle);
     return this.group(role).channel.offer(handle);
+  }
+
+  /** Sends a control message to every worker of a role, now and after any restart. */
+  control(role: WorkerRole, msg: ControlMessage): void {
+    this.lastControl.set(role, msg);
+    for (const slot of this.group(role).slots) if (slot.ready) void slot.api.control(msg);
   }
 
   onEvent(listener: (e: SupervisorEvent) => void): () => void {
@@ -309,6 +317,9 @@ export class Supervisor {
     const generation = slot.generation;
     const { role, processor } = slot.group.config;
     const info = await slot.api.start({ workerId: slot.id, role, processor, heartbeatMs: this.opts.heartbeatMs }, Comlink.transfer(port2, [port2]));
+    if (slot.generation !== generation || this.stopped) return;
+    const control = this.lastControl.get(role);
+    if (control) await slot.api.control(control);
     if (slot.generation !== generation || this.stopped) return;
     slot.info = info;
     slot.ready = true;

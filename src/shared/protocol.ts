@@ -26,6 +26,9 @@ export interface FrameMeta {
 import type { Detection } from '../model/decode';
 import type { ModelManifest } from '../model/manifest';
 import type { Provider, ProviderPreference } from '../model/provider';
+import type { Instruction } from '../task/instructions';
+import type { TaskEvent } from '../task/machine';
+import type { Step, Task } from '../task/types';
 
 export type WorkerRole = 'state' | 'localization';
 
@@ -50,7 +53,24 @@ export type ProcessorOutput =
       readonly decodeMs: number;
       /** The exact input tensor the model ran on; only with DetectorConfig.captureInput (tests). */
       readonly input?: Float32Array;
+      /** State worker: the task's verdict on this frame (when a task is set). */
+      readonly task?: TaskEvent;
+      /** Localization worker: what to tell the person about the current step (when one is set). */
+      readonly instruction?: Instruction;
     };
+
+/** A read-only copy of the current step, given to localization workers. */
+export interface StepSnapshot {
+  readonly index: number;
+  readonly step: Step;
+}
+
+/** Control messages, over comlink; the supervisor replays the last one to a restarted worker. */
+export type ControlMessage =
+  /** State worker: the task to evaluate, resuming at `step` (null: no task). */
+  | { readonly type: 'task'; readonly task: Task | null; readonly step: number }
+  /** Localization workers: the step to build instructions for (null: none). */
+  | { readonly type: 'step'; readonly snapshot: StepSnapshot | null };
 
 /** Scripted behaviour of the probe processor, for tests and demos. */
 export interface ProbeScript {
@@ -113,6 +133,7 @@ export interface ConsumerApi {
   /** Builds the processor, warms it up, then listens on `port`; resolves when ready. */
   start(init: WorkerInit, port: MessagePort): Promise<ProcessorInfo>;
   stats(): WorkerStats;
+  control(msg: ControlMessage): void;
 }
 
 // ---- the frame stream ----

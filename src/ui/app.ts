@@ -10,6 +10,11 @@ import './overlay';
 import './model-picker';
 import type { ModelChangeEvent, ModelChoice } from './model-picker';
 import type { OverlayFrame } from './overlay';
+import './task-panel';
+import './task-picker';
+import { TaskGuide } from '../task/guide';
+import { Store } from '../store/db';
+import type { Task } from '../task/types';
 
 function describe(o: ProcessorOutput): string {
   if (o.kind === 'probe') return `mean luma ${o.meanLuma.toFixed(1)}`;
@@ -33,6 +38,13 @@ export class App extends LitElement {
   private camera: CameraSource | undefined;
   private timer: ReturnType<typeof setInterval> | undefined;
   private config: PipelineConfig | undefined;
+  private guide: TaskGuide;
+  @state() private guideVersion = 0;
+
+  constructor() {
+    super();
+    this.guide = new TaskGuide(undefined, () => this.guideVersion++, (m) => (this.error = m));
+  }
 
   static override styles = css`
     :host { display: grid; gap: 12px; padding: 12px; max-width: 1100px; margin: auto; }
@@ -53,6 +65,12 @@ export class App extends LitElement {
     } catch (err) {
       this.error = err instanceof ConfigError ? err.message : String(err);
     }
+    void Store.open()
+      .then((store) => {
+        this.guide = new TaskGuide(store, () => this.guideVersion++, (m) => (this.error = m));
+        return this.guide.load();
+      })
+      .catch((err: unknown) => (this.error = `Saved tasks and progress are unavailable (${err instanceof Error ? err.message : String(err)}); built-in tasks still work.`));
   }
 
   override render() {
@@ -66,12 +84,17 @@ export class App extends LitElement {
           : html`<button @click=${this.start} ?disabled=${busy || !this.config}>Start camera</button>`}
       </header>
       ${this.error ? html`<div class="error" role="alert" data-testid="error">${this.error}</div>` : ''}
+      <fw-task-picker .tasks=${this.guide.tasks} .selected=${this.guide.session?.task.id ?? ''}
+        @task-select=${(e: CustomEvent<string>) => this.guide.select(e.detail)}
+        @task-save=${(e: CustomEvent<Task>) => this.guide.save(e.detail)}></fw-task-picker>
       <fw-model-picker .current=${this.model?.manifest.name ?? this.config?.model.manifest.name ?? ''} ?busy=${busy}
         @model-change=${this.onModelChange} @model-error=${(e: CustomEvent<string>) => (this.error = e.detail)}></fw-model-picker>
       <div class="stage">
         <video muted playsinline autoplay></video>
         <fw-overlay .frame=${this.overlay}></fw-overlay>
       </div>
+      <fw-task-panel .view=${this.guide.session?.current} .instruction=${this.guide.instruction?.text ?? ''}
+        @task-restart=${() => this.guide.restart()}></fw-task-panel>
       <div class="last" data-testid="last-result" aria-live="off">
         results: <span data-testid="result-count">${this.results}</span>
         ${this.lastResult
@@ -80,7 +103,7 @@ export class App extends LitElement {
             : html` · last: frame ${this.lastResult.seq} failed: ${this.lastResult.message}`
           : ''}
       </div>
-      <fw-hud .stats=${this.stats}></fw-hud>
+      <details class="hud"><summary>Pipeline metrics</summary><fw-hud .stats=${this.stats}></fw-hud></details>
     `;
   }
 
@@ -109,10 +132,12 @@ export class App extends LitElement {
   /** Makes `p` the running pipeline, reading the camera. */
   private attach(p: Pipeline): void {
     this.pipeline = p;
+    this.guide.attach(p);
     p.dispatcher.subscribe((r) => {
       if (this.pipeline !== p) return;
       this.results++;
       this.lastResult = r;
+      this.guide.onResult(r);
       if (r.role === 'localization' && r.type === 'output' && r.output.kind === 'detections') this.overlay = r.output;
     });
     void p.run(this.camera!).then(() => {
@@ -163,6 +188,7 @@ export class App extends LitElement {
       if (report.leakedFrames > 0) this.error = `Shutdown found ${report.leakedFrames} frames still open (closed now).`;
     }
     this.camera = undefined;
+    this.guide.attach(undefined);
     this.overlay = undefined;
     this.status = 'idle';
   }

@@ -1,13 +1,18 @@
 import { LitElement, css, html } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
 import type { Detection } from '../model/decode';
+import type { Instruction } from '../task/instructions';
 import { fitContain } from './geometry';
 
 export interface OverlayFrame {
   readonly width: number;
   readonly height: number;
   readonly detections: readonly Detection[];
+  /** When a step is active: what to highlight and where things must go. */
+  readonly instruction?: Instruction;
 }
+
+const sameBox = (a: { x: number; y: number; label: string }, b: { x: number; y: number; label: string }) => a.label === b.label && a.x === b.x && a.y === b.y;
 
 /**
  * Boxes and labels over the video, drawn from the latest result once per animation
@@ -44,6 +49,23 @@ export class Overlay extends LitElement {
     return html`<canvas></canvas>`;
   }
 
+  private drawArrow(ctx: CanvasRenderingContext2D, from: { x: number; y: number }, to: { x: number; y: number }, dpr: number): void {
+    const angle = Math.atan2(to.y - from.y, to.x - from.x);
+    const head = 16 * dpr;
+    ctx.strokeStyle = ctx.fillStyle = '#facc15';
+    ctx.lineWidth = 4 * dpr;
+    ctx.beginPath();
+    ctx.moveTo(from.x, from.y);
+    ctx.lineTo(to.x, to.y);
+    ctx.stroke();
+    ctx.beginPath();
+    ctx.moveTo(to.x, to.y);
+    ctx.lineTo(to.x - head * Math.cos(angle - 0.45), to.y - head * Math.sin(angle - 0.45));
+    ctx.lineTo(to.x - head * Math.cos(angle + 0.45), to.y - head * Math.sin(angle + 0.45));
+    ctx.closePath();
+    ctx.fill();
+  }
+
   private draw(): void {
     const canvas = this.renderRoot.querySelector('canvas');
     if (!canvas) return;
@@ -64,20 +86,38 @@ export class Overlay extends LitElement {
     const { scale, offsetX, offsetY } = fitContain(f.width, f.height, w, h);
     // Where the boxes went, in CSS pixels of this element: for tests and assistive tooling.
     this.dataset.boxes = JSON.stringify(f.detections.map((d) => ({ label: d.label, x: (offsetX + d.x * scale) / dpr, y: (offsetY + d.y * scale) / dpr, w: (d.w * scale) / dpr, h: (d.h * scale) / dpr })));
-    ctx.lineWidth = 2 * dpr;
     ctx.font = `${13 * dpr}px system-ui, sans-serif`;
     ctx.textBaseline = 'bottom';
+    const ins = f.instruction;
+    const px = (p: { x: number; y: number }) => ({ x: offsetX + p.x * scale, y: offsetY + p.y * scale });
+    if (ins?.target?.kind === 'zone') {
+      const r = ins.target.rect;
+      const a = px(r);
+      ctx.fillStyle = 'rgba(74, 222, 128, 0.18)';
+      ctx.fillRect(a.x, a.y, r.w * scale, r.h * scale);
+      ctx.setLineDash([8 * dpr, 6 * dpr]);
+      ctx.strokeStyle = '#4ade80';
+      ctx.strokeRect(a.x, a.y, r.w * scale, r.h * scale);
+      ctx.setLineDash([]);
+    }
     for (const d of f.detections) {
+      // With a step active, the objects that matter stand out and the rest recede.
+      const relevant = !ins || ins.highlight.some((h) => sameBox(h, d));
+      const focus = ins?.focus && sameBox(ins.focus, d);
+      const colour = focus ? '#facc15' : relevant ? '#38bdf8' : 'rgba(148, 163, 184, 0.45)';
       const x = offsetX + d.x * scale;
       const y = offsetY + d.y * scale;
-      ctx.strokeStyle = '#38bdf8';
+      ctx.lineWidth = (relevant ? 3 : 1) * dpr;
+      ctx.strokeStyle = colour;
       ctx.strokeRect(x, y, d.w * scale, d.h * scale);
+      if (!relevant) continue;
       const text = `${d.label} ${(d.score * 100).toFixed(0)}%`;
       const tw = ctx.measureText(text).width + 8 * dpr;
-      ctx.fillStyle = '#38bdf8';
+      ctx.fillStyle = colour;
       ctx.fillRect(x, Math.max(0, y - 18 * dpr), tw, 18 * dpr);
       ctx.fillStyle = '#0f172a';
       ctx.fillText(text, x + 4 * dpr, Math.max(18 * dpr, y) - 3 * dpr);
     }
+    if (ins?.target?.kind === 'arrow') this.drawArrow(ctx, px(ins.target.from), px(ins.target.to), dpr);
   }
 }

@@ -3,7 +3,7 @@
 // also the acknowledgement that returns the page's credit), and closes every frame it
 // received exactly once.
 import * as Comlink from 'comlink';
-import type { ConsumerApi, FrameMessage, FromWorker, ProcessorInfo, ProcessorOutput, WorkerInit, WorkerStats } from '../../shared/protocol';
+import type { ConsumerApi, ControlMessage, FrameMessage, FromWorker, ProcessorInfo, ProcessorOutput, WorkerInit, WorkerStats } from '../../shared/protocol';
 
 export interface Processor {
   /** Changes when the processor falls back (then onInfo is called). */
@@ -11,6 +11,7 @@ export interface Processor {
   process(msg: FrameMessage): Promise<ProcessorOutput> | ProcessorOutput;
   /** Called when the processor's info changed; set by the runtime. */
   onInfo?: (info: ProcessorInfo) => void;
+  control?(msg: ControlMessage): void;
 }
 
 export type ProcessorFactory = (init: WorkerInit) => Promise<Processor>;
@@ -23,13 +24,18 @@ export function serveConsumer(makeProcessor: ProcessorFactory): void {
   let openFrames = 0;
   let running = 0;
   let maxConcurrent = 0;
+  let processor: Processor | undefined;
+  // A control message may arrive while the processor is still loading: keep the last one.
+  let pendingControl: ControlMessage | undefined;
 
   const api: ConsumerApi = {
     async start(init: WorkerInit, port: MessagePort): Promise<ProcessorInfo> {
       workerId = init.workerId;
-      const processor = await makeProcessor(init);
+      const p = await makeProcessor(init);
+      processor = p;
+      if (pendingControl) p.control?.(pendingControl);
       const send = (msg: FromWorker) => port.postMessage(msg);
-      processor.onInfo = (info) => send({ type: 'info', info, openFrames });
+      p.onInfo = (info) => send({ type: 'info', info, openFrames });
       port.onmessage = async (event: MessageEvent<FrameMessage>) => {
         const msg = event.data;
         received++;
@@ -40,7 +46,7 @@ export function serveConsumer(makeProcessor: ProcessorFactory): void {
         maxConcurrent = Math.max(maxConcurrent, running);
         const t0 = performance.now();
         try {
-          const output = await processor.process(msg);
+          const output = await p.process(msg);
           processed++;
           running--;
           msg.pixels.close();
@@ -55,7 +61,11 @@ export function serveConsumer(makeProcessor: ProcessorFactory): void {
         }
       };
       setInterval(() => send({ type: 'heartbeat', openFrames }), init.heartbeatMs);
-      return processor.info;
+      return p.info;
+    },
+    control(msg: ControlMessage): void {
+      if (processor) processor.control?.(msg);
+      else pendingControl = msg;
     },
     stats(): WorkerStats {
       return { workerId, received, processed, failed, openFrames, maxConcurrent };

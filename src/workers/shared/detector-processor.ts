@@ -1,13 +1,20 @@
 import { Detector } from '../../model/detector';
 import { loadModelBytes } from '../../model/model-bytes';
-import type { DetectorConfig, FrameMessage, ProcessorInfo, ProcessorOutput } from '../../shared/protocol';
+import type { ControlMessage, DetectorConfig, FrameMessage, FrameMeta, ProcessorInfo, ProcessorOutput } from '../../shared/protocol';
+import type { Detection } from '../../model/decode';
 import type { Processor } from './consumer';
+
+/** What a worker kind adds to each frame's detections (the task verdict, the instruction). */
+export interface Analyst {
+  control(msg: ControlMessage): void;
+  analyse(detections: readonly Detection[], meta: FrameMeta): Pick<Extract<ProcessorOutput, { kind: 'detections' }>, 'task' | 'instruction'>;
+}
 
 /**
  * The detector as a frame processor. If the GPU is lost or a WebGPU run fails, it
  * rebuilds itself on WASM and carries on; the frame that failed becomes an error result.
  */
-export async function createDetectorProcessor(config: DetectorConfig): Promise<Processor> {
+export async function createDetectorProcessor(config: DetectorConfig, analyst?: Analyst): Promise<Processor> {
   const bytes = 'url' in config.source ? await loadModelBytes(config.source.url) : config.source.bytes;
   const sourceName = 'url' in config.source ? config.source.url : config.source.fileName;
   const opts = { manifest: config.manifest, bytes, sourceName, provider: config.provider, threads: config.threads, scoreThreshold: config.scoreThreshold };
@@ -18,6 +25,7 @@ export async function createDetectorProcessor(config: DetectorConfig): Promise<P
 
   const processor: Processor = {
     info: infoOf(detector),
+    control: (msg) => analyst?.control(msg),
     async process({ meta, pixels }: FrameMessage): Promise<ProcessorOutput> {
       if (rebuilding) await rebuilding;
       try {
@@ -28,7 +36,7 @@ export async function createDetectorProcessor(config: DetectorConfig): Promise<P
           processor.info = infoOf(detector);
           processor.onInfo?.(processor.info);
         }
-        return { kind: 'detections', width: meta.width, height: meta.height, provider: detector.provider, ...run };
+        return { kind: 'detections', width: meta.width, height: meta.height, provider: detector.provider, ...run, ...analyst?.analyse(run.detections, meta) };
       } catch (err) {
         if (detector.provider === 'webgpu' && !rebuilding) {
           const why = detector.failure ?? `WebGPU run failed (${err instanceof Error ? err.message : String(err)})`;

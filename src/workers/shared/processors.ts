@@ -1,13 +1,14 @@
 import type { WorkerInit } from '../../shared/protocol';
 import type { Processor } from './consumer';
-import { createDetectorProcessor } from './detector-processor';
+import { createDetectorProcessor, type Analyst } from './detector-processor';
 import { createProbe } from './probe';
 
-export async function createProcessor(init: WorkerInit): Promise<Processor> {
+/** The processor a worker runs; `analyst` is what its kind adds to the detector's output. */
+export async function createProcessor(init: WorkerInit, analyst?: Analyst): Promise<Processor> {
   switch (init.processor.kind) {
     case 'probe':
       return createProbe(init.processor.script);
     case 'detector':
-      return createDetectorProcessor(init.processor);
+      return createDetectorProcessor(init.processor, analyst);
   }
 }

@@ -1,0 +1,73 @@
+import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
+import type { Task } from '../task/types';
+import type { Progress } from '../task/session';
+
+interface FramewiseDB extends DBSchema {
+  /** Tasks the person imported or wrote (built-in ones live in the code). */
+  tasks: { key: string; value: Task };
+  /** Where each task got to, so a reload resumes it. */
+  progress: { key: string; value: Progress };
+  /** Small settings: which task is selected. */
+  meta: { key: string; value: string };
+}
+
+/** The app's IndexedDB, with storage errors turned into messages a person can act on. */
+export class Store {
+  private constructor(private readonly db: IDBPDatabase<FramewiseDB>) {}
+
+  static async open(name = 'framewise'): Promise<Store> {
+    const db = await openDB<FramewiseDB>(name, 1, {
+      upgrade(db) {
+        db.createObjectStore('tasks', { keyPath: 'id' });
+        db.createObjectStore('progress', { keyPath: 'taskId' });
+        db.createObjectStore('meta');
+      },
+    });
+    return new Store(db);
+  }
+
+  listTasks(): Promise<Task[]> {
+    return this.db.getAll('tasks');
+  }
+
+  saveTask(task: Task): Promise<void> {
+    return this.write(async () => void (await this.db.put('tasks', task)));
+  }
+
+  getProgress(taskId: string): Promise<Progress | undefined> {
+    return this.db.get('progress', taskId);
+  }
+
+  saveProgress(p: Progress): Promise<void> {
+    return this.write(async () => void (await this.db.put('progress', p)));
+  }
+
+  clearProgress(taskId: string): Promise<void> {
+    return this.write(() => this.db.delete('progress', taskId));
+  }
+
+  getSelectedTask(): Promise<string | undefined> {
+    return this.db.get('meta', 'selected-task');
+  }
+
+  setSelectedTask(id: string): Promise<void> {
+    return this.write(async () => void (await this.db.put('meta', id, 'selected-task')));
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  private async write(op: () => Promise<void>): Promise<void> {
+    try {
+      await op();
+    } catch (err) {
+      if (err instanceof DOMException && err.name === 'QuotaExceededError') {
+        throw new StorageFullError('This device is out of storage for Framewise: progress cannot be saved. Free some space (or clear old sessions) and try again.');
+      }
+      throw err;
+    }
+  }
+}
+
+export class StorageFullError extends Error {}

@@ -1,0 +1,80 @@
+import type { TaskEvent } from './machine';
+import type { Task } from './types';
+
+/** A task's progress as stored: enough to resume after a reload and to summarise at the end. */
+export interface Progress {
+  readonly taskId: string;
+  readonly step: number;
+  readonly startedAt: number;
+  readonly stepStartedAt: number;
+  /** Milliseconds each completed step took, in order. */
+  readonly stepTimes: readonly number[];
+  readonly derailments: number;
+  readonly completedAt?: number;
+}
+
+export interface SessionView {
+  readonly task: Task;
+  readonly step: number;
+  readonly done: boolean;
+  readonly heldMs: number;
+  readonly holdMs: number;
+  readonly missing: readonly string[];
+  readonly derailed: string | null;
+  readonly progress: Progress;
+}
+
+export function newProgress(taskId: string, now: number): Progress {
+  return { taskId, step: 0, startedAt: now, stepStartedAt: now, stepTimes: [], derailments: 0 };
+}
+
+/**
+ * The page's view of the task as the state worker reports it: the verdicts come from the
+ * worker, this only records them (step times, derailments) for the UI and for storage.
+ */
+export class TaskSession {
+  private view: SessionView;
+
+  constructor(readonly task: Task, progress: Progress) {
+    const done = progress.step >= task.steps.length;
+    this.view = { task, step: progress.step, done, heldMs: 0, holdMs: task.steps[progress.step]?.holdMs ?? 0, missing: [], derailed: null, progress };
+  }
+
+  get current(): SessionView {
+    return this.view;
+  }
+
+  /** Applies one verdict; returns true when the stored progress changed (a step, a derailment). */
+  apply(e: TaskEvent, now: number): boolean {
+    const v = this.view;
+    switch (e.type) {
+      case 'executing_task':
+        // A verdict about a step already left behind (in flight when the step changed) is stale.
+        if (e.step !== v.step && !e.done) return false;
+        this.view = { ...v, heldMs: e.heldMs, holdMs: e.holdMs, missing: e.missing, derailed: null };
+        return false;
+      case 'derailed': {
+        if (e.step !== v.step) return false;
+        const fresh = v.derailed === null;
+        const progress = fresh ? { ...v.progress, derailments: v.progress.derailments + 1 } : v.progress;
+        this.view = { ...v, derailed: e.reason, heldMs: 0, progress };
+        return fresh;
+      }
+      case 'completed_task': {
+        if (e.completedStep !== v.step) return false;
+        const next = e.nextStep ?? this.task.steps.length;
+        const progress: Progress = {
+          ...v.progress,
+          step: next,
+          stepStartedAt: now,
+          stepTimes: [...v.progress.stepTimes, e.stepMs],
+          ...(e.nextStep === null ? { completedAt: now } : {}),
+        };
+        this.view = { ...v, step: next, done: e.nextStep === null, heldMs: 0, holdMs: this.task.steps[next]?.holdMs ?? 0, missing: [], derailed: null, progress };
+        return true;
+      }
+      case 'error':
+        return false;
+    }
+  }
+}
