@@ -29,7 +29,12 @@ export default defineConfig({
     { name: 'task', testMatch: /task\.spec\.ts/, use: { launchOptions: cameraPlaying(TASK_CAMERA_Y4M) } },
     { name: 'camera', testMatch: /(camera|model)\.spec\.ts/, use: { launchOptions: fakeCamera } },
     // Screenshots for docs/ and the README: only when asked for (FRAMEWISE_DOCS=1).
-    ...(process.env.FRAMEWISE_DOCS ? [{ name: 'docs', testMatch: /\.shot\.ts/, use: { launchOptions: fakeCamera, viewport: { width: 1100, height: 900 } } }] : []),
+    ...(process.env.FRAMEWISE_DOCS
+      ? [
+          { name: 'docs', testMatch: /docs\.shot\.ts/, use: { launchOptions: fakeCamera, viewport: { width: 1100, height: 1100 } } },
+          { name: 'docs-task', testMatch: /docs-task\.shot\.ts/, use: { launchOptions: cameraPlaying(TASK_CAMERA_Y4M), viewport: { width: 1100, height: 1100 } } },
+        ]
+      : []),
   ],
   webServer: {
     command: `npx vite --port ${port} --strictPort`,

@@ -9,6 +9,7 @@ test('frames flow from the fake camera through both worker kinds to the dispatch
   await expect(page.getByTestId('status')).toHaveText('running', { timeout: 20_000 });
   await expect.poll(async () => Number(await page.getByTestId('result-count').textContent()), { timeout: 20_000 }).toBeGreaterThan(30);
 
+  await page.getByText('Pipeline metrics').click();
   const hud = page.locator('fw-hud');
   await expect(hud.getByTestId('worker-state-1')).toBeVisible();
   await expect(hud.getByTestId('worker-localization-1')).toBeVisible();
