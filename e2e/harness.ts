@@ -7,6 +7,8 @@ import { ImageSource } from '../src/pipeline/sources/images';
 import { CpuPreprocessor } from '../src/model/preprocess-cpu';
 import { YOLOX_NANO } from '../src/model/manifest';
 import type { Detection } from '../src/model/decode';
+import { Outbox } from '../src/sync/outbox';
+import { SyncClient, type SyncStatus } from '../src/sync/client';
 
 export interface ScenarioOptions {
   readonly config: Partial<PipelineConfig>;
@@ -95,7 +97,22 @@ function base64(data: Float32Array): string {
   return btoa(s);
 }
 
-const fw = { Pipeline, SyntheticSource, ImageSource, DEFAULT_CONFIG, scenario, detectImages, referenceInput };
+/** Sync harness: an outbox and a sync client, and a steady writer of numbered events. */
+const sync: { outbox?: Outbox; client?: SyncClient; statuses: SyncStatus[] } = { statuses: [] };
+async function startSync(dbName: string, url: string, token: string) {
+  sync.outbox = await Outbox.open(dbName);
+  sync.client = new SyncClient(sync.outbox, { url, token, onStatus: (s) => sync.statuses.push(s) });
+  sync.client.start();
+}
+async function writeEvents(sessionId: string, from: number, count: number, everyMs: number) {
+  await sync.outbox!.startSession(sessionId);
+  for (let i = from; i < from + count; i++) {
+    await sync.outbox!.append(sessionId, 'state', { i });
+    if (everyMs > 0) await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+const fw = { Pipeline, SyntheticSource, ImageSource, DEFAULT_CONFIG, scenario, detectImages, referenceInput, sync, startSync, writeEvents, Outbox };
 export type Fw = typeof fw;
 export type ScenarioSummary = Awaited<ReturnType<typeof scenario>>;
 (window as unknown as { fw: Fw }).fw = fw;

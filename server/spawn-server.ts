@@ -12,7 +12,8 @@ export interface ServerProcess {
 
 export async function startServer(env: Record<string, string>, port: number): Promise<ServerProcess> {
   const output: string[] = [];
-  const proc = spawn(process.execPath, [resolve('node_modules/tsx/dist/cli.mjs'), resolve('server/main.ts')], {
+  // tsx as a loader, not its CLI: one process, so that a kill really frees the port.
+  const proc = spawn(process.execPath, ['--import', 'tsx', resolve('server/main.ts')], {
     env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
