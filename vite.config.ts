@@ -15,7 +15,7 @@ export default defineConfig({
   build: {
     target: 'es2022',
     rollupOptions: {
-      input: { main: 'index.html' },
+      input: { main: 'index.html', dashboard: 'dashboard.html' },
     },
   },
   test: {

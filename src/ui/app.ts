@@ -15,6 +15,11 @@ import './task-picker';
 import { TaskGuide } from '../task/guide';
 import { Store } from '../store/db';
 import type { Task } from '../task/types';
+import './sync-status';
+import { Outbox } from '../sync/outbox';
+import { SyncClient, type SyncStatus } from '../sync/client';
+import { Recorder } from '../sync/recorder';
+import { discoverSyncTarget } from '../sync/setup';
 
 function describe(o: ProcessorOutput): string {
   if (o.kind === 'probe') return `mean luma ${o.meanLuma.toFixed(1)}`;
@@ -40,6 +45,10 @@ export class App extends LitElement {
   private config: PipelineConfig | undefined;
   private guide: TaskGuide;
   @state() private guideVersion = 0;
+  @state() private syncStatus: SyncStatus | undefined;
+  private outbox: Outbox | undefined;
+  private sync: SyncClient | undefined;
+  private recorder: Recorder | undefined;
 
   constructor() {
     super();
@@ -71,6 +80,21 @@ export class App extends LitElement {
         return this.guide.load();
       })
       .catch((err: unknown) => (this.error = `Saved tasks and progress are unavailable (${err instanceof Error ? err.message : String(err)}); built-in tasks still work.`));
+    void this.startSync();
+  }
+
+  /** The outbox always records; it is sent wherever a backend is configured. */
+  private async startSync(): Promise<void> {
+    try {
+      this.outbox = await Outbox.open();
+    } catch (err) {
+      this.error = `Events cannot be kept on this device (${err instanceof Error ? err.message : String(err)}); guidance still works.`;
+      return;
+    }
+    const target = await discoverSyncTarget();
+    if (!target) return;
+    this.sync = new SyncClient(this.outbox, { ...target, onStatus: (s) => (this.syncStatus = s) });
+    this.sync.start();
   }
 
   override render() {
@@ -78,6 +102,7 @@ export class App extends LitElement {
     return html`
       <header>
         <h1>Framewise</h1>
+        <fw-sync-status .status=${this.syncStatus}></fw-sync-status>
         <span data-testid="status">${this.status}</span>
         ${this.status === 'running'
           ? html`<button @click=${this.stop} ?disabled=${busy}>Stop</button>`
@@ -115,7 +140,11 @@ export class App extends LitElement {
       this.camera = new CameraSource();
       const stream = await this.camera.open();
       this.renderRoot.querySelector('video')!.srcObject = stream;
-      this.attach(await Pipeline.create(this.currentConfig()));
+      const config = this.currentConfig();
+      this.attach(await Pipeline.create(config));
+      if (this.outbox) {
+        this.recorder = await Recorder.start(this.outbox, { task: this.guide.session?.task.id ?? null, model: config.model.manifest.id, poolSize: config.poolSize, userAgent: navigator.userAgent }, (m) => (this.error = m));
+      }
       this.status = 'running';
       this.timer = setInterval(() => (this.stats = this.pipeline?.stats()), 500);
     } catch (err) {
@@ -138,6 +167,7 @@ export class App extends LitElement {
       this.results++;
       this.lastResult = r;
       this.guide.onResult(r);
+      this.recorder?.onResult(r, this.guide.session?.task.id, this.guide.session?.current.step);
       if (r.role === 'localization' && r.type === 'output' && r.output.kind === 'detections') this.overlay = r.output;
     });
     void p.run(this.camera!).then(() => {
@@ -182,8 +212,12 @@ export class App extends LitElement {
     clearInterval(this.timer);
     const p = this.pipeline;
     this.pipeline = undefined;
+    const recorder = this.recorder;
+    this.recorder = undefined;
     if (p) {
+      const framesIn = p.framesIn;
       const report = await p.shutdown();
+      await recorder?.end({ framesIn, leakedFrames: report.leakedFrames, progress: this.guide.session?.current.progress ?? null });
       this.stats = p.stats();
       if (report.leakedFrames > 0) this.error = `Shutdown found ${report.leakedFrames} frames still open (closed now).`;
     }
