@@ -39,6 +39,8 @@ export interface PipelineConfig {
   readonly captureModelInput?: boolean;
   /** Tests only: each detector worker destroys its WebGPU device after this many frames. */
   readonly loseGpuDeviceAfterFrames?: number;
+  /** Tests only: frames (by seq) the detector treats as unreadable. */
+  readonly failFrames?: readonly number[];
 }
 
 export const DEFAULT_CONFIG: PipelineConfig = Object.freeze<PipelineConfig>({
@@ -133,6 +135,7 @@ export function configFromUrl(search: string, base: PipelineConfig = DEFAULT_CON
     threadsPerWorker: num('threads', base.threadsPerWorker),
     scoreThreshold: num('score', base.scoreThreshold),
     probe: { ...base.probe, delayMs: num('probeDelay', base.probe.delayMs) },
+    ...(params.has('failFrames') ? { failFrames: (params.get('failFrames') ?? '').split(',').map(Number).filter(Number.isInteger) } : {}),
   };
   problems.push(...validateConfig(config));
   if (problems.length > 0) throw new ConfigError(problems);

@@ -25,6 +25,7 @@ function processorFor(config: PipelineConfig): ProcessorConfig {
     scoreThreshold: config.scoreThreshold,
     captureInput: config.captureModelInput,
     loseDeviceAfterFrames: config.loseGpuDeviceAfterFrames,
+    failFrames: config.failFrames,
   };
 }
 

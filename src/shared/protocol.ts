@@ -97,6 +97,8 @@ export interface DetectorConfig {
   readonly captureInput?: boolean;
   /** Fault injection for tests: destroy the WebGPU device after this many frames. */
   readonly loseDeviceAfterFrames?: number;
+  /** Fault injection for tests: these frames (by seq) fail as a corrupt frame would. */
+  readonly failFrames?: readonly number[];
 }
 
 export type ProcessorConfig = { readonly kind: 'probe'; readonly script: ProbeScript } | DetectorConfig;

@@ -1,6 +1,7 @@
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 import type { Task } from '../task/types';
 import type { Progress } from '../task/session';
+import type { Analysis } from '../analysis/export';
 
 interface FramewiseDB extends DBSchema {
   /** Tasks the person imported or wrote (built-in ones live in the code). */
@@ -9,6 +10,8 @@ interface FramewiseDB extends DBSchema {
   progress: { key: string; value: Progress };
   /** Small settings: which task is selected. */
   meta: { key: string; value: string };
+  /** Results of analysed video files. */
+  analyses: { key: string; value: Analysis };
 }
 
 /** The app's IndexedDB, with storage errors turned into messages a person can act on. */
@@ -16,11 +19,14 @@ export class Store {
   private constructor(private readonly db: IDBPDatabase<FramewiseDB>) {}
 
   static async open(name = 'framewise'): Promise<Store> {
-    const db = await openDB<FramewiseDB>(name, 1, {
-      upgrade(db) {
-        db.createObjectStore('tasks', { keyPath: 'id' });
-        db.createObjectStore('progress', { keyPath: 'taskId' });
-        db.createObjectStore('meta');
+    const db = await openDB<FramewiseDB>(name, 2, {
+      upgrade(db, oldVersion) {
+        if (oldVersion < 1) {
+          db.createObjectStore('tasks', { keyPath: 'id' });
+          db.createObjectStore('progress', { keyPath: 'taskId' });
+          db.createObjectStore('meta');
+        }
+        if (oldVersion < 2) db.createObjectStore('analyses', { keyPath: 'id' });
       },
     });
     return new Store(db);
@@ -52,6 +58,14 @@ export class Store {
 
   setSelectedTask(id: string): Promise<void> {
     return this.write(async () => void (await this.db.put('meta', id, 'selected-task')));
+  }
+
+  saveAnalysis(a: Analysis): Promise<void> {
+    return this.write(async () => void (await this.db.put('analyses', a)));
+  }
+
+  listAnalyses(): Promise<Analysis[]> {
+    return this.db.getAll('analyses');
   }
 
   close(): void {

@@ -1,6 +1,7 @@
 import type { PipelineResult } from '../pipeline/results';
 import type { Outbox } from './outbox';
 import type { EventKind } from './protocol';
+import type { FrameRow } from '../analysis/export';
 
 /**
  * Turns what the dispatcher delivers into durable events: every task verdict, each new
@@ -34,6 +35,11 @@ export class Recorder {
       this.lastInstruction = ins.text;
       this.record('instruction', { task: taskId, step: ins.step, frame: r.seq, text: ins.text, met: ins.met, focus: ins.focus, target: ins.target });
     }
+  }
+
+  /** A video file's frame: what was found in it. */
+  onFrame(row: FrameRow): void {
+    this.record(row.error ? 'error' : 'detections', { frame: row.frame, time: row.time, ...(row.error ? { message: row.error } : { objects: row.detections.map((d) => ({ label: d.label, score: d.score, box: [d.x, d.y, d.w, d.h] })) }) });
   }
 
   async end(summary: Record<string, unknown>): Promise<void> {

@@ -20,6 +20,10 @@ import { Outbox } from '../sync/outbox';
 import { SyncClient, type SyncStatus } from '../sync/client';
 import { Recorder } from '../sync/recorder';
 import { discoverSyncTarget } from '../sync/setup';
+import { registerServiceWorker } from '../pwa';
+import './analysis-panel';
+import { analyseFile } from '../analysis/runner';
+import type { Analysis } from '../analysis/export';
 
 function describe(o: ProcessorOutput): string {
   if (o.kind === 'probe') return `mean luma ${o.meanLuma.toFixed(1)}`;
@@ -46,6 +50,12 @@ export class App extends LitElement {
   private guide: TaskGuide;
   @state() private guideVersion = 0;
   @state() private syncStatus: SyncStatus | undefined;
+  /** A new version is waiting; applying it reloads, so it is offered only between sessions. */
+  @state() private applyUpdate: (() => Promise<void>) | undefined;
+  @state() private offlineReady = false;
+  @state() private analysis: { done: number; total: number; startedAt: number; elapsedMs: number; abort: AbortController } | undefined;
+  @state() private analysisResult: Analysis | undefined;
+  private store: Store | undefined;
   private outbox: Outbox | undefined;
   private sync: SyncClient | undefined;
   private recorder: Recorder | undefined;
@@ -64,6 +74,7 @@ export class App extends LitElement {
     .stage { position: relative; }
     video { width: 100%; height: 60vh; object-fit: contain; background: #000; border-radius: 8px; display: block; }
     .error { background: #7f1d1d; padding: 8px 12px; border-radius: 6px; }
+    .notice { background: #1e3a8a; padding: 8px 12px; border-radius: 6px; display: flex; gap: 12px; align-items: center; }
     .last { font: 13px ui-monospace, monospace; }
   `;
 
@@ -76,11 +87,16 @@ export class App extends LitElement {
     }
     void Store.open()
       .then((store) => {
+        this.store = store;
         this.guide = new TaskGuide(store, () => this.guideVersion++, (m) => (this.error = m));
         return this.guide.load();
       })
       .catch((err: unknown) => (this.error = `Saved tasks and progress are unavailable (${err instanceof Error ? err.message : String(err)}); built-in tasks still work.`));
     void this.startSync();
+    registerServiceWorker(
+      (apply) => (this.applyUpdate = apply),
+      () => (this.offlineReady = true),
+    );
   }
 
   /** The outbox always records; it is sent wherever a backend is configured. */
@@ -106,9 +122,15 @@ export class App extends LitElement {
         <span data-testid="status">${this.status}</span>
         ${this.status === 'running'
           ? html`<button @click=${this.stop} ?disabled=${busy}>Stop</button>`
-          : html`<button @click=${this.start} ?disabled=${busy || !this.config}>Start camera</button>`}
+          : html`<button @click=${this.start} ?disabled=${busy || !this.config || !!this.analysis}>Start camera</button>`}
       </header>
       ${this.error ? html`<div class="error" role="alert" data-testid="error">${this.error}</div>` : ''}
+      ${this.applyUpdate && this.status === 'idle'
+        ? html`<div class="notice" role="status" data-testid="update">A new version of Framewise is ready.
+            <button @click=${() => this.applyUpdate?.()}>Update now</button></div>`
+        : ''}
+      ${this.offlineReady ? html`<div class="notice" role="status" data-testid="offline-ready">Framewise now works offline.
+            <button @click=${() => (this.offlineReady = false)} aria-label="Dismiss">✕</button></div>` : ''}
       <fw-task-picker .tasks=${this.guide.tasks} .selected=${this.guide.session?.task.id ?? ''}
         @task-select=${(e: CustomEvent<string>) => this.guide.select(e.detail)}
         @task-save=${(e: CustomEvent<Task>) => this.guide.save(e.detail)}></fw-task-picker>
@@ -118,6 +140,10 @@ export class App extends LitElement {
         <video muted playsinline autoplay></video>
         <fw-overlay .frame=${this.overlay}></fw-overlay>
       </div>
+      <fw-analysis-panel ?disabled=${this.status !== 'idle' || !this.config} ?running=${!!this.analysis}
+        .done=${this.analysis?.done ?? this.analysisResult?.rows.length ?? 0} .total=${this.analysis?.total ?? this.analysisResult?.totalFrames ?? 0}
+        .elapsedMs=${this.analysis?.elapsedMs ?? 0} .result=${this.analysisResult}
+        @analysis-start=${(e: CustomEvent<File>) => this.analyse(e.detail)} @analysis-cancel=${() => this.analysis?.abort.abort()}></fw-analysis-panel>
       <fw-task-panel .view=${this.guide.session?.current} .instruction=${this.guide.instruction?.text ?? ''}
         @task-restart=${() => this.guide.restart()}></fw-task-panel>
       <div class="last" data-testid="last-result" aria-live="off">
@@ -151,6 +177,31 @@ export class App extends LitElement {
       this.error = err instanceof CameraError ? err.message : `Could not start: ${err instanceof Error ? err.message : String(err)}`;
       this.camera?.stop();
       this.status = 'idle';
+    }
+  }
+
+  private async analyse(file: File): Promise<void> {
+    if (!this.config || this.analysis) return;
+    this.error = '';
+    this.analysisResult = undefined;
+    const abort = new AbortController();
+    const startedAt = performance.now();
+    this.analysis = { done: 0, total: 0, startedAt, elapsedMs: 0, abort };
+    try {
+      const result = await analyseFile(file, this.currentConfig(), {
+        signal: abort.signal,
+        outbox: this.outbox,
+        onError: (m) => (this.error = m),
+        onProgress: (done, total) => (this.analysis = { done, total, startedAt, elapsedMs: performance.now() - startedAt, abort }),
+      });
+      this.analysisResult = result;
+      await this.store?.saveAnalysis(result).catch((err: unknown) => (this.error = `The results could not be saved on this device: ${err instanceof Error ? err.message : String(err)}. Export them now.`));
+      const failed = result.rows.filter((r) => r.error);
+      if (failed.length) this.error = `${failed.length} frame${failed.length > 1 ? 's' : ''} could not be analysed and ${failed.length > 1 ? 'were' : 'was'} skipped (frame ${failed.map((r) => r.frame).join(', ')}): ${failed[0]!.error}`;
+    } catch (err) {
+      this.error = err instanceof Error ? err.message : String(err);
+    } finally {
+      this.analysis = undefined;
     }
   }
 

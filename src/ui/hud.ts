@@ -1,6 +1,18 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
 import type { PipelineStats } from '../pipeline/pipeline';
+import { dropRate } from '../pipeline/stats';
+import './sparkline';
+
+/** One minute of history at the HUD's 2 Hz refresh. */
+const HISTORY = 120;
+
+interface Sample {
+  readonly inFps: number;
+  readonly outFps: number;
+  readonly latencyMs: number;
+  readonly dropPct: number;
+}
 
 const ms = (v: number | undefined) => (v === undefined ? '–' : v.toFixed(1));
 const pct = (v: number) => `${(v * 100).toFixed(0)}%`;
@@ -9,6 +21,20 @@ const pct = (v: number) => `${(v * 100).toFixed(0)}%`;
 @customElement('fw-hud')
 export class Hud extends LitElement {
   @property({ attribute: false }) stats: PipelineStats | undefined;
+  private history: Sample[] = [];
+  private lastDrops = { processed: 0, dropped: 0 };
+
+  override willUpdate(changed: Map<string, unknown>): void {
+    const s = this.stats;
+    if (!changed.has('stats') || !s) return;
+    // Rates over the last interval, not since the start: a plot of what is happening now.
+    const loc = s.channels.localization;
+    const processed = loc.delivered;
+    const d = { processed: processed - this.lastDrops.processed, dropped: loc.dropped - this.lastDrops.dropped };
+    this.lastDrops = { processed, dropped: loc.dropped };
+    const lat = s.workers.filter((w) => w.role === 'localization').map((w) => w.latencyMsP50 ?? 0);
+    this.history = [...this.history, { inFps: s.inputFps, outFps: s.outputFps, latencyMs: lat.length ? Math.max(...lat) : 0, dropPct: dropRate(Math.max(0, d.processed), Math.max(0, d.dropped)) * 100 }].slice(-HISTORY);
+  }
 
   static override styles = css`
     :host { display: block; font: 12px/1.4 ui-monospace, monospace; }
@@ -16,7 +42,8 @@ export class Hud extends LitElement {
     th, td { padding: 2px 6px; text-align: right; border-bottom: 1px solid #334155; }
     th:first-child, td:first-child { text-align: left; }
     caption { text-align: left; font-weight: 600; padding: 6px 0 2px; }
-    .summary { display: flex; gap: 16px; flex-wrap: wrap; }
+    .summary, .plots { display: flex; gap: 16px; flex-wrap: wrap; }
+    .plots { margin-top: 8px; }
   `;
 
   override render() {
@@ -28,6 +55,12 @@ export class Hud extends LitElement {
         <span>out <b data-testid="output-fps">${s.outputFps}</b> fps</span>
         <span>frames <b data-testid="frames-in">${s.framesIn}</b></span>
         <span>open frames <b data-testid="open-frames">${s.openFrames.page}</b> (in workers ${s.openFrames.inWorkers})</span>
+      </div>
+      <div class="plots" data-testid="plots">
+        <fw-sparkline label="input fps" .values=${this.history.map((h) => h.inFps)}></fw-sparkline>
+        <fw-sparkline label="output fps" .values=${this.history.map((h) => h.outFps)}></fw-sparkline>
+        <fw-sparkline label="latency p50" unit=" ms" .values=${this.history.map((h) => h.latencyMs)}></fw-sparkline>
+        <fw-sparkline label="drop rate" unit="%" .values=${this.history.map((h) => h.dropPct)}></fw-sparkline>
       </div>
       <table>
         <caption>Workers</caption>

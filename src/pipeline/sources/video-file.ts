@@ -13,15 +13,18 @@ export class VideoFileSource implements FrameSource {
   private stopped = false;
   private url: string | undefined;
 
+  /** Frames per second the file is stepped at: measured on open unless given. */
+  fps: number;
+
   constructor(
     private readonly file: Blob | string,
-    /** Frame rate to step at; files rarely state it reliably, so the caller says. */
-    readonly fps = 30,
+    fps?: number,
   ) {
     this.label = typeof file === 'string' ? file : 'video file';
+    this.fps = fps ?? 0;
   }
 
-  async open(): Promise<{ frames: number; durationS: number }> {
+  async open(): Promise<{ frames: number; durationS: number; fps: number }> {
     this.url = typeof this.file === 'string' ? this.file : URL.createObjectURL(this.file);
     this.video.muted = true;
     this.video.preload = 'auto';
@@ -31,7 +34,36 @@ export class VideoFileSource implements FrameSource {
       this.video.onerror = () => reject(new Error(`the video could not be decoded (${this.video.error?.message || 'unsupported format'})`));
     });
     const durationS = this.video.duration;
-    return { frames: Math.max(1, Math.round(durationS * this.fps)), durationS };
+    if (!Number.isFinite(durationS) || durationS <= 0) throw new Error('the video has no duration (a live or broken file?)');
+    if (!this.fps) this.fps = await this.measureFps();
+    return { frames: Math.max(1, Math.round(durationS * this.fps)), durationS, fps: this.fps };
+  }
+
+  /**
+   * Containers rarely state a trustworthy frame rate, so play the start muted and read
+   * the spacing of presented frames (requestVideoFrameCallback's mediaTime).
+   */
+  private async measureFps(): Promise<number> {
+    const times: number[] = [];
+    await new Promise<void>((done) => {
+      const stop = () => {
+        this.video.pause();
+        done();
+      };
+      const onFrame = (_now: number, meta: VideoFrameCallbackMetadata) => {
+        times.push(meta.mediaTime);
+        if (times.length >= 8) return stop();
+        this.video.requestVideoFrameCallback(onFrame);
+      };
+      this.video.requestVideoFrameCallback(onFrame);
+      this.video.onended = stop;
+      setTimeout(stop, 3000);
+      void this.video.play().catch(stop);
+    });
+    const deltas = times.slice(1).map((t, i) => t - times[i]!).filter((d) => d > 0).sort((a, b) => a - b);
+    const frame = deltas[0];
+    // The smallest spacing is one frame (playback can skip, never split); fall back to 30.
+    return frame ? Math.round(1 / frame) : 30;
   }
 
   async next(): Promise<FramePixels | undefined> {

@@ -28,6 +28,7 @@ export async function createDetectorProcessor(config: DetectorConfig, analyst?: 
     control: (msg) => analyst?.control(msg),
     async process({ meta, pixels }: FrameMessage): Promise<ProcessorOutput> {
       if (rebuilding) await rebuilding;
+      if (config.failFrames?.includes(meta.seq)) throw new Error(`frame ${meta.seq} could not be read (injected fault)`);
       try {
         const path = detector.inputPath;
         const run = await detector.detect(pixels, meta.width, meta.height, config.captureInput);
