@@ -1,6 +1,8 @@
 import { LitElement, css, html } from 'lit';
 import { customElement, state } from 'lit/decorators.js';
-import { configFromUrl, ConfigError, type PipelineConfig } from '../pipeline/config';
+import { configFromUrl, ConfigError, DEFAULT_CONFIG, type PipelineConfig } from '../pipeline/config';
+import { applySettings, loadSettings, saveSettings, settingsFrom, type Settings } from '../settings';
+import './settings-panel';
 import { Pipeline, type PipelineStats } from '../pipeline/pipeline';
 import type { PipelineResult } from '../pipeline/results';
 import type { ProcessorOutput } from '../shared/protocol';
@@ -56,6 +58,8 @@ export class App extends LitElement {
   @state() private analysis: { done: number; total: number; startedAt: number; elapsedMs: number; abort: AbortController } | undefined;
   @state() private analysisResult: Analysis | undefined;
   private store: Store | undefined;
+  @state() private settings: Settings | undefined;
+  @state() private providerNotice = '';
   private outbox: Outbox | undefined;
   private sync: SyncClient | undefined;
   private recorder: Recorder | undefined;
@@ -81,7 +85,8 @@ export class App extends LitElement {
   override connectedCallback(): void {
     super.connectedCallback();
     try {
-      this.config = configFromUrl(location.search);
+      this.settings = loadSettings();
+      this.config = configFromUrl(location.search, this.settings ? applySettings(DEFAULT_CONFIG, this.settings) : DEFAULT_CONFIG);
     } catch (err) {
       this.error = err instanceof ConfigError ? err.message : String(err);
     }
@@ -107,10 +112,33 @@ export class App extends LitElement {
       this.error = `Events cannot be kept on this device (${err instanceof Error ? err.message : String(err)}); guidance still works.`;
       return;
     }
-    const target = await discoverSyncTarget();
+    this.sync?.stop();
+    this.sync = undefined;
+    this.syncStatus = undefined;
+    const fromSettings = this.settings?.backendUrl ? { url: this.settings.backendUrl, token: this.settings.token } : undefined;
+    const target = new URLSearchParams(location.search).has('sync') ? await discoverSyncTarget() : (fromSettings ?? (await discoverSyncTarget()));
     if (!target) return;
     this.sync = new SyncClient(this.outbox, { ...target, onStatus: (s) => (this.syncStatus = s) });
     this.sync.start();
+  }
+
+  /** Saves settings and applies them: the pipeline is rebuilt if running, the sync reconnects if its target changed. */
+  private async onSettings(s: Settings): Promise<void> {
+    if (!this.config) return;
+    const backendChanged = s.backendUrl !== (this.settings?.backendUrl ?? '') || s.token !== (this.settings?.token ?? '');
+    saveSettings(s);
+    this.settings = s;
+    const next = applySettings(this.config, s);
+    if (this.status === 'running') {
+      const ok = await this.switchPipeline(this.model ? { ...next, model: this.model } : next, 'These settings');
+      if (!ok) return;
+    }
+    this.config = next;
+    if (backendChanged && this.outbox) {
+      this.outbox.close();
+      this.outbox = undefined;
+      await this.startSync();
+    }
   }
 
   override render() {
@@ -136,6 +164,8 @@ export class App extends LitElement {
         @task-save=${(e: CustomEvent<Task>) => this.guide.save(e.detail)}></fw-task-picker>
       <fw-model-picker .current=${this.model?.manifest.name ?? this.config?.model.manifest.name ?? ''} ?busy=${busy}
         @model-change=${this.onModelChange} @model-error=${(e: CustomEvent<string>) => (this.error = e.detail)}></fw-model-picker>
+      <fw-settings .settings=${this.settings ?? (this.config ? settingsFrom(this.config) : undefined)} @settings-save=${(e: CustomEvent<Settings>) => this.onSettings(e.detail)}></fw-settings>
+      ${this.providerNotice ? html`<div class="notice" role="status" data-testid="provider-notice">${this.providerNotice}</div>` : ''}
       <div class="stage">
         <video muted playsinline autoplay></video>
         <fw-overlay .frame=${this.overlay}></fw-overlay>
@@ -169,10 +199,17 @@ export class App extends LitElement {
       const config = this.currentConfig();
       this.attach(await Pipeline.create(config));
       if (this.outbox) {
-        this.recorder = await Recorder.start(this.outbox, { task: this.guide.session?.task.id ?? null, model: config.model.manifest.id, poolSize: config.poolSize, userAgent: navigator.userAgent }, (m) => (this.error = m));
+        // A full disk costs the record, not the guidance: say so and go on.
+        this.recorder = await Recorder.start(this.outbox, { task: this.guide.session?.task.id ?? null, model: config.model.manifest.id, poolSize: config.poolSize, userAgent: navigator.userAgent }, (m) => (this.error = m)).catch((err: unknown) => {
+          this.error = err instanceof Error ? err.message : String(err);
+          return undefined;
+        });
       }
       this.status = 'running';
-      this.timer = setInterval(() => (this.stats = this.pipeline?.stats()), 500);
+      this.timer = setInterval(() => {
+        this.stats = this.pipeline?.stats();
+        this.noticeProvider();
+      }, 500);
     } catch (err) {
       this.error = err instanceof CameraError ? err.message : `Could not start: ${err instanceof Error ? err.message : String(err)}`;
       this.camera?.stop();
@@ -203,6 +240,13 @@ export class App extends LitElement {
     } finally {
       this.analysis = undefined;
     }
+  }
+
+  /** Says so when the model runs on WASM although WebGPU was wanted or would have been tried. */
+  private noticeProvider(): void {
+    if (this.providerNotice || this.config?.provider === 'wasm') return;
+    const fallback = this.stats?.workers.find((w) => w.info?.provider === 'wasm');
+    if (fallback?.info) this.providerNotice = `Running the model on the CPU (WASM), which is slower: ${fallback.info.reason.split(';')[0]}.`;
   }
 
   private currentConfig(model = this.model): PipelineConfig {
@@ -236,10 +280,18 @@ export class App extends LitElement {
   private async onModelChange(e: ModelChangeEvent): Promise<void> {
     if (!this.config) return;
     const choice = e.detail === 'builtin' ? this.config.model : e.detail;
+    if (await this.switchPipeline(this.currentConfig(choice), `The model "${choice.manifest.name}"`)) this.model = choice;
+  }
+
+  /**
+   * Tries `config` in a fresh pipeline; only once its workers are warm does it take over
+   * the camera (when running). If it cannot start, the error says why and nothing changes.
+   */
+  private async switchPipeline(config: PipelineConfig, what: string): Promise<boolean> {
     this.modelBusy = true;
     this.error = '';
     try {
-      const next = await Pipeline.create(this.currentConfig(choice));
+      const next = await Pipeline.create(config);
       const prev = this.pipeline;
       if (this.status === 'running' && prev) {
         await prev.detachSource();
@@ -248,10 +300,11 @@ export class App extends LitElement {
       } else {
         await next.shutdown(); // checked; it runs when the camera starts
       }
-      this.model = choice;
+      return true;
     } catch (err) {
-      const running = (this.model ?? this.config.model).manifest.name;
-      this.error = `The model "${choice.manifest.name}" cannot be used: ${err instanceof Error ? err.message : String(err)}. ${this.status === 'running' ? `Still running ${running}.` : `Keeping ${running}.`}`;
+      const running = (this.model ?? this.config!.model).manifest.name;
+      this.error = `${what} cannot be used: ${err instanceof Error ? err.message : String(err)}. ${this.status === 'running' ? `Still running ${running}.` : `Keeping ${running}.`}`;
+      return false;
     } finally {
       this.modelBusy = false;
     }

@@ -67,6 +67,8 @@ export class CameraSource implements FrameSource {
     track.addEventListener('ended', () => {
       this.ended = true;
       this.pendingResolve?.(undefined);
+      // A pending read would wait forever on a track that produces nothing more.
+      void this.reader?.cancel().catch(() => {});
     });
     const TrackProcessor = windowTrackProcessor();
     if (TrackProcessor) {

@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_CONFIG } from './pipeline/config';
+import { applySettings, loadSettings, saveSettings, settingsFrom, validateSettings } from './settings';
+
+const memory = () => {
+  const m = new Map<string, string>();
+  return { getItem: (k: string) => m.get(k) ?? null, setItem: (k: string, v: string) => void m.set(k, v) };
+};
+
+describe('settings', () => {
+  it('round-trip through storage and apply over the defaults', () => {
+    const store = memory();
+    const s = { ...settingsFrom(DEFAULT_CONFIG), poolSize: 3, locPolicy: 'drop-oldest' as const, scoreThreshold: 0.5 };
+    saveSettings(s, store);
+    const loaded = loadSettings(store)!;
+    expect(loaded).toEqual(s);
+    const c = applySettings(DEFAULT_CONFIG, loaded);
+    expect(c.poolSize).toBe(3);
+    expect(c.localization.policy).toBe('drop-oldest');
+    expect(c.scoreThreshold).toBe(0.5);
+  });
+
+  it('names every problem, backend included', () => {
+    const problems = validateSettings({ ...settingsFrom(DEFAULT_CONFIG), poolSize: 0, scoreThreshold: 2, backendUrl: 'http://x', token: '' });
+    expect(problems).toEqual(expect.arrayContaining([
+      'poolSize must be a whole number from 1 to 16, got 0',
+      'scoreThreshold must be between 0 and 1, got 2',
+      'backend URL must start with ws:// or wss://, got http:',
+      'a backend URL needs its token',
+    ]));
+  });
+
+  it('ignores a corrupt stored entry', () => {
+    const store = memory();
+    store.setItem('framewise-settings', '{"poolSize": -4');
+    expect(loadSettings(store)).toBeUndefined();
+    store.setItem('framewise-settings', JSON.stringify({ poolSize: 99 }));
+    expect(loadSettings(store)).toBeUndefined();
+  });
+});

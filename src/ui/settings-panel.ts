@@ -1,0 +1,60 @@
+import { LitElement, css, html } from 'lit';
+import { customElement, property, state } from 'lit/decorators.js';
+import { validateSettings, type Settings } from '../settings';
+
+/** Pipeline and backend settings, validated as you type, applied without a reload. */
+@customElement('fw-settings')
+export class SettingsPanel extends LitElement {
+  @property({ attribute: false }) settings: Settings | undefined;
+  @state() private draft: Settings | undefined;
+
+  static override styles = css`
+    details { background: #1e293b; border-radius: 6px; padding: 8px 12px; font-size: 14px; }
+    form { display: grid; grid-template-columns: auto 1fr; gap: 6px 12px; align-items: center; margin-top: 8px; }
+    input, select, button { font: inherit; }
+    ul { color: #fca5a5; margin: 4px 0; }
+  `;
+
+  private applied = '';
+
+  override willUpdate(changed: Map<string, unknown>): void {
+    // The parent re-renders often: only new values (not a new object with the same values) reset the form.
+    const incoming = JSON.stringify(this.settings ?? null);
+    if (changed.has('settings') && this.settings && incoming !== this.applied) {
+      this.applied = incoming;
+      this.draft = this.settings;
+    }
+  }
+
+  override render() {
+    const d = this.draft;
+    if (!d) return html``;
+    const problems = validateSettings(d);
+    const num = (key: keyof Settings) => (e: Event) => (this.draft = { ...d, [key]: Number((e.target as HTMLInputElement).value) });
+    const text = (key: keyof Settings) => (e: Event) => (this.draft = { ...d, [key]: (e.target as HTMLInputElement).value });
+    return html`<details>
+      <summary>Settings</summary>
+      <form @submit=${(e: Event) => e.preventDefault()}>
+        <label for="pool">Localization workers</label><input id="pool" type="number" min="1" max="16" .value=${String(d.poolSize)} @input=${num('poolSize')} />
+        <label for="policy">Queue policy</label>
+        <select id="policy" .value=${d.locPolicy} @change=${text('locPolicy')}>
+          ${['drop-new', 'drop-oldest', 'latest-only', 'block'].map((p) => html`<option value=${p} ?selected=${p === d.locPolicy}>${p}</option>`)}
+        </select>
+        <label for="capacity">Queue size</label><input id="capacity" type="number" min="1" max="1000" .value=${String(d.locCapacity)} @input=${num('locCapacity')} />
+        <label for="rate">Task checks per second</label><input id="rate" type="number" min="0" max="240" step="0.5" .value=${String(d.stateRate)} @input=${num('stateRate')} />
+        <label for="score">Score threshold</label><input id="score" type="number" min="0.01" max="0.99" step="0.05" .value=${String(d.scoreThreshold)} @input=${num('scoreThreshold')} />
+        <label for="provider">Run the model on</label>
+        <select id="provider" .value=${d.provider} @change=${text('provider')}>
+          ${[['auto', 'Best available'], ['webgpu', 'WebGPU'], ['wasm', 'WASM (CPU)']].map(([v, l]) => html`<option value=${v} ?selected=${v === d.provider}>${l}</option>`)}
+        </select>
+        <label for="backend">Backend URL</label><input id="backend" type="url" placeholder="wss://…/sync (empty: the server this app came from)" .value=${d.backendUrl} @input=${text('backendUrl')} />
+        <label for="token">Backend token</label><input id="token" type="password" autocomplete="off" .value=${d.token} @input=${text('token')} />
+        <span></span>
+        <span>
+          ${problems.length ? html`<ul data-testid="settings-problems">${problems.map((p) => html`<li>${p}</li>`)}</ul>` : ''}
+          <button ?disabled=${problems.length > 0} @click=${() => this.dispatchEvent(new CustomEvent('settings-save', { detail: d, bubbles: true, composed: true }))}>Apply</button>
+        </span>
+      </form>
+    </details>`;
+  }
+}
