@@ -114,6 +114,15 @@ export class Pipeline {
     this.ingest = undefined;
   }
 
+  /** Pauses a role's workers (e.g. the state worker, for a benchmark); frames for it are superseded or queued meanwhile. */
+  pause(role: WorkerRole): void {
+    this.supervisor.pauseRole(role);
+  }
+
+  resume(role: WorkerRole): void {
+    this.supervisor.resumeRole(role);
+  }
+
   /** Gives the state worker a task to evaluate, resuming at `step`; null clears it. */
   setTask(task: Task | null, step = 0): void {
     this.supervisor.control('state', { type: 'task', task, step });

@@ -136,6 +136,15 @@ export class Supervisor {
     return this.group(role).channel.offer(handle);
   }
 
+  /** Stops starting frames on a role's workers (its slot keeps only the newest frame); resume() undoes it. */
+  pauseRole(role: WorkerRole): void {
+    for (const slot of this.group(role).slots) slot.group.channel.pause(slot.id);
+  }
+
+  resumeRole(role: WorkerRole): void {
+    for (const slot of this.group(role).slots) if (slot.ready) slot.group.channel.resume(slot.id);
+  }
+
   /** Sends a control message to every worker of a role, now and after any restart. */
   control(role: WorkerRole, msg: ControlMessage): void {
     this.lastControl.set(role, msg);

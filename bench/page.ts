@@ -1,0 +1,198 @@
+// The benchmark's page: every measurement runs here, in the same browser, on the same camera frames and model.
+import * as Comlink from 'comlink';
+import wasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.wasm?url';
+import { DEFAULT_CONFIG, threadsFor, type PipelineConfig } from '../src/pipeline/config';
+import { Pipeline } from '../src/pipeline/pipeline';
+import { CameraSource } from '../src/pipeline/sources/camera';
+import { decode } from '../src/model/decode';
+import { letterbox, rgbaToTensor } from '../src/model/letterbox';
+import { YOLOX_NANO } from '../src/model/manifest';
+import { loadModelBytes } from '../src/model/model-bytes';
+import type { ProviderPreference } from '../src/model/provider';
+import { percentile } from '../src/pipeline/stats';
+import type { RawApi } from './raw-worker';
+
+const MODEL_URL = new URL('/models/yolox_nano.onnx', location.origin).href;
+
+/** Main-thread smoothness over a window: long tasks (> 50 ms) and requestAnimationFrame rate. */
+function watchMainThread() {
+  let longTasks = 0;
+  const obs = new PerformanceObserver((list) => (longTasks += list.getEntries().length));
+  obs.observe({ type: 'longtask' });
+  let frames = 0;
+  let raf = 0;
+  const t0 = performance.now();
+  const tick = () => {
+    frames++;
+    raf = requestAnimationFrame(tick);
+  };
+  raf = requestAnimationFrame(tick);
+  return () => {
+    cancelAnimationFrame(raf);
+    obs.disconnect();
+    return { longTasks, rafFps: frames / ((performance.now() - t0) / 1000) };
+  };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const p = (v: number[], q: number) => percentile(v, q) ?? NaN;
+
+async function raw(durationMs: number, provider: ProviderPreference, threads: number) {
+  // Real frames from the camera, varied (one every ~10 frames), reused round-robin.
+  const camera = new CameraSource({ width: 640, height: 480 });
+  await camera.open();
+  const frames: VideoFrame[] = [];
+  for (let i = 0; frames.length < 12; i++) {
+    const f = (await camera.next()) as VideoFrame;
+    if (i % 10 === 0) frames.push(f);
+    else f.close();
+  }
+  camera.stop();
+  const worker = new Worker(new URL('./raw-worker.ts', import.meta.url), { type: 'module' });
+  const api = Comlink.wrap<RawApi>(worker);
+  const r = await api.run(Comlink.transfer(frames, frames), durationMs, provider, threads);
+  worker.terminate();
+  return {
+    inference_ms_p50: p(r.inference, 50),
+    inference_ms_p95: p(r.inference, 95),
+    preprocess_ms_p50: p(r.preprocess, 50),
+    raw_fps: r.runs / (r.elapsedMs / 1000),
+    provider: r.provider,
+    provider_reason: r.reason,
+  };
+}
+
+async function pipelineRun(opts: { poolSize: number; pauseState: boolean; durationMs: number; warmupMs: number; provider: ProviderPreference; sampleMemory?: boolean }) {
+  const config: PipelineConfig = { ...DEFAULT_CONFIG, poolSize: opts.poolSize, provider: opts.provider };
+  const pipeline = await Pipeline.create(config);
+  if (opts.pauseState) pipeline.pause('state');
+  const camera = new CameraSource({ width: 640, height: 480 });
+  (document.getElementById('video') as HTMLVideoElement).srcObject = await camera.open();
+  let measuring = false;
+  let results = 0;
+  const latency: number[] = [];
+  const overlay = (document.getElementById('overlay') as HTMLCanvasElement).getContext('2d')!;
+  pipeline.dispatcher.subscribe((r) => {
+    if (!measuring || r.role !== 'localization' || r.type !== 'output' || r.output.kind !== 'detections') return;
+    results++;
+    const out = r.output;
+    // "Rendered": the boxes are drawn in the next animation frame.
+    requestAnimationFrame(() => {
+      overlay.clearRect(0, 0, 640, 480);
+      overlay.strokeStyle = '#38bdf8';
+      for (const d of out.detections) overlay.strokeRect(d.x, d.y, d.w, d.h);
+      latency.push(performance.now() - r.captureTs);
+    });
+  });
+  const running = pipeline.run(camera);
+  await sleep(opts.warmupMs);
+  let openMax = 0;
+  const memory: number[] = [];
+  const sampler = setInterval(() => {
+    const s = pipeline.stats();
+    openMax = Math.max(openMax, s.openFrames.page + s.openFrames.inWorkers);
+  }, 20);
+  const memSampler = opts.sampleMemory ? setInterval(() => void heapBytes().then((b) => memory.push(b)), Math.max(2000, opts.durationMs / 20)) : undefined;
+  if (opts.sampleMemory) memory.push(await heapBytes());
+  const before = pipeline.stats();
+  const stop = watchMainThread();
+  measuring = true;
+  const t0 = performance.now();
+  await sleep(opts.durationMs);
+  measuring = false;
+  const main = stop();
+  const seconds = (performance.now() - t0) / 1000;
+  clearInterval(sampler);
+  clearInterval(memSampler);
+  if (opts.sampleMemory) memory.push(await heapBytes());
+  const after = pipeline.stats();
+  await pipeline.stopSource();
+  await running;
+  const report = await pipeline.shutdown();
+  const loc = after.channels.localization;
+  const locBefore = before.channels.localization;
+  return {
+    fps: results / seconds,
+    input_fps: (after.framesIn - before.framesIn) / seconds,
+    latency_ms_p50: p(latency, 50),
+    latency_ms_p95: p(latency, 95),
+    dropped: loc.dropped - locBefore.dropped,
+    main_long_tasks: main.longTasks,
+    main_raf_fps: main.rafFps,
+    open_frames_max: openMax,
+    leaked_frames: report.leakedFrames,
+    memory,
+    workers: after.workers.map((w) => ({ id: w.workerId, provider: w.info?.provider, processed: w.processed, process_p50: w.processMsP50 })),
+  };
+}
+
+/** Heap in use after a collection: the page and (where the browser can say) its workers. */
+async function heapBytes(): Promise<number> {
+  (globalThis as { gc?: () => void }).gc?.();
+  const ua = (performance as { measureUserAgentSpecificMemory?: () => Promise<{ bytes: number }> }).measureUserAgentSpecificMemory;
+  if (ua && self.crossOriginIsolated) {
+    const m = await Promise.race([ua.call(performance), sleep(20_000).then(() => undefined)]);
+    if (m) return m.bytes;
+  }
+  return (performance as { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize ?? NaN;
+}
+
+/** The naive way most web demos work: one main-thread loop, canvas → getImageData → tensor → session.run → draw. */
+async function baseline(durationMs: number, warmupMs: number) {
+  const ort = await import('onnxruntime-web/wasm');
+  ort.env.wasm.wasmPaths = { wasm: wasmUrl };
+  ort.env.wasm.numThreads = self.crossOriginIsolated ? threadsFor(DEFAULT_CONFIG, navigator.hardwareConcurrency || 2) : 1;
+  const session = await ort.InferenceSession.create(new Uint8Array(await loadModelBytes(MODEL_URL)), { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
+  const video = document.getElementById('video') as HTMLVideoElement;
+  const camera = new CameraSource({ width: 640, height: 480 });
+  video.srcObject = await camera.open();
+  await video.play();
+  const size = YOLOX_NANO.input.size;
+  const canvas = new OffscreenCanvas(size, size);
+  const ctx = canvas.getContext('2d', { willReadFrequently: true })!;
+  const overlay = (document.getElementById('overlay') as HTMLCanvasElement).getContext('2d')!;
+  let measuring = false;
+  let running = true;
+  let results = 0;
+  const latency: number[] = [];
+  const preprocess: number[] = [];
+  const loop = async () => {
+    while (running) {
+      await new Promise((r) => requestAnimationFrame(r));
+      const t0 = performance.now();
+      const lb = letterbox(video.videoWidth, video.videoHeight, size, 'top-left');
+      ctx.fillStyle = 'rgb(114,114,114)';
+      ctx.fillRect(0, 0, size, size);
+      ctx.drawImage(video, 0, 0, lb.width, lb.height);
+      const tensor = rgbaToTensor(ctx.getImageData(0, 0, size, size).data, YOLOX_NANO);
+      const t1 = performance.now();
+      const out = (await session.run({ images: new ort.Tensor('float32', tensor, [1, 3, size, size]) })).output!;
+      const dets = decode(YOLOX_NANO, out.data as Float32Array, out.dims, lb, video.videoWidth, video.videoHeight);
+      overlay.clearRect(0, 0, 640, 480);
+      overlay.strokeStyle = '#f43f5e';
+      for (const d of dets) overlay.strokeRect(d.x, d.y, d.w, d.h);
+      if (measuring) {
+        results++;
+        preprocess.push(t1 - t0);
+        latency.push(performance.now() - t0);
+      }
+    }
+  };
+  const done = loop();
+  await sleep(warmupMs);
+  const stop = watchMainThread();
+  measuring = true;
+  const t0 = performance.now();
+  await sleep(durationMs);
+  measuring = false;
+  const main = stop();
+  const seconds = (performance.now() - t0) / 1000;
+  running = false;
+  await done;
+  camera.stop();
+  await session.release();
+  return { fps: results / seconds, latency_ms_p50: p(latency, 50), latency_ms_p95: p(latency, 95), preprocess_ms_p50: p(preprocess, 50), main_long_tasks: main.longTasks, main_raf_fps: main.rafFps };
+}
+
+(window as unknown as { bench: unknown }).bench = { raw, pipelineRun, baseline, cores: navigator.hardwareConcurrency, isolated: self.crossOriginIsolated, ua: navigator.userAgent };
+document.body.dataset.ready = 'true';
