@@ -42,13 +42,21 @@ async function raw(durationMs: number, provider: ProviderPreference, threads: nu
   const camera = new CameraSource({ width: 640, height: 480 });
   await camera.open();
   const frames: VideoFrame[] = [];
+  // Copies, not the camera's own frames: holding those would drain its capture pool.
+  const copy = new OffscreenCanvas(640, 480).getContext('2d')!;
   for (let i = 0; frames.length < 12; i++) {
     const f = (await camera.next()) as VideoFrame;
-    if (i % 10 === 0) frames.push(f);
-    else f.close();
+    if (i % 10 === 0) {
+      copy.canvas.width = f.displayWidth;
+      copy.canvas.height = f.displayHeight;
+      copy.drawImage(f, 0, 0);
+      frames.push(new VideoFrame(copy.canvas, { timestamp: f.timestamp }));
+    }
+    f.close();
   }
   camera.stop();
   const worker = new Worker(new URL('./raw-worker.ts', import.meta.url), { type: 'module' });
+  worker.onerror = (e) => console.error(`raw worker: ${e.message}`);
   const api = Comlink.wrap<RawApi>(worker);
   const r = await api.run(Comlink.transfer(frames, frames), durationMs, provider, threads);
   worker.terminate();

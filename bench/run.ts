@@ -44,6 +44,8 @@ const browser = await chromium.launch({
 });
 const page = await browser.newPage({ viewport: { width: 640, height: 480 } });
 page.on('pageerror', (e) => console.error(`[page] ${e.message}`));
+page.on('console', (m) => (m.type() === 'error' || process.env.BENCH_DEBUG) && console.error(`[console] ${m.text()}`));
+page.on('response', (res) => res.status() >= 400 && console.error(`[http ${res.status()}] ${res.url()}`));
 await page.goto(`${base}bench/bench.html`);
 await page.waitForSelector('body[data-ready="true"]');
 type Bench = { raw: Function; pipelineRun: Function; baseline: Function; cores: number; isolated: boolean; ua: string };
