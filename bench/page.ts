@@ -70,8 +70,8 @@ async function raw(durationMs: number, provider: ProviderPreference, threads: nu
   };
 }
 
-async function pipelineRun(opts: { poolSize: number; pauseState: boolean; durationMs: number; warmupMs: number; provider: ProviderPreference; sampleMemory?: boolean }) {
-  const config: PipelineConfig = { ...DEFAULT_CONFIG, poolSize: opts.poolSize, provider: opts.provider };
+async function pipelineRun(opts: { poolSize: number; pauseState: boolean; durationMs: number; warmupMs: number; provider: ProviderPreference; localization: PipelineConfig['localization']; sampleMemory?: boolean }) {
+  const config: PipelineConfig = { ...DEFAULT_CONFIG, poolSize: opts.poolSize, provider: opts.provider, localization: opts.localization };
   const pipeline = await Pipeline.create(config);
   if (opts.pauseState) pipeline.pause('state');
   const camera = new CameraSource({ width: 640, height: 480 });

@@ -16,6 +16,8 @@ const { values: args } = parseArgs({
     soak: { type: 'string', default: '300' },
     pools: { type: 'string', default: '1,2' },
     provider: { type: 'string', default: 'wasm' },
+    'loc-policy': { type: 'string', default: 'drop-new' },
+    'loc-capacity': { type: 'string', default: '5' },
     out: { type: 'string', default: 'bench/results.json' },
   },
 });
@@ -31,6 +33,8 @@ const pools = args.pools!.split(',').map(Number);
 const provider = args.provider!;
 if (!['wasm', 'webgpu', 'auto'].includes(provider)) throw new Error(`--provider must be wasm, webgpu or auto, got "${provider}"`);
 if (pools.some((n) => !Number.isInteger(n) || n < 1 || n > 16)) throw new Error(`--pools must list pool sizes from 1 to 16, got "${args.pools}"`);
+const localization = { policy: args['loc-policy']!, capacity: Number(args['loc-capacity']) };
+if (!['drop-new', 'drop-oldest', 'latest-only'].includes(localization.policy)) throw new Error(`--loc-policy must be drop-new, drop-oldest or latest-only (a live camera never blocks), got "${localization.policy}"`);
 
 if (!existsSync('public/models/yolox_nano.onnx')) throw new Error('the model is missing: run npm run assets');
 if (!existsSync(FAKE_CAMERA_Y4M)) await globalSetup();
@@ -64,16 +68,16 @@ type Run = { fps: number; latency_ms_p50: number; latency_ms_p95: number; main_l
 const runs: Record<string, Run> = {};
 for (const n of pools) {
   step(`pipeline, pool ${n}, task-state worker running`);
-  runs[`pool${n}_with_state`] = await call<Run>('pipelineRun', { poolSize: n, pauseState: false, durationMs, warmupMs, provider });
+  runs[`pool${n}_with_state`] = await call<Run>('pipelineRun', { poolSize: n, pauseState: false, durationMs, warmupMs, provider, localization });
   step(`pipeline, pool ${n}, task-state worker paused`);
-  runs[`pool${n}`] = await call<Run>('pipelineRun', { poolSize: n, pauseState: true, durationMs, warmupMs, provider });
+  runs[`pool${n}`] = await call<Run>('pipelineRun', { poolSize: n, pauseState: true, durationMs, warmupMs, provider, localization });
 }
 step('baseline: the naive main-thread loop');
 const baseline = await call<Record<string, number>>('baseline', durationMs, warmupMs);
 let soak: Run | undefined;
 if (soakMs > 0) {
   step(`soak: pool 2 with the task-state worker for ${soakMs / 1000} s`);
-  soak = await call<Run>('pipelineRun', { poolSize: 2, pauseState: false, durationMs: soakMs, warmupMs: Math.max(warmupMs, 10_000), provider, sampleMemory: true });
+  soak = await call<Run>('pipelineRun', { poolSize: 2, pauseState: false, durationMs: soakMs, warmupMs: Math.max(warmupMs, 10_000), provider, localization, sampleMemory: true });
 }
 await browser.close();
 await vite.close();
@@ -109,6 +113,7 @@ const results = {
   soak_leaked_frames: soak?.leaked_frames ?? null,
   soak_heap_growth_pct: mem.length >= 2 ? r(((mem.at(-1)! - mem[0]!) / mem[0]!) * 100) : null,
   soak_heap_mb_start_end: mem.length >= 2 ? [r(mem[0]! / 2 ** 20), r(mem.at(-1)! / 2 ** 20)] : null,
+  localization_queue: `${localization.policy} (${localization.capacity})`,
   provider: raw.provider,
   provider_reason: raw.provider_reason,
   browser: env.ua.match(/(Headless)?Chrome\/[\d.]+/)?.[0] ?? env.ua,
@@ -120,7 +125,7 @@ const results = {
 };
 writeFileSync(args.out!, JSON.stringify(results, null, 2));
 
-const capacity = 1 + 5; // the state slot and the localization queue
+const capacity = 1 + localization.capacity; // the state slot and the localization queue
 const checks: [string, boolean | null][] = [
   ['ratio_pool1_to_raw ≥ 0.95', results.ratio_pool1_to_raw === null ? null : results.ratio_pool1_to_raw >= 0.95],
   ['pipeline_fps_pool2 ≥ 1.5 × pool1 (state paused)', results.ratio_pool2_to_pool1_state_paused === null ? null : results.ratio_pool2_to_pool1_state_paused >= 1.5],
