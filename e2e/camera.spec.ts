@@ -25,6 +25,8 @@ test('frames flow from the fake camera through both worker kinds to the dispatch
   // No real GPU here: auto picks WASM and says so.
   await expect(hud.getByTestId('provider-localization-1')).toHaveText('wasm');
   await expect(hud.getByTestId('provider-localization-1')).toHaveAttribute('title', /software fallback|no WebGPU/);
+  // The HUD's live plots have history and show the current input rate.
+  await expect(hud.getByTestId('plots').locator('fw-sparkline').first()).toContainText(/input fps \d+/);
   const framesIn = Number(await hud.getByTestId('frames-in').textContent());
   expect(framesIn).toBeGreaterThan(30);
 

@@ -9,3 +9,31 @@ test('live page screenshot', async ({ page }) => {
   await page.waitForTimeout(3000);
   await page.screenshot({ path: 'docs/live.png', fullPage: true });
 });
+
+test('analysis, settings and dashboard screenshots', async ({ page, context }) => {
+  test.setTimeout(120_000);
+  const { existsSync, mkdtempSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join, resolve } = await import('node:path');
+  const { startServer } = await import('../server/spawn-server');
+  const { ANALYSIS_WEBM } = await import('./fixtures/paths');
+  const server = await startServer({ FRAMEWISE_TOKEN: 'docs', FRAMEWISE_DB: join(mkdtempSync(join(tmpdir(), 'fw-docs-')), 'e.sqlite'), FRAMEWISE_STATIC: resolve('dist') }, 23456);
+  try {
+    const base = `http://localhost:${server.port}`;
+    await page.goto(`${base}/`);
+    if (existsSync(ANALYSIS_WEBM)) {
+      await page.getByLabel('Analyse a video file').setInputFiles(ANALYSIS_WEBM);
+      await expect(page.getByTestId('analysis-result')).toBeVisible({ timeout: 90_000 });
+    }
+    await page.getByText('Settings').click();
+    await page.screenshot({ path: 'docs/analysis-settings.png', fullPage: true });
+    const dash = await context.newPage();
+    await dash.setViewportSize({ width: 1100, height: 700 });
+    await dash.goto(`${base}/dashboard?token=docs`);
+    await dash.locator('tr.session').first().click();
+    await expect(dash.getByTestId('events')).toContainText('detections');
+    await dash.screenshot({ path: 'docs/dashboard.png' });
+  } finally {
+    await server.kill('SIGTERM');
+  }
+});
