@@ -1,14 +1,8 @@
+import type { Detection } from '../model/decode';
 import { DEFAULTS, type Region, type Relation, type Requirement, type Step } from './types';
 
-/** A detected object in frame pixels (x, y: top-left). */
-export interface Box {
-  readonly label: string;
-  readonly score: number;
-  readonly x: number;
-  readonly y: number;
-  readonly w: number;
-  readonly h: number;
-}
+/** A detected object in frame pixels (x, y: top-left): what predicates need of a Detection. */
+export type Box = Pick<Detection, 'label' | 'score' | 'x' | 'y' | 'w' | 'h'>;
 
 export interface Scene {
   readonly width: number;
