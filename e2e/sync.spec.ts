@@ -93,9 +93,11 @@ test('a reload mid-session and an offline period lose nothing', async ({ page, c
   await context.setOffline(true);
   proxy.setDown(true);
   await h.evaluate((f, from) => f.writeEvents('session-reload', from, 100, 0), written + 1);
-  await page.waitForTimeout(1500);
+  // The client notices the dead connection (a close, or at worst its 10 s ack timeout).
+  // (The pending count follows the outbox within a moment.)
+  await expect.poll(() => h.evaluate((f) => f.sync.client!.current.state), { timeout: 20_000 }).not.toBe('connected');
+  await expect.poll(() => h.evaluate((f) => f.sync.client!.current.pending), { timeout: 5_000 }).toBeGreaterThanOrEqual(100);
   const offline = await h.evaluate((f) => f.sync.client!.current);
-  expect(offline.state).not.toBe('connected');
   // At least the 100 new ones (a few already stored may still await an ack that the outage ate: they are resent, deduplicated).
   expect(offline.pending).toBeGreaterThanOrEqual(100);
   expect((await stored('session-reload')).length).toBe(written);
