@@ -45,3 +45,28 @@ test('a guided session on the built app reaches the backend and shows on the das
   await expect(events).toContainText('instruction');
   expect(errors).toEqual([]);
 });
+
+test('changing the backend in Settings mid-session loses nothing of the running session', async ({ page }) => {
+  test.setTimeout(90_000);
+  const base = `http://localhost:${server.port}`;
+  await page.goto(`${base}/`);
+  await page.getByLabel('Task', { exact: true }).selectOption('desk-setup'); // task verdicts are recorded all along
+  await page.getByRole('button', { name: 'Start camera' }).click();
+  await expect(page.getByTestId('sync-status')).toContainText('synced', { timeout: 30_000 });
+  await page.getByText('Settings').click();
+  await page.getByLabel('Backend URL').fill(`ws://localhost:${server.port}/sync`);
+  await page.getByLabel('Backend token').fill(TOKEN);
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await expect(page.getByTestId('sync-status')).toContainText('synced', { timeout: 30_000 });
+  await page.waitForTimeout(1500);
+  await page.getByRole('button', { name: 'Stop' }).click();
+  await expect(page.getByTestId('status')).toHaveText('idle');
+  await expect(page.getByTestId('sync-pending')).toHaveText('0', { timeout: 20_000 });
+  await expect(page.locator('[data-testid="error"]')).toHaveCount(0);
+  const sessions = (await (await fetch(`${base}/api/sessions`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as { sessionId: string }[];
+  const events = await Promise.all(
+    sessions.map(async (s) => (await (await fetch(`${base}/api/sessions/${s.sessionId}/events?limit=5000`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as { kind: string }[]),
+  );
+  // The session that ran across the change ended on the server too.
+  expect(events.filter((e) => e.some((x) => x.kind === 'session-start') && e.some((x) => x.kind === 'session-end')).length).toBe(sessions.length);
+});

@@ -107,7 +107,8 @@ export class App extends LitElement {
   /** The outbox always records; it is sent wherever a backend is configured. */
   private async startSync(): Promise<void> {
     try {
-      this.outbox = await Outbox.open();
+      // One outbox for the page's lifetime: a running session's recorder keeps appending to it.
+      this.outbox ??= await Outbox.open();
     } catch (err) {
       this.error = `Events cannot be kept on this device (${err instanceof Error ? err.message : String(err)}); guidance still works.`;
       return;
@@ -134,11 +135,7 @@ export class App extends LitElement {
       if (!ok) return;
     }
     this.config = next;
-    if (backendChanged && this.outbox) {
-      this.outbox.close();
-      this.outbox = undefined;
-      await this.startSync();
-    }
+    if (backendChanged) await this.startSync();
   }
 
   override render() {
