@@ -1,76 +1,184 @@
-// The sync boundary: browser ↔ backend over WebSocket, declared once and imported by both.
+// The sync boundary: browser ↔ backend over WebSocket and HTTP, declared once (as valibot
+// schemas, with the types inferred from them) and imported by the page, the dashboard and the server.
+import * as v from 'valibot';
 
 export const EVENT_KINDS = ['session-start', 'session-end', 'state', 'instruction', 'detections', 'error'] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
-
-/** One thing the app saw or said, numbered per session from 1 with no gaps. */
-export interface SyncEvent {
-  readonly seq: number;
-  /** Epoch milliseconds when it was emitted. */
-  readonly ts: number;
-  readonly kind: EventKind;
-  readonly payload: unknown;
-}
-
-export type ClientMessage =
-  /** Opens (or resumes) a session; the server answers with what it already holds. */
-  | { readonly type: 'hello'; readonly sessionId: string }
-  /** Events in sequence order; the server stores them idempotently and acknowledges. */
-  | { readonly type: 'events'; readonly sessionId: string; readonly events: readonly SyncEvent[] };
-
-export type ServerMessage =
-  | { readonly type: 'welcome'; readonly sessionId: string; readonly ackedSeq: number }
-  /** Everything up to and including `seq` is stored, with no gaps. */
-  | { readonly type: 'ack'; readonly sessionId: string; readonly seq: number };
 
 export const LIMITS = {
   /** Largest WebSocket message the server accepts (bytes). */
   maxMessageBytes: 256 * 1024,
   maxEventsPerMessage: 200,
+  /** Largest event payload, as UTF-8 JSON (bytes). */
   maxPayloadBytes: 16 * 1024,
+  /** Deepest nesting of arrays and objects in a message, checked before it is parsed. */
+  maxDepth: 32,
+  maxTokenChars: 256,
+  /** A socket that has not said a valid hello by then is closed with 4401. */
+  helloTimeoutMs: 5_000,
 } as const;
 
 /** WebSocket close codes the server uses, and why. */
 export const CLOSE = {
-  invalid: 1007, // a message that is not valid JSON or breaks the schema
+  shutdown: 1001,
+  invalid: 1007, // not valid JSON, too deep, or breaks the schema
   policy: 1008, // rate limit exceeded
   tooBig: 1009, // a message over maxMessageBytes
-  shutdown: 1001,
+  storage: 1011, // the store failed; the client retries
+  unauthorised: 4401, // no valid hello in time, or a bad/revoked credential
+  forbidden: 4403, // another device's session
 } as const;
 
-const SESSION_ID = /^[A-Za-z0-9_-]{8,64}$/;
+export const SessionIdSchema = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{8,64}$/, 'bad sessionId'));
+const TokenSchema = v.pipe(v.string(), v.minLength(1), v.maxLength(LIMITS.maxTokenChars));
+const Seq = v.pipe(v.number(), v.safeInteger(), v.minValue(1));
 
-/** Parses and validates one client message; returns the reason when it is not acceptable. */
-export function parseClientMessage(raw: string): { ok: true; msg: ClientMessage } | { ok: false; reason: string } {
-  let data: unknown;
-  try {
-    data = JSON.parse(raw);
-  } catch {
-    return { ok: false, reason: 'not JSON' };
-  }
-  if (typeof data !== 'object' || data === null || Array.isArray(data)) return { ok: false, reason: 'not an object' };
-  const m = data as Record<string, unknown>;
-  if (typeof m.sessionId !== 'string' || !SESSION_ID.test(m.sessionId)) return { ok: false, reason: 'bad sessionId' };
-  if (m.type === 'hello') {
-    if (Object.keys(m).length !== 2) return { ok: false, reason: 'unexpected fields in hello' };
-    return { ok: true, msg: { type: 'hello', sessionId: m.sessionId } };
-  }
-  if (m.type !== 'events') return { ok: false, reason: `unknown type ${JSON.stringify(m.type)?.slice(0, 40)}` };
-  if (!Array.isArray(m.events) || m.events.length === 0 || m.events.length > LIMITS.maxEventsPerMessage) return { ok: false, reason: `events must be 1–${LIMITS.maxEventsPerMessage} items` };
-  let prev = 0;
-  for (const [i, e] of (m.events as unknown[]).entries()) {
-    if (typeof e !== 'object' || e === null) return { ok: false, reason: `events[${i}] not an object` };
-    const ev = e as Record<string, unknown>;
-    if (!Number.isSafeInteger(ev.seq) || (ev.seq as number) < 1) return { ok: false, reason: `events[${i}].seq must be a whole number ≥ 1` };
-    if ((ev.seq as number) <= prev) return { ok: false, reason: `events[${i}].seq out of order` };
-    prev = ev.seq as number;
-    if (typeof ev.ts !== 'number' || !Number.isFinite(ev.ts)) return { ok: false, reason: `events[${i}].ts must be a number` };
-    if (!EVENT_KINDS.includes(ev.kind as EventKind)) return { ok: false, reason: `events[${i}].kind unknown` };
-    if (!('payload' in ev) || JSON.stringify(ev.payload).length > LIMITS.maxPayloadBytes) return { ok: false, reason: `events[${i}].payload missing or over ${LIMITS.maxPayloadBytes} bytes` };
-    if (Object.keys(ev).length !== 4) return { ok: false, reason: `events[${i}] has unexpected fields` };
-  }
-  return { ok: true, msg: { type: 'events', sessionId: m.sessionId, events: m.events as SyncEvent[] } };
+/** One thing the app saw or said, numbered per session from 1 with no gaps. */
+export const SyncEventSchema = v.pipe(
+  v.strictObject({
+    seq: Seq,
+    /** Epoch milliseconds when it was emitted. */
+    ts: v.pipe(v.number(), v.finite()),
+    kind: v.picklist(EVENT_KINDS),
+    payload: v.unknown(),
+  }),
+  v.check((e) => e.payload !== undefined, 'payload missing'),
+  v.check((e) => jsonBytes(e.payload) <= LIMITS.maxPayloadBytes, `payload over ${LIMITS.maxPayloadBytes} bytes`),
+);
+export type SyncEvent = v.InferOutput<typeof SyncEventSchema>;
+
+export const ClientMessageSchema = v.variant('type', [
+  /** Opens (or resumes) a session on behalf of the device whose token it carries; the server answers with what it already holds. */
+  v.strictObject({ type: v.literal('hello'), sessionId: SessionIdSchema, token: TokenSchema }),
+  /** Events in sequence order, for a session greeted on this socket; stored idempotently and acknowledged. */
+  v.strictObject({
+    type: v.literal('events'),
+    sessionId: SessionIdSchema,
+    events: v.pipe(
+      v.array(SyncEventSchema),
+      v.minLength(1),
+      v.maxLength(LIMITS.maxEventsPerMessage),
+      v.check((es) => es.every((e, i) => i === 0 || e.seq > es[i - 1]!.seq), 'events out of order'),
+    ),
+  }),
+]);
+export type ClientMessage = v.InferOutput<typeof ClientMessageSchema>;
+
+export const ServerMessageSchema = v.variant('type', [
+  v.strictObject({ type: v.literal('welcome'), sessionId: SessionIdSchema, ackedSeq: v.pipe(v.number(), v.safeInteger(), v.minValue(0)) }),
+  /** Everything up to and including `seq` is stored, with no gaps. */
+  v.strictObject({ type: v.literal('ack'), sessionId: SessionIdSchema, seq: v.pipe(v.number(), v.safeInteger(), v.minValue(0)) }),
+]);
+export type ServerMessage = v.InferOutput<typeof ServerMessageSchema>;
+
+// ---- HTTP ----
+
+/** `GET /framewise-config.json`: what the served page needs to sync back. It carries no secret. */
+export const ClientConfigSchema = v.strictObject({
+  syncPath: v.string(),
+  enrollPath: v.string(),
+  /** `code`: enrolment needs the operator's FRAMEWISE_ENROLL_CODE. */
+  enrollment: v.picklist(['open', 'code']),
+});
+export type ClientConfig = v.InferOutput<typeof ClientConfigSchema>;
+
+/** `POST /api/devices` */
+export const EnrollRequestSchema = v.strictObject({
+  name: v.pipe(v.string(), v.trim(), v.minLength(1, 'name is required'), v.maxLength(80, 'name is at most 80 characters')),
+  code: v.optional(v.pipe(v.string(), v.maxLength(LIMITS.maxTokenChars))),
+});
+export type EnrollRequest = v.InferOutput<typeof EnrollRequestSchema>;
+
+export const EnrollResponseSchema = v.strictObject({ deviceId: v.string(), token: v.string() });
+export type EnrollResponse = v.InferOutput<typeof EnrollResponseSchema>;
+
+export const DeviceSchema = v.strictObject({ deviceId: v.string(), name: v.string(), createdAt: v.number(), revokedAt: v.nullable(v.number()) });
+export type Device = v.InferOutput<typeof DeviceSchema>;
+
+/** One session as the dashboard lists it; maintained by the store on every write, never by scanning events. */
+export const SessionSummarySchema = v.strictObject({
+  sessionId: v.string(),
+  deviceId: v.string(),
+  deviceName: v.string(),
+  events: v.number(),
+  lastSeq: v.number(),
+  firstTs: v.number(),
+  lastTs: v.number(),
+  /** The newest state event's payload: what step the session is on. */
+  lastState: v.unknown(),
+});
+export type SessionSummary = v.InferOutput<typeof SessionSummarySchema>;
+
+/** `GET /api/sessions?limit=N&cursor=C`: newest first; `next` is the cursor of the following page. */
+export const SessionsPageSchema = v.strictObject({ sessions: v.array(SessionSummarySchema), next: v.nullable(v.string()) });
+export type SessionsPage = v.InferOutput<typeof SessionsPageSchema>;
+
+export type StoredEvent = SyncEvent & { readonly sessionId: string };
+
+// ---- the dashboard's live feed (`/live`) ----
+
+/** The first message on `/live` carries the admin credential (never the URL). */
+export const LiveClientMessageSchema = v.strictObject({ type: v.literal('hello'), token: TokenSchema });
+export type LiveClientMessage = v.InferOutput<typeof LiveClientMessageSchema>;
+
+/** Summaries that changed (upserts, newest first); the first one after hello is the first page. */
+export const LiveServerMessageSchema = v.strictObject({ type: v.literal('sessions'), sessions: v.array(SessionSummarySchema) });
+export type LiveServerMessage = v.InferOutput<typeof LiveServerMessageSchema>;
+
+// ---- parsing ----
+
+const utf8 = new TextEncoder();
+/** The size of a value as UTF-8 JSON: what the limits count. Only call it on values of bounded depth. */
+export function jsonBytes(value: unknown): number {
+  return utf8.encode(JSON.stringify(value) ?? '').length;
 }
+
+/** The deepest nesting of arrays and objects in JSON text, found in one pass without parsing; stops early past `limit`. */
+export function jsonDepth(text: string, limit: number = LIMITS.maxDepth): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      if (++depth > max && (max = depth) > limit) return max;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return max;
+}
+
+export type Parsed<T> = { readonly ok: true; readonly msg: T } | { readonly ok: false; readonly reason: string };
+
+/**
+ * Bounded parse: size and depth are checked on the raw text before JSON.parse, so no input
+ * can make parsing or re-serialising throw; then the schema. Never throws.
+ */
+export function parseBounded<T>(schema: v.GenericSchema<unknown, T>, raw: string, maxBytes: number = LIMITS.maxMessageBytes): Parsed<T> {
+  try {
+    if (raw.length > maxBytes) return { ok: false, reason: `over ${maxBytes} bytes` };
+    if (jsonDepth(raw) > LIMITS.maxDepth) return { ok: false, reason: `nested deeper than ${LIMITS.maxDepth}` };
+    let data: unknown;
+    try {
+      data = JSON.parse(raw);
+    } catch {
+      return { ok: false, reason: 'not JSON' };
+    }
+    const result = v.safeParse(schema, data, { abortEarly: true });
+    if (result.success) return { ok: true, msg: result.output };
+    const issue = result.issues[0];
+    const path = issue.path?.map((p) => String(p.key)).join('.') ?? '';
+    return { ok: false, reason: `${path ? `${path}: ` : ''}${issue.message}`.slice(0, 120) };
+  } catch (err) {
+    return { ok: false, reason: `unparseable (${err instanceof Error ? err.name : 'error'})` };
+  }
+}
+
+export const parseClientMessage = (raw: string): Parsed<ClientMessage> => parseBounded(ClientMessageSchema, raw);
+export const parseServerMessage = (raw: string): Parsed<ServerMessage> => parseBounded(ServerMessageSchema, raw);
 
 /** The run of events that extends a stored prefix ending at `stored`: later ones wait for the gap to fill. */
 export function contiguousFrom(stored: number, events: readonly SyncEvent[]): SyncEvent[] {
