@@ -1,0 +1,263 @@
+// npm run bench:server: a bounded load run on loopback against real server processes on one
+// PostgreSQL. N devices enrol, each streams realistic events (task-state verdicts and
+// 25-detection frames) at a fixed rate through its own socket, the way the browser client
+// sends: one batch in flight, the next batch is whatever was appended meanwhile.
+// Prints a table and writes bench/server-results.json. Stops by itself.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import WebSocket from 'ws';
+import { startServer, type ServerProcess } from '../server/spawn-server';
+import { COCO_LABELS as LABELS } from '../src/model/labels';
+import { LIMITS, type SyncEvent } from '../src/sync/protocol';
+
+const { values: args } = parseArgs({
+  options: {
+    instances: { type: 'string', default: '3' },
+    devices: { type: 'string', default: '200' },
+    rate: { type: 'string', default: '10' },
+    duration: { type: 'string', default: '60' },
+    pg: { type: 'string', default: process.env.FRAMEWISE_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test' },
+    out: { type: 'string', default: 'bench/server-results.json' },
+  },
+});
+const whole = (name: string, v: string | undefined, min: number, max: number) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`--${name} must be a whole number from ${min} to ${max}, got "${v}"`);
+  return n;
+};
+const instances = whole('instances', args.instances, 1, 8);
+const devices = whole('devices', args.devices, 1, 2000);
+const rate = whole('rate', args.rate, 1, 100);
+const durationMs = whole('duration', args.duration, 1, 600) * 1000;
+const pgUrl = args.pg!;
+
+const probe = new pg.Client({ connectionString: pgUrl });
+try {
+  await probe.connect();
+} catch (err) {
+  console.error(`bench:server: PostgreSQL is not reachable at ${pgUrl} (${String(err)}); set --pg or FRAMEWISE_TEST_PG`);
+  process.exit(2);
+}
+
+const ADMIN = `bench-admin-${process.pid}-${Date.now()}`;
+const prefix = `fw_bench_${Date.now().toString(36)}`;
+const basePort = 23000 + Math.floor(Math.random() * 2000);
+const env = {
+  DATABASE_URL: pgUrl,
+  FRAMEWISE_PG_TABLE: prefix,
+  FRAMEWISE_ADMIN_TOKEN: ADMIN,
+  FRAMEWISE_STATIC: '/nonexistent',
+  // Every simulated device connects from 127.0.0.1; the per-address cap is for the open internet.
+  FRAMEWISE_MAX_CONNECTIONS_PER_IP: String(devices + 50),
+  FRAMEWISE_ENROLL_RATE_PER_MIN: String(devices * 2),
+};
+const servers: ServerProcess[] = [];
+for (let i = 0; i < instances; i++) servers.push(await startServer(env, basePort + i));
+const step = (s: string) => console.error(`bench:server: ${s}`);
+step(`${instances} instances on ports ${servers.map((s) => s.port).join(', ')}, tables ${prefix}_*`);
+
+// A realistic scene: labels and boxes as the recorder writes them.
+let seed = 12345;
+const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+const round = (n: number, d = 1) => Math.round(n * 10 ** d) / 10 ** d;
+function detectionsPayload(frame: number, n = 25) {
+  const labels = [...new Set(Array.from({ length: 8 }, () => LABELS[Math.floor(rand() * LABELS.length)]!))];
+  const boxes = Array.from({ length: n }, () => [Math.floor(rand() * labels.length), round(0.3 + rand() * 0.7, 3), round(rand() * 600), round(rand() * 440), round(20 + rand() * 200), round(20 + rand() * 200)]);
+  return { frame, time: round(frame / 30, 3), labels, boxes, omitted: 0 };
+}
+function statePayload(frame: number, step: number) {
+  const verdicts = [{ type: 'holding', step, heldMs: Math.round(rand() * 1500) }, { type: 'waiting', step, missing: ['cup'] }, { type: 'step-complete', step }];
+  return { task: 'desk-setup', step, frame, event: verdicts[Math.floor(rand() * verdicts.length)], objects: ['laptop', 'keyboard', 'cup', 'person'].slice(0, 1 + Math.floor(rand() * 4)) };
+}
+
+interface Device {
+  readonly sessionId: string;
+  readonly token: string;
+  readonly server: ServerProcess;
+  socket?: WebSocket;
+  nextSeq: number;
+  sentUpTo: number;
+  ackedUpTo: number;
+  inFlight: boolean;
+  readonly pending: SyncEvent[];
+  readonly bornAt: Map<number, number>;
+  closes: number;
+}
+
+async function enrol(server: ServerProcess, name: string): Promise<string> {
+  for (let attempt = 0; ; attempt++) {
+    const res = await fetch(`${server.url}/api/devices`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name }) });
+    if (res.status === 201) return ((await res.json()) as { token: string }).token;
+    if (res.status !== 429 || attempt > 20) throw new Error(`enrolment failed: ${res.status} ${await res.text()}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+step(`enrolling ${devices} devices`);
+const fleet: Device[] = [];
+for (let i = 0; i < devices; i++) {
+  const server = servers[i % instances]!;
+  fleet.push({ sessionId: `bench-${prefix}-${i}`.slice(0, 64), token: await enrol(server, `bench device ${i + 1}`), server, nextSeq: 1, sentUpTo: 0, ackedUpTo: 0, inFlight: false, pending: [], bornAt: new Map(), closes: 0 });
+}
+
+const ackLatencies: number[] = [];
+let stored = 0;
+let running = true;
+
+function connect(d: Device): Promise<void> {
+  return new Promise((ready) => {
+    const ws = new WebSocket(`ws://127.0.0.1:${d.server.port}/sync`);
+    d.socket = ws;
+    ws.on('open', () => ws.send(JSON.stringify({ type: 'hello', sessionId: d.sessionId, token: d.token })));
+    ws.on('message', (data) => {
+      const m = JSON.parse(data.toString()) as { type: string; ackedSeq?: number; seq?: number };
+      if (m.type === 'welcome') {
+        d.ackedUpTo = Math.max(d.ackedUpTo, m.ackedSeq!);
+        d.sentUpTo = d.ackedUpTo;
+        d.inFlight = false;
+        ready();
+        pump(d);
+      } else if (m.type === 'ack') {
+        const now = performance.now();
+        for (let s = d.ackedUpTo + 1; s <= m.seq!; s++) {
+          ackLatencies.push(now - d.bornAt.get(s)!);
+          d.bornAt.delete(s);
+          stored++;
+        }
+        d.ackedUpTo = Math.max(d.ackedUpTo, m.seq!);
+        while (d.pending.length && d.pending[0]!.seq <= d.ackedUpTo) d.pending.shift();
+        d.inFlight = false;
+        pump(d);
+      }
+    });
+    ws.on('close', () => {
+      d.closes++;
+      d.inFlight = false;
+      if (running || d.ackedUpTo < d.nextSeq - 1) setTimeout(() => void connect(d), 200);
+    });
+    ws.on('error', () => {});
+  });
+}
+
+function pump(d: Device): void {
+  const ws = d.socket;
+  if (d.inFlight || !ws || ws.readyState !== WebSocket.OPEN) return;
+  const batch: SyncEvent[] = [];
+  let bytes = 100;
+  for (const e of d.pending) {
+    if (e.seq <= d.ackedUpTo) continue;
+    const size = JSON.stringify(e).length + 1;
+    if (batch.length >= LIMITS.maxEventsPerMessage || bytes + size > LIMITS.maxMessageBytes / 2) break;
+    batch.push(e);
+    bytes += size;
+  }
+  if (!batch.length) return;
+  d.inFlight = true;
+  d.sentUpTo = batch.at(-1)!.seq;
+  ws.send(JSON.stringify({ type: 'events', sessionId: d.sessionId, events: batch }));
+}
+
+step(`connecting`);
+await Promise.all(fleet.map((d) => connect(d)));
+
+const rss = new Map<number, number>();
+const sampleRss = () => {
+  for (const s of servers) {
+    try {
+      const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${s.proc.pid}/status`, 'utf8'))?.[1] ?? 0);
+      rss.set(s.port, Math.max(rss.get(s.port) ?? 0, kb / 1024));
+    } catch {
+      /* not on Linux: no RSS figure */
+    }
+  }
+};
+const loadBefore = loadavg();
+step(`streaming: ${devices} devices × ${rate} events/s for ${durationMs / 1000} s`);
+const started = performance.now();
+const interval = 1000 / rate;
+const timers2: ReturnType<typeof setInterval>[] = [];
+// Devices start spread over one interval, as real ones would.
+const timers = fleet.map((d, i) =>
+  setTimeout(() => {
+    const t = setInterval(() => {
+      const seq = d.nextSeq++;
+      const payload = seq % 2 ? statePayload(seq, Math.floor(seq / 40)) : detectionsPayload(seq);
+      d.pending.push({ seq, ts: Date.now(), kind: seq % 2 ? 'state' : 'detections', payload });
+      d.bornAt.set(seq, performance.now());
+      pump(d);
+    }, interval);
+    timers2.push(t);
+  }, (i / devices) * interval),
+);
+const rssTimer = setInterval(sampleRss, 1000);
+await new Promise((r) => setTimeout(r, durationMs));
+running = false;
+timers.forEach(clearTimeout);
+timers2.forEach(clearInterval);
+const streamedMs = performance.now() - started;
+const generated = fleet.reduce((n, d) => n + d.nextSeq - 1, 0);
+step(`draining (${generated} events generated, ${stored} acknowledged so far)`);
+const drainDeadline = Date.now() + 60_000;
+while (fleet.some((d) => d.ackedUpTo < d.nextSeq - 1) && Date.now() < drainDeadline) await new Promise((r) => setTimeout(r, 250));
+const drainedMs = performance.now() - started;
+clearInterval(rssTimer);
+sampleRss();
+const loadAfter = loadavg();
+for (const d of fleet) d.socket?.close();
+
+// The record itself, read back from PostgreSQL: every session 1…N, nothing missing, nothing twice.
+const { rows } = await probe.query(`SELECT session_id, COUNT(*)::int n, COUNT(DISTINCT seq)::int distinct_n, MAX(seq)::int max_seq FROM ${prefix}_events GROUP BY session_id`);
+const bySession = new Map(rows.map((r) => [r.session_id as string, r as { n: number; distinct_n: number; max_seq: number }]));
+let lost = 0;
+let duplicated = 0;
+for (const d of fleet) {
+  const r = bySession.get(d.sessionId);
+  const want = d.nextSeq - 1;
+  lost += want - (r?.distinct_n ?? 0);
+  duplicated += (r?.n ?? 0) - (r?.distinct_n ?? 0);
+}
+const alive = servers.filter((s) => s.proc.exitCode === null && s.proc.signalCode === null).length;
+for (const s of servers) await s.kill('SIGTERM');
+for (const t of ['events', 'sessions', 'devices']) await probe.query(`DROP TABLE IF EXISTS ${prefix}_${t}`).catch(() => {});
+await probe.end();
+
+const sorted = [...ackLatencies].sort((a, b) => a - b);
+const pct = (p: number) => sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : NaN;
+const result = {
+  when: new Date().toISOString(),
+  instances,
+  devices,
+  ratePerDevice: rate,
+  durationS: durationMs / 1000,
+  generated,
+  stored: rows.reduce((n, r) => n + (r.n as number), 0),
+  lost,
+  duplicated,
+  eventsPerSecondStored: round(stored / (streamedMs / 1000), 1),
+  ackLatencyMs: { p50: round(pct(50)), p95: round(pct(95)), p99: round(pct(99)), max: round(sorted.at(-1) ?? NaN) },
+  drainAfterStopS: round((drainedMs - streamedMs) / 1000, 2),
+  serverRssMaxMiB: Object.fromEntries([...rss].map(([port, mb]) => [port, round(mb)])),
+  reconnects: fleet.reduce((n, d) => n + d.closes, 0) - devices,
+  instancesUp: alive,
+  loadavgBefore: loadBefore.map((x) => round(x, 2)),
+  loadavgAfter: loadAfter.map((x) => round(x, 2)),
+};
+writeFileSync(args.out!, JSON.stringify(result, null, 2));
+const table = [
+  ['figure', 'value'],
+  ['instances × devices × events/s', `${instances} × ${devices} × ${rate} for ${durationMs / 1000} s`],
+  ['events generated / stored', `${generated} / ${result.stored}`],
+  ['lost / duplicated', `${lost} / ${duplicated}`],
+  ['events/s stored (offered)', `${result.eventsPerSecondStored} (${devices * rate})`],
+  ['ack latency p50 / p95 / p99 ms', `${result.ackLatencyMs.p50} / ${result.ackLatencyMs.p95} / ${result.ackLatencyMs.p99}`],
+  ['drain after the stop', `${result.drainAfterStopS} s`],
+  ['server RSS max MiB', Object.values(result.serverRssMaxMiB).join(' / ')],
+  ['instances up at the end', `${alive} of ${instances}`],
+  ['load average before → after', `${loadBefore[0]!.toFixed(2)} → ${loadAfter[0]!.toFixed(2)}`],
+];
+console.log(table.map(([a, b]) => `| ${a} | ${b} |`).join('\n'));
+const ok = lost === 0 && duplicated === 0 && alive === instances;
+console.log(ok ? 'bench:server: 0 lost, 0 duplicated, every instance up' : 'bench:server: FAILED: see the table');
+process.exit(ok ? 0 : 1);
