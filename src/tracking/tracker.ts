@@ -1,0 +1,269 @@
+// A multi-object tracker of the ByteTrack class (Zhang et al., "ByteTrack: Multi-Object Tracking
+// by Associating Every Detection Box", ECCV 2022), written here from the paper: a constant-velocity
+// Kalman filter per track, association by IoU in two stages — confident boxes first against every
+// live track, then the low-score boxes the detector was unsure of against the tracks still
+// unmatched — and hysteresis on birth (a new track must be seen on `minHits` frames) and death
+// (a lost track is kept `maxLostMs` before it is dropped). Pure: frames in, tracks out.
+import { assign } from './assignment';
+
+export interface Box {
+  readonly x: number;
+  readonly y: number;
+  readonly w: number;
+  readonly h: number;
+}
+
+export interface TrackInput extends Box {
+  readonly label: string;
+  readonly score: number;
+}
+
+export interface Track extends Box {
+  readonly id: number;
+  readonly label: string;
+  /** Smoothed score of the boxes matched to this track: one flickering box does not swing it. */
+  readonly score: number;
+  /** The score of the box matched in this frame, if any. */
+  readonly lastScore: number;
+  /** `tracked`: matched in this frame; `lost`: not matched, shown at its predicted place until `maxLostMs`. */
+  readonly state: 'tracked' | 'lost';
+  /** Confirmed after `minHits` matches (or at once on the first frame of a sequence). */
+  readonly confirmed: boolean;
+  /** Milliseconds since it was last matched (0 when tracked). */
+  readonly missedMs: number;
+  readonly firstSeenMs: number;
+  readonly hits: number;
+}
+
+export interface TrackerOptions {
+  /** Boxes at or above this score take part in the first association and can start tracks. */
+  readonly highScore: number;
+  /** Boxes between this and `highScore` only keep existing tracks alive (the second association). */
+  readonly lowScore: number;
+  /** A new track needs a box at least this confident. */
+  readonly newTrackScore: number;
+  /** Minimum IoU with the predicted box for the first and the second association. */
+  readonly matchIou: number;
+  readonly lowMatchIou: number;
+  /** Matches needed before a new track is confirmed (birth hysteresis). */
+  readonly minHits: number;
+  /** How long an unmatched track is kept, at its predicted position, before it dies (death hysteresis). */
+  readonly maxLostMs: number;
+  /** Weight of the newest score in the smoothed score. */
+  readonly scoreSmoothing: number;
+}
+
+export const TRACKER_DEFAULTS: TrackerOptions = Object.freeze({
+  highScore: 0.5,
+  lowScore: 0.1,
+  newTrackScore: 0.6,
+  matchIou: 0.2,
+  lowMatchIou: 0.4,
+  minHits: 3,
+  maxLostMs: 1500,
+  scoreSmoothing: 0.3,
+});
+
+/** Position and velocity along one axis, with its 2×2 covariance [pp, pv, vv]. */
+interface Axis {
+  p: number;
+  v: number;
+  pp: number;
+  pv: number;
+  vv: number;
+}
+
+// Noise as in SORT/ByteTrack: proportional to the box height, so a near object may move more pixels.
+const POS_NOISE = 1 / 20;
+const VEL_NOISE = 1 / 160;
+const MEASURE_NOISE = 1 / 20;
+
+function axis(p: number, h: number): Axis {
+  return { p, v: 0, pp: (2 * POS_NOISE * h) ** 2, pv: 0, vv: (10 * VEL_NOISE * h) ** 2 };
+}
+
+/** Constant velocity over `dt` frames (in units of a nominal frame, so the noise does not depend on the frame rate). */
+function predictAxis(a: Axis, dt: number, h: number): void {
+  a.p += a.v * dt;
+  const q = (POS_NOISE * h) ** 2 * dt;
+  const qv = (VEL_NOISE * h) ** 2 * dt;
+  const pp = a.pp + 2 * dt * a.pv + dt * dt * a.vv + q;
+  const pv = a.pv + dt * a.vv;
+  a.pp = pp;
+  a.pv = pv;
+  a.vv += qv;
+}
+
+function correctAxis(a: Axis, z: number, h: number): void {
+  const r = (MEASURE_NOISE * h) ** 2;
+  const s = a.pp + r;
+  const kp = a.pp / s;
+  const kv = a.pv / s;
+  const y = z - a.p;
+  a.p += kp * y;
+  a.v += kv * y;
+  const pp = (1 - kp) * a.pp;
+  const pv = (1 - kp) * a.pv;
+  a.vv -= kv * a.pv;
+  a.pp = pp;
+  a.pv = pv;
+}
+
+interface LiveTrack {
+  readonly id: number;
+  readonly label: string;
+  /** Centre x, centre y, width, height. */
+  readonly axes: [Axis, Axis, Axis, Axis];
+  score: number;
+  lastScore: number;
+  state: 'tracked' | 'lost';
+  confirmed: boolean;
+  hits: number;
+  lastSeenMs: number;
+  readonly firstSeenMs: number;
+  lastMs: number;
+}
+
+export function iou(a: Box, b: Box): number {
+  const ix = Math.max(0, Math.min(a.x + a.w, b.x + b.w) - Math.max(a.x, b.x));
+  const iy = Math.max(0, Math.min(a.y + a.h, b.y + b.h) - Math.max(a.y, b.y));
+  const inter = ix * iy;
+  const union = a.w * a.h + b.w * b.h - inter;
+  return union > 0 ? inter / union : 0;
+}
+
+const boxOf = (t: LiveTrack): Box => {
+  const [cx, cy, w, h] = t.axes;
+  const ww = Math.max(1, w.p);
+  const hh = Math.max(1, h.p);
+  return { x: cx.p - ww / 2, y: cy.p - hh / 2, w: ww, h: hh };
+};
+
+/** The nominal frame used to scale time for the filter: 30 fps. */
+const FRAME_MS = 1000 / 30;
+
+export class Tracker {
+  private tracks: LiveTrack[] = [];
+  private nextId = 1;
+  private frames = 0;
+  private lastMs: number | undefined;
+  readonly options: TrackerOptions;
+
+  constructor(options: Partial<TrackerOptions> = {}) {
+    this.options = { ...TRACKER_DEFAULTS, ...options };
+  }
+
+  /**
+   * One frame's detections at time `ms` (capture time). Frames must come in time order; frames
+   * the pipeline dropped are simply absent, and the filter predicts across the gap.
+   * Returns every live track, confirmed or not; callers show the confirmed ones.
+   */
+  update(detections: readonly TrackInput[], ms: number): Track[] {
+    const o = this.options;
+    if (this.lastMs !== undefined && ms < this.lastMs) return this.snapshot(this.lastMs); // out of order: ignore, never rewind
+    const first = this.frames === 0;
+    this.frames++;
+    for (const t of this.tracks) {
+      const dt = Math.max(0, (ms - t.lastMs) / FRAME_MS);
+      const h = Math.max(1, t.axes[3].p);
+      for (const a of t.axes) predictAxis(a, dt, h);
+      t.lastMs = ms;
+    }
+    this.lastMs = ms;
+
+    const high = detections.filter((d) => d.score >= o.highScore);
+    const low = detections.filter((d) => d.score >= o.lowScore && d.score < o.highScore);
+
+    // Stage 1: confident boxes against every track, tracked or lost.
+    const m1 = this.match(this.tracks, high, o.matchIou);
+    for (const [ti, di] of m1.pairs) this.hit(this.tracks[ti]!, high[di]!, ms);
+    // Stage 2: unsure boxes keep alive only the tracks that were being tracked (a lost track needs a confident box to come back).
+    const remaining = m1.unmatchedTracks.map((i) => this.tracks[i]!).filter((t) => t.state === 'tracked');
+    const m2 = this.match(remaining, low, o.lowMatchIou);
+    for (const [ti, di] of m2.pairs) this.hit(remaining[ti]!, low[di]!, ms);
+    const matched = new Set([...m1.pairs.map(([ti]) => this.tracks[ti]!), ...m2.pairs.map(([ti]) => remaining[ti]!)]);
+
+    const survivors: LiveTrack[] = [];
+    for (const t of this.tracks) {
+      if (matched.has(t)) {
+        survivors.push(t);
+        continue;
+      }
+      // An unconfirmed track that misses a frame was probably noise: birth hysteresis.
+      if (!t.confirmed) continue;
+      t.state = 'lost';
+      if (ms - t.lastSeenMs <= o.maxLostMs) survivors.push(t);
+    }
+    for (const di of m1.unmatchedDetections) {
+      const d = high[di]!;
+      if (d.score < o.newTrackScore) continue;
+      const cx = d.x + d.w / 2;
+      const cy = d.y + d.h / 2;
+      survivors.push({
+        id: this.nextId++,
+        label: d.label,
+        axes: [axis(cx, d.h), axis(cy, d.h), axis(d.w, d.h), axis(d.h, d.h)],
+        score: d.score,
+        lastScore: d.score,
+        state: 'tracked',
+        confirmed: first || o.minHits <= 1,
+        hits: 1,
+        lastSeenMs: ms,
+        firstSeenMs: ms,
+        lastMs: ms,
+      });
+    }
+    this.tracks = survivors;
+    return this.snapshot(ms);
+  }
+
+  /** Forget everything (a new source or a new session). */
+  reset(): void {
+    this.tracks = [];
+    this.frames = 0;
+    this.lastMs = undefined;
+  }
+
+  private hit(t: LiveTrack, d: TrackInput, ms: number): void {
+    const h = Math.max(1, d.h);
+    const z = [d.x + d.w / 2, d.y + d.h / 2, d.w, d.h];
+    t.axes.forEach((a, i) => correctAxis(a, z[i]!, h));
+    t.score += this.options.scoreSmoothing * (d.score - t.score);
+    t.lastScore = d.score;
+    t.state = 'tracked';
+    t.hits++;
+    if (t.hits >= this.options.minHits) t.confirmed = true;
+    t.lastSeenMs = ms;
+  }
+
+  /** Optimal matching by IoU, per label (a cup never continues a bottle's track). */
+  private match(tracks: readonly LiveTrack[], dets: readonly TrackInput[], minIou: number) {
+    const cost = tracks.map((t) => {
+      const b = boxOf(t);
+      return dets.map((d) => (d.label === t.label ? 1 - iou(b, d) : 1));
+    });
+    const pairs = tracks.length && dets.length ? assign(cost, 1 - minIou + 1e-9) : [];
+    const usedT = new Set(pairs.map(([t]) => t));
+    const usedD = new Set(pairs.map(([, d]) => d));
+    return {
+      pairs,
+      unmatchedTracks: tracks.map((_, i) => i).filter((i) => !usedT.has(i)),
+      unmatchedDetections: dets.map((_, i) => i).filter((i) => !usedD.has(i)),
+    };
+  }
+
+  private snapshot(ms: number): Track[] {
+    return this.tracks.map((t) => ({
+      id: t.id,
+      label: t.label,
+      ...boxOf(t),
+      score: t.score,
+      lastScore: t.lastScore,
+      state: t.state,
+      confirmed: t.confirmed,
+      missedMs: t.state === 'tracked' ? 0 : ms - t.lastSeenMs,
+      firstSeenMs: t.firstSeenMs,
+      hits: t.hits,
+    }));
+  }
+}
