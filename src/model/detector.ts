@@ -21,10 +21,15 @@ export interface DetectorOptions {
   /** WASM threads for this worker's session (forced to 1 without cross-origin isolation). */
   readonly threads: number;
   readonly scoreThreshold?: number;
+  /** Boxes down to this score are also reported, as `uncertain`: a tracker keeps objects alive on them. */
+  readonly lowScoreThreshold?: number;
 }
 
 export interface DetectionRun {
+  /** At or above the score threshold. */
   readonly detections: Detection[];
+  /** Between the low threshold and the score threshold, after the same NMS as the confident ones. */
+  readonly uncertain: Detection[];
   /** A copy of the model input, when asked for. */
   readonly input?: Float32Array;
   readonly preprocessMs: number;
@@ -54,6 +59,7 @@ export class Detector {
     private readonly cpu: CpuPreprocessor | undefined,
     private readonly gpu: GpuPreprocessor | undefined,
     private readonly scoreThreshold: number,
+    private readonly lowScoreThreshold: number,
     readonly warmupMs: number,
     private readonly device: GPUDevice | undefined,
   ) {
@@ -103,7 +109,7 @@ export class Detector {
       await session.release();
       throw new ModelLoadError(shapeProblem);
     }
-    return new Detector(m, choice, ort, session, cpu, gpu, opts.scoreThreshold ?? m.scoreThreshold, performance.now() - t0, device);
+    return new Detector(m, choice, ort, session, cpu, gpu, opts.scoreThreshold ?? m.scoreThreshold, Math.min(opts.lowScoreThreshold ?? Infinity, opts.scoreThreshold ?? m.scoreThreshold), performance.now() - t0, device);
   }
 
   /** How frames reach the model's input, for the HUD. */
@@ -140,13 +146,15 @@ export class Detector {
     const out = results[this.session.outputNames[0]!]!;
     const data = (await out.getData()) as Float32Array;
     const t2 = performance.now();
-    const detections = decode(m, data, out.dims, lb, width, height, this.scoreThreshold);
+    const all = decode(m, data, out.dims, lb, width, height, this.lowScoreThreshold);
+    const detections = all.filter((d) => d.score >= this.scoreThreshold);
+    const uncertain = all.filter((d) => d.score < this.scoreThreshold);
     const t3 = performance.now();
     out.dispose();
     const timings = { preprocessMs: t1 - t0, inferenceMs: t2 - t1, decodeMs: t3 - t2 };
-    if (!captureInput) return { detections, ...timings };
+    if (!captureInput) return { detections, uncertain, ...timings };
     const copy = this.gpu ? await this.gpu.readOutput() : (input.data as Float32Array).slice();
-    return { detections, input: copy, ...timings };
+    return { detections, uncertain, input: copy, ...timings };
   }
 
   /** Fault injection: destroys the GPU device, exactly as a driver reset would take it away. */

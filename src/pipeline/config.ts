@@ -31,8 +31,10 @@ export interface PipelineConfig {
   readonly provider: ProviderPreference;
   /** WASM threads per worker; 0 = share the cores out across all workers. */
   readonly threadsPerWorker: number;
-  /** Detections below this score are not reported. */
+  /** Detections below this score are not shown and start no track. */
   readonly scoreThreshold: number;
+  /** Boxes from here up to scoreThreshold only keep existing tracks alive (ByteTrack's second association). */
+  readonly trackLowScore: number;
   /** Behaviour of the probe processor. */
   readonly probe: ProbeScript;
   /** Tests only: each result carries the exact tensor the model ran on. */
@@ -55,6 +57,7 @@ export const DEFAULT_CONFIG: PipelineConfig = Object.freeze<PipelineConfig>({
   provider: 'auto',
   threadsPerWorker: 0,
   scoreThreshold: 0.3,
+  trackLowScore: 0.1,
   probe: { delayMs: 0 },
 });
 
@@ -92,6 +95,8 @@ export function validateConfig(c: PipelineConfig): string[] {
   if (!['auto', 'webgpu', 'wasm'].includes(c.provider)) problems.push(`provider must be auto, webgpu or wasm, got "${c.provider}"`);
   whole(c.threadsPerWorker, 'threadsPerWorker', 0, 16);
   if (!(c.scoreThreshold > 0 && c.scoreThreshold < 1)) problems.push(`scoreThreshold must be between 0 and 1, got ${c.scoreThreshold}`);
+  // Above scoreThreshold it simply has no effect (no box is both confident and uncertain).
+  if (!(c.trackLowScore > 0 && c.trackLowScore < 1)) problems.push(`trackLowScore must be between 0 and 1, got ${c.trackLowScore}`);
   if (!(c.probe.delayMs >= 0)) problems.push(`probe.delayMs must be ≥ 0, got ${c.probe.delayMs}`);
   return problems;
 }
@@ -134,6 +139,7 @@ export function configFromUrl(search: string, base: PipelineConfig = DEFAULT_CON
     provider: (params.get('provider') as ProviderPreference | null) ?? base.provider,
     threadsPerWorker: num('threads', base.threadsPerWorker),
     scoreThreshold: num('score', base.scoreThreshold),
+    trackLowScore: num('trackLow', base.trackLowScore),
     probe: { ...base.probe, delayMs: num('probeDelay', base.probe.delayMs) },
     ...(params.has('failFrames') ? { failFrames: (params.get('failFrames') ?? '').split(',').map(Number).filter(Number.isInteger) } : {}),
   };

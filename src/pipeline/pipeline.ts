@@ -23,6 +23,7 @@ function processorFor(config: PipelineConfig): ProcessorConfig {
     provider: config.provider,
     threads: threadsFor(config, navigator.hardwareConcurrency || 2),
     scoreThreshold: config.scoreThreshold,
+    lowScoreThreshold: config.trackLowScore,
     captureInput: config.captureModelInput,
     loseDeviceAfterFrames: config.loseGpuDeviceAfterFrames,
     failFrames: config.failFrames,

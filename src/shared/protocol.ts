@@ -44,6 +44,8 @@ export type ProcessorOutput =
   | {
       readonly kind: 'detections';
       readonly detections: readonly Detection[];
+      /** Boxes below the score threshold (down to the tracker's low threshold): never shown, they only keep tracks alive. */
+      readonly uncertain: readonly Detection[];
       /** Source frame size: the boxes' coordinate space. */
       readonly width: number;
       readonly height: number;
@@ -93,6 +95,7 @@ export interface DetectorConfig {
   readonly provider: ProviderPreference;
   readonly threads: number;
   readonly scoreThreshold?: number;
+  readonly lowScoreThreshold?: number;
   /** Return each frame's model input with its result: for correctness tests, costly. */
   readonly captureInput?: boolean;
   /** Fault injection for tests: destroy the WebGPU device after this many frames. */

@@ -2,7 +2,10 @@ import type { Detection } from '../model/decode';
 import { DEFAULTS, type Region, type Relation, type Requirement, type Step } from './types';
 
 /** A detected object in frame pixels (x, y: top-left): what predicates need of a Detection. */
-export type Box = Pick<Detection, 'label' | 'score' | 'x' | 'y' | 'w' | 'h'>;
+export type Box = Pick<Detection, 'label' | 'score' | 'x' | 'y' | 'w' | 'h'> & {
+  /** The tracker's identity for this object, when the scene is tracked. */
+  readonly id?: number;
+};
 
 export interface Scene {
   readonly width: number;

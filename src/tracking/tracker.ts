@@ -23,8 +23,10 @@ export interface Track extends Box {
   readonly label: string;
   /** Smoothed score of the boxes matched to this track: one flickering box does not swing it. */
   readonly score: number;
-  /** The score of the box matched in this frame, if any. */
+  /** The score of the box matched most recently. */
   readonly lastScore: number;
+  /** The highest smoothed score so far: how sure the detector has been that this object is what it says. */
+  readonly peakScore: number;
   /** `tracked`: matched in this frame; `lost`: not matched, shown at its predicted place until `maxLostMs`. */
   readonly state: 'tracked' | 'lost';
   /** Confirmed after `minHits` matches (or at once on the first frame of a sequence). */
@@ -116,6 +118,7 @@ interface LiveTrack {
   readonly axes: [Axis, Axis, Axis, Axis];
   score: number;
   lastScore: number;
+  peakScore: number;
   state: 'tracked' | 'lost';
   confirmed: boolean;
   hits: number;
@@ -205,6 +208,7 @@ export class Tracker {
         axes: [axis(cx, d.h), axis(cy, d.h), axis(d.w, d.h), axis(d.h, d.h)],
         score: d.score,
         lastScore: d.score,
+        peakScore: d.score,
         state: 'tracked',
         confirmed: first || o.minHits <= 1,
         hits: 1,
@@ -230,6 +234,7 @@ export class Tracker {
     t.axes.forEach((a, i) => correctAxis(a, z[i]!, h));
     t.score += this.options.scoreSmoothing * (d.score - t.score);
     t.lastScore = d.score;
+    t.peakScore = Math.max(t.peakScore, t.score);
     t.state = 'tracked';
     t.hits++;
     if (t.hits >= this.options.minHits) t.confirmed = true;
@@ -259,6 +264,7 @@ export class Tracker {
       ...boxOf(t),
       score: t.score,
       lastScore: t.lastScore,
+      peakScore: t.peakScore,
       state: t.state,
       confirmed: t.confirmed,
       missedMs: t.state === 'tracked' ? 0 : ms - t.lastSeenMs,

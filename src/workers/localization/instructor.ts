@@ -9,7 +9,7 @@ export function createInstructor(): Analyst {
     control(msg) {
       if (msg.type === 'step') snapshot = msg.snapshot && Object.freeze(msg.snapshot);
     },
-    analyse(detections, meta) {
+    analyse(detections, _uncertain, meta) {
       if (!snapshot) return {};
       return { instruction: instructionFor(snapshot.step, snapshot.index, { width: meta.width, height: meta.height, detections }) };
     },

@@ -7,7 +7,7 @@ import type { Processor } from './consumer';
 /** What a worker kind adds to each frame's detections (the task verdict, the instruction). */
 export interface Analyst {
   control(msg: ControlMessage): void;
-  analyse(detections: readonly Detection[], meta: FrameMeta): Pick<Extract<ProcessorOutput, { kind: 'detections' }>, 'task' | 'instruction'>;
+  analyse(detections: readonly Detection[], uncertain: readonly Detection[], meta: FrameMeta): Pick<Extract<ProcessorOutput, { kind: 'detections' }>, 'task' | 'instruction'>;
 }
 
 /**
@@ -17,7 +17,7 @@ export interface Analyst {
 export async function createDetectorProcessor(config: DetectorConfig, analyst?: Analyst): Promise<Processor> {
   const bytes = 'url' in config.source ? await loadModelBytes(config.source.url) : config.source.bytes;
   const sourceName = 'url' in config.source ? config.source.url : config.source.fileName;
-  const opts = { manifest: config.manifest, bytes, sourceName, provider: config.provider, threads: config.threads, scoreThreshold: config.scoreThreshold };
+  const opts = { manifest: config.manifest, bytes, sourceName, provider: config.provider, threads: config.threads, scoreThreshold: config.scoreThreshold, lowScoreThreshold: config.lowScoreThreshold };
   let detector = await Detector.create(opts);
   const infoOf = (d: Detector): ProcessorInfo => ({ processor: 'detector', provider: d.provider, reason: `${d.choice.reason}; ${d.inputPath}`, warmupMs: d.warmupMs });
   let rebuilding: Promise<void> | undefined;
@@ -37,7 +37,7 @@ export async function createDetectorProcessor(config: DetectorConfig, analyst?: 
           processor.info = infoOf(detector);
           processor.onInfo?.(processor.info);
         }
-        return { kind: 'detections', width: meta.width, height: meta.height, provider: detector.provider, ...run, ...analyst?.analyse(run.detections, meta) };
+        return { kind: 'detections', width: meta.width, height: meta.height, provider: detector.provider, ...run, ...analyst?.analyse(run.detections, run.uncertain, meta) };
       } catch (err) {
         if (detector.provider === 'webgpu' && !rebuilding) {
           const why = detector.failure ?? `WebGPU run failed (${err instanceof Error ? err.message : String(err)})`;

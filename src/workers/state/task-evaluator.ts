@@ -1,19 +1,28 @@
 import { COCO_LABELS } from '../../model/labels';
 import { advance, startState, type MachineState } from '../../task/machine';
+import { trackedScene } from '../../task/scene';
 import type { Task } from '../../task/types';
 import { validateTask } from '../../task/validate';
+import { Tracker } from '../../tracking/tracker';
+import type { WorkerInit } from '../../shared/protocol';
 import type { Analyst } from '../shared/detector-processor';
 
 /**
  * The task state lives here, in the one state worker: the current task, its step and
  * hysteresis, advanced on each (newest) frame. Time is the frame's capture time, so the
- * verdicts follow what the camera saw, not when the worker got to it.
+ * verdicts follow what the camera saw, not when the worker got to it. The step is judged on
+ * tracked objects: the worker tracks its own detections (frames arrive in capture order, at a
+ * few per second), so an object missed on one frame or hovering at the score threshold does not
+ * flip the verdict, and "two cups" means two tracked cups.
  */
-export function createTaskEvaluator(): Analyst {
+export function createTaskEvaluator(init: WorkerInit): Analyst {
+  const p = init.processor;
+  const scoreThreshold = p.kind === 'detector' ? (p.scoreThreshold ?? p.manifest.scoreThreshold) : 0;
   let task: Task | null = null;
   let state: MachineState | undefined;
   let resumeAt = 0;
   let rejected: string | undefined;
+  const tracker = new Tracker({ highScore: scoreThreshold, newTrackScore: scoreThreshold });
   return {
     control(msg) {
       if (msg.type !== 'task') return;
@@ -24,11 +33,12 @@ export function createTaskEvaluator(): Analyst {
       state = undefined;
       resumeAt = msg.step;
     },
-    analyse(detections, meta) {
+    analyse(detections, uncertain, meta) {
+      const tracks = tracker.update([...detections, ...uncertain], meta.captureTs);
       if (rejected) return { task: { type: 'error', message: rejected } };
       if (!task) return {};
       state ??= startState(meta.captureTs, resumeAt, task);
-      const r = advance(task, state, { width: meta.width, height: meta.height, detections }, meta.captureTs);
+      const r = advance(task, state, trackedScene(tracks, meta.width, meta.height), meta.captureTs);
       state = r.state;
       return { task: r.event };
     },

@@ -3,4 +3,4 @@ import { serveConsumer } from '../shared/consumer';
 import { createProcessor } from '../shared/processors';
 import { createTaskEvaluator } from './task-evaluator';
 
-serveConsumer((init) => createProcessor(init, createTaskEvaluator()));
+serveConsumer((init) => createProcessor(init, createTaskEvaluator(init)));
