@@ -9,6 +9,10 @@ import { YOLOX_NANO } from '../src/model/manifest';
 import type { Detection } from '../src/model/decode';
 import { Outbox } from '../src/sync/outbox';
 import { SyncClient, type SyncStatus } from '../src/sync/client';
+import { Recorder } from '../src/sync/recorder';
+import { COCO_LABELS } from '../src/model/labels';
+import '../src/ui/sync-status';
+import type { SyncStatusView } from '../src/ui/sync-status';
 
 export interface ScenarioOptions {
   readonly config: Partial<PipelineConfig>;
@@ -97,22 +101,85 @@ function base64(data: Float32Array): string {
   return btoa(s);
 }
 
-/** Sync harness: an outbox and a sync client, and a steady writer of numbered events. */
-const sync: { outbox?: Outbox; client?: SyncClient; statuses: SyncStatus[] } = { statuses: [] };
-async function startSync(dbName: string, url: string, token: string) {
-  sync.outbox = await Outbox.open(dbName);
-  sync.client = new SyncClient(sync.outbox, { url, token, onStatus: (s) => sync.statuses.push(s) });
+/** Sync harness: an outbox and a sync client (shown by the app's own status element), and writers of realistic events. */
+const sync: { outbox?: Outbox; client?: SyncClient; statuses: SyncStatus[]; view?: SyncStatusView } = { statuses: [] };
+async function startSync(dbName: string, url: string, token: string, opts: { ackTimeoutMs?: number; backoff?: { startingDelay?: number; maxDelay?: number } } = {}) {
+  sync.client?.stop();
+  sync.outbox ??= await Outbox.open(dbName);
+  sync.view ??= document.body.appendChild(document.createElement('fw-sync-status') as SyncStatusView);
+  sync.client = new SyncClient(sync.outbox, {
+    url,
+    credential: token,
+    ...opts,
+    onStatus: (s) => {
+      sync.statuses.push(s);
+      sync.view!.status = s;
+    },
+  });
   sync.client.start();
+}
+function stopSync() {
+  sync.client?.stop();
+}
+/** Whether this page holds the sync lock now (a stopped client must have let go of it). */
+async function holdsSyncLock(): Promise<boolean> {
+  const q = await navigator.locks.query();
+  return (q.held ?? []).some((l) => l.name === 'framewise-sync');
+}
+
+/** A task-state verdict as the recorder writes it; `frame` equals the event's seq, so tests can tell each event is the right one. */
+function verdict(frame: number) {
+  const step = Math.floor(frame / 40) % 4;
+  return {
+    task: 'desk-setup',
+    step,
+    frame,
+    event: frame % 7 === 0 ? { type: 'derailed', step, reason: 'the keyboard left the desk' } : { type: 'progress', step, met: frame % 3 === 0, heldMs: (frame % 5) * 250 },
+    objects: { keyboard: 1, mouse: 1, 'cell phone': frame % 2, cup: 2 },
+  };
 }
 async function writeEvents(sessionId: string, from: number, count: number, everyMs: number) {
   await sync.outbox!.startSession(sessionId);
   for (let i = from; i < from + count; i++) {
-    await sync.outbox!.append(sessionId, 'state', { i });
+    await sync.outbox!.append(sessionId, 'state', verdict(i));
     if (everyMs > 0) await new Promise((r) => setTimeout(r, everyMs));
   }
 }
 
-const fw = { Pipeline, SyntheticSource, ImageSource, DEFAULT_CONFIG, scenario, detectImages, referenceInput, sync, startSync, writeEvents, Outbox };
+/** Detections as the decoder gives them (COCO labels, full-precision scores and boxes on a 1920×1080 frame). */
+function detections(n: number, seed: number): Detection[] {
+  let s = seed;
+  const rnd = () => (s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  return Array.from({ length: n }, () => {
+    const classId = Math.floor(rnd() * COCO_LABELS.length);
+    const w = 20 + rnd() * 400;
+    const h = 20 + rnd() * 300;
+    return { classId, label: COCO_LABELS[classId]!, score: 0.25 + rnd() * 0.75, x: rnd() * (1920 - w), y: rnd() * (1080 - h), w, h };
+  });
+}
+/** A video-file analysis session through the real Recorder: `frames` frames, each with the given number of detections. */
+async function recordFrames(sessionId: string, perFrame: readonly number[]) {
+  const errors: string[] = [];
+  const rec = await Recorder.start(sync.outbox!, { mode: 'file', file: 'busy-scene.webm', frames: perFrame.length, fps: 30 }, (m) => errors.push(m), sessionId);
+  perFrame.forEach((n, i) => rec.onFrame({ frame: i + 1, time: i / 30, detections: detections(n, i + 1) }));
+  await rec.end({ frames: perFrame.length, failed: 0, cancelled: false });
+  return { errors, progress: await sync.outbox!.progress(sessionId) };
+}
+/** Appends one raw event; resolves with the error message if the outbox refuses it. */
+async function tryAppend(sessionId: string, kind: 'detections' | 'state', payload: unknown): Promise<{ ok: true; seq: number } | { ok: false; error: string; name: string }> {
+  await sync.outbox!.startSession(sessionId);
+  try {
+    return { ok: true, seq: (await sync.outbox!.append(sessionId, kind, payload)).seq };
+  } catch (err) {
+    return { ok: false, error: (err as Error).message, name: (err as Error).name };
+  }
+}
+/** The verbose form earlier versions recorded: one object per detection with full floats. */
+function verboseFrame(frame: number, n: number) {
+  return { frame, time: frame / 30, objects: detections(n, frame).map((d) => ({ label: d.label, score: d.score, box: [d.x, d.y, d.w, d.h] })) };
+}
+
+const fw = { Pipeline, SyntheticSource, ImageSource, DEFAULT_CONFIG, scenario, detectImages, referenceInput, sync, startSync, stopSync, holdsSyncLock, writeEvents, recordFrames, tryAppend, verboseFrame, verdict, Outbox };
 export type Fw = typeof fw;
 export type ScenarioSummary = Awaited<ReturnType<typeof scenario>>;
 (window as unknown as { fw: Fw }).fw = fw;

@@ -4,13 +4,13 @@ import { applySettings, loadSettings, saveSettings, settingsFrom, validateSettin
 
 const memory = () => {
   const m = new Map<string, string>();
-  return { getItem: (k: string) => m.get(k) ?? null, setItem: (k: string, v: string) => void m.set(k, v) };
+  return { getItem: (k: string) => m.get(k) ?? null, setItem: (k: string, v: string) => void m.set(k, v), raw: m };
 };
 
 describe('settings', () => {
   it('round-trip through storage and apply over the defaults', () => {
     const store = memory();
-    const s = { ...settingsFrom(DEFAULT_CONFIG), poolSize: 3, locPolicy: 'drop-oldest' as const, scoreThreshold: 0.5 };
+    const s = { ...settingsFrom(DEFAULT_CONFIG), poolSize: 3, locPolicy: 'drop-oldest' as const, scoreThreshold: 0.5, deviceName: 'Bench 3' };
     saveSettings(s, store);
     const loaded = loadSettings(store)!;
     expect(loaded).toEqual(s);
@@ -20,14 +20,29 @@ describe('settings', () => {
     expect(c.scoreThreshold).toBe(0.5);
   });
 
+  it('never keeps the enrolment code, and drops a token an older version stored', () => {
+    const store = memory();
+    saveSettings({ ...settingsFrom(DEFAULT_CONFIG), enrollCode: 'operator-code-123' }, store);
+    expect(store.raw.get('framewise-settings')).not.toContain('operator-code-123');
+    store.setItem('framewise-settings', JSON.stringify({ ...settingsFrom(DEFAULT_CONFIG), token: 'old-shared-token' }));
+    const loaded = loadSettings(store)!;
+    expect(loaded).not.toHaveProperty('token');
+    expect(store.raw.get('framewise-settings')).not.toContain('old-shared-token');
+  });
+
   it('names every problem, backend included', () => {
-    const problems = validateSettings({ ...settingsFrom(DEFAULT_CONFIG), poolSize: 0, scoreThreshold: 2, backendUrl: 'http://x', token: '' });
+    const problems = validateSettings({ ...settingsFrom(DEFAULT_CONFIG), poolSize: 0, scoreThreshold: 2, backendUrl: 'http://x', deviceName: 'd'.repeat(81), enrollCode: 'c'.repeat(300) });
     expect(problems).toEqual(expect.arrayContaining([
       'poolSize must be a whole number from 1 to 16, got 0',
       'scoreThreshold must be between 0 and 1, got 2',
       'backend URL must start with ws:// or wss://, got http:',
-      'a backend URL needs its token',
+      'device name is at most 80 characters, got 81',
+      'enrolment code is at most 256 characters',
     ]));
+    expect(validateSettings({ ...settingsFrom(DEFAULT_CONFIG), backendUrl: 'wss://host/sync?token=abc' })).toEqual([
+      'backend URL must not carry a user, password or query: this device enrols and keeps its own credential',
+    ]);
+    expect(validateSettings({ ...settingsFrom(DEFAULT_CONFIG), backendUrl: 'wss://host/sync' })).toEqual([]);
   });
 
   it('ignores a corrupt stored entry', () => {

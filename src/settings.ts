@@ -1,8 +1,9 @@
 import { DEFAULT_CONFIG, validateConfig, type PipelineConfig } from './pipeline/config';
 import type { DropPolicy } from './shared/protocol';
 import type { ProviderPreference } from './model/provider';
+import { LIMITS } from './sync/protocol';
 
-/** What a person can change in Settings; kept in localStorage, applied over the defaults (URL parameters win). */
+/** What a person can change in Settings; kept in localStorage (never a secret), applied over the defaults (URL parameters win). */
 export interface Settings {
   readonly poolSize: number;
   readonly locPolicy: DropPolicy;
@@ -12,13 +13,17 @@ export interface Settings {
   readonly provider: ProviderPreference;
   /** ws:// or wss:// sync endpoint; empty: the backend that served the app, if any. */
   readonly backendUrl: string;
-  readonly token: string;
+  /** How the backend's operator will see this device; empty: derived from the platform. */
+  readonly deviceName: string;
+  /** The operator's enrolment code, for a backend that requires one. Used once to enrol; never stored. */
+  readonly enrollCode: string;
 }
 
 const KEY = 'framewise-settings';
+const KEPT: readonly (keyof Settings)[] = ['poolSize', 'locPolicy', 'locCapacity', 'stateRate', 'scoreThreshold', 'provider', 'backendUrl', 'deviceName'];
 
-export function settingsFrom(c: PipelineConfig, backendUrl = '', token = ''): Settings {
-  return { poolSize: c.poolSize, locPolicy: c.localization.policy, locCapacity: c.localization.capacity, stateRate: c.state.maxRate, scoreThreshold: c.scoreThreshold, provider: c.provider, backendUrl, token };
+export function settingsFrom(c: PipelineConfig, backendUrl = ''): Settings {
+  return { poolSize: c.poolSize, locPolicy: c.localization.policy, locCapacity: c.localization.capacity, stateRate: c.state.maxRate, scoreThreshold: c.scoreThreshold, provider: c.provider, backendUrl, deviceName: '', enrollCode: '' };
 }
 
 export function applySettings(base: PipelineConfig, s: Settings): PipelineConfig {
@@ -32,19 +37,24 @@ export function validateSettings(s: Settings): string[] {
     try {
       const u = new URL(s.backendUrl);
       if (u.protocol !== 'ws:' && u.protocol !== 'wss:') problems.push(`backend URL must start with ws:// or wss://, got ${u.protocol}`);
+      else if (u.username || u.password || u.search) problems.push('backend URL must not carry a user, password or query: this device enrols and keeps its own credential');
     } catch {
       problems.push(`backend URL "${s.backendUrl}" is not a URL`);
     }
-    if (!s.token) problems.push('a backend URL needs its token');
   }
+  if (s.deviceName.trim().length > 80) problems.push(`device name is at most 80 characters, got ${s.deviceName.trim().length}`);
+  if (s.enrollCode.length > LIMITS.maxTokenChars) problems.push(`enrolment code is at most ${LIMITS.maxTokenChars} characters`);
   return problems;
 }
 
-export function loadSettings(storage: Pick<Storage, 'getItem'> = localStorage): Settings | undefined {
+export function loadSettings(storage: Pick<Storage, 'getItem'> & Partial<Pick<Storage, 'setItem'>> = localStorage): Settings | undefined {
   try {
     const raw = storage.getItem(KEY);
     if (!raw) return undefined;
-    const s = { ...settingsFrom(DEFAULT_CONFIG), ...(JSON.parse(raw) as Partial<Settings>) };
+    const stored = JSON.parse(raw) as Record<string, unknown>;
+    const s = { ...settingsFrom(DEFAULT_CONFIG), ...pick(stored) };
+    // Earlier versions kept a backend token here: it is dropped, never read.
+    if ('token' in stored && storage.setItem) saveSettings(s, storage as Pick<Storage, 'setItem'>);
     return validateSettings(s).length === 0 ? s : undefined; // a stale or tampered entry is ignored, not fatal
   } catch {
     return undefined;
@@ -52,5 +62,11 @@ export function loadSettings(storage: Pick<Storage, 'getItem'> = localStorage): 
 }
 
 export function saveSettings(s: Settings, storage: Pick<Storage, 'setItem'> = localStorage): void {
-  storage.setItem(KEY, JSON.stringify(s));
+  storage.setItem(KEY, JSON.stringify(pick(s as unknown as Record<string, unknown>)));
+}
+
+function pick(o: Record<string, unknown>): Partial<Settings> {
+  const out: Record<string, unknown> = {};
+  for (const k of KEPT) if (k in o) out[k] = o[k];
+  return out as Partial<Settings>;
 }

@@ -22,6 +22,9 @@ import { Outbox } from '../sync/outbox';
 import { SyncClient, type SyncStatus } from '../sync/client';
 import { Recorder } from '../sync/recorder';
 import { discoverSyncTarget } from '../sync/setup';
+import { DeviceCredentials } from '../sync/credentials';
+import { defaultDeviceName } from '../sync/enroll';
+import type { StoragePersistence } from './sync-status';
 import { registerServiceWorker } from '../pwa';
 import './analysis-panel';
 import { analyseFile } from '../analysis/runner';
@@ -62,6 +65,10 @@ export class App extends LitElement {
   @state() private providerNotice = '';
   private outbox: Outbox | undefined;
   private sync: SyncClient | undefined;
+  /** Each (re)start of sync; an older start still awaiting discovery gives way to a newer one. */
+  private syncGeneration = 0;
+  @state() private syncOff = '';
+  @state() private storagePersistence: StoragePersistence | undefined;
   private recorder: Recorder | undefined;
 
   constructor() {
@@ -104,8 +111,13 @@ export class App extends LitElement {
     );
   }
 
-  /** The outbox always records; it is sent wherever a backend is configured. */
-  private async startSync(): Promise<void> {
+  /**
+   * The outbox always records; it is sent wherever a backend is configured, under this
+   * device's own credential for that backend (enrolled for once, kept in IndexedDB).
+   * `reenrol` forgets the kept credential first (the person asked to enrol again).
+   */
+  private async startSync(reenrol = false): Promise<void> {
+    const generation = ++this.syncGeneration;
     try {
       // One outbox for the page's lifetime: a running session's recorder keeps appending to it.
       this.outbox ??= await Outbox.open();
@@ -113,20 +125,43 @@ export class App extends LitElement {
       this.error = `Events cannot be kept on this device (${err instanceof Error ? err.message : String(err)}); guidance still works.`;
       return;
     }
+    if (!this.storagePersistence) void this.requestPersistence();
     this.sync?.stop();
     this.sync = undefined;
     this.syncStatus = undefined;
-    const fromSettings = this.settings?.backendUrl ? { url: this.settings.backendUrl, token: this.settings.token } : undefined;
-    const target = new URLSearchParams(location.search).has('sync') ? await discoverSyncTarget() : (fromSettings ?? (await discoverSyncTarget()));
-    if (!target) return;
-    this.sync = new SyncClient(this.outbox, { ...target, onStatus: (s) => (this.syncStatus = s) });
+    const target = await discoverSyncTarget(this.settings?.backendUrl ?? '');
+    if (generation !== this.syncGeneration) return;
+    if (!target) {
+      this.syncOff = 'No backend: this app was not served by one and none is set in Settings. Every event is kept on this device.';
+      return;
+    }
+    const outbox = this.outbox;
+    const credentials = new DeviceCredentials(outbox, target, () => ({ name: this.settings?.deviceName.trim() || defaultDeviceName(), code: this.settings?.enrollCode || undefined }));
+    if (reenrol) await credentials.forget();
+    if (generation !== this.syncGeneration) return;
+    this.sync = new SyncClient(outbox, { url: target.syncUrl, credential: credentials, onStatus: (s) => (this.syncStatus = s) });
     this.sync.start();
   }
 
+  /** Asks the browser to keep the outbox under storage pressure, and shows what it said. */
+  private async requestPersistence(): Promise<void> {
+    const storage = navigator.storage as StorageManager | undefined;
+    if (!storage?.persist) {
+      this.storagePersistence = 'unsupported';
+      return;
+    }
+    try {
+      this.storagePersistence = (await storage.persisted?.()) || (await storage.persist()) ? 'persisted' : 'not-persisted';
+    } catch {
+      this.storagePersistence = 'unsupported';
+    }
+  }
+
   /** Saves settings and applies them: the pipeline is rebuilt if running, the sync reconnects if its target changed. */
-  private async onSettings(s: Settings): Promise<void> {
+  private async onSettings(s: Settings, reenrol = false): Promise<void> {
     if (!this.config) return;
-    const backendChanged = s.backendUrl !== (this.settings?.backendUrl ?? '') || s.token !== (this.settings?.token ?? '');
+    // A new code matters when this device is not enrolled yet (or was refused); a kept credential is otherwise used as is.
+    const backendChanged = reenrol || s.backendUrl !== (this.settings?.backendUrl ?? '') || (!!s.enrollCode && this.syncStatus?.state === 'refused');
     saveSettings(s);
     this.settings = s;
     const next = applySettings(this.config, s);
@@ -135,7 +170,7 @@ export class App extends LitElement {
       if (!ok) return;
     }
     this.config = next;
-    if (backendChanged) await this.startSync();
+    if (backendChanged) await this.startSync(reenrol);
   }
 
   override render() {
@@ -143,12 +178,12 @@ export class App extends LitElement {
     return html`
       <header>
         <h1>Framewise</h1>
-        <fw-sync-status .status=${this.syncStatus}></fw-sync-status>
         <span data-testid="status">${this.status}</span>
         ${this.status === 'running'
           ? html`<button @click=${this.stop} ?disabled=${busy}>Stop</button>`
           : html`<button @click=${this.start} ?disabled=${busy || !this.config || !!this.analysis}>Start camera</button>`}
       </header>
+      <fw-sync-status .status=${this.syncStatus} .off=${this.syncOff} .storage=${this.storagePersistence}></fw-sync-status>
       ${this.error ? html`<div class="error" role="alert" data-testid="error">${this.error}</div>` : ''}
       ${this.applyUpdate && this.status === 'idle'
         ? html`<div class="notice" role="status" data-testid="update">A new version of Framewise is ready.
@@ -161,7 +196,8 @@ export class App extends LitElement {
         @task-save=${(e: CustomEvent<Task>) => this.guide.save(e.detail)}></fw-task-picker>
       <fw-model-picker .current=${this.model?.manifest.name ?? this.config?.model.manifest.name ?? ''} ?busy=${busy}
         @model-change=${this.onModelChange} @model-error=${(e: CustomEvent<string>) => (this.error = e.detail)}></fw-model-picker>
-      <fw-settings .settings=${this.settings ?? (this.config ? settingsFrom(this.config) : undefined)} @settings-save=${(e: CustomEvent<Settings>) => this.onSettings(e.detail)}></fw-settings>
+      <fw-settings .settings=${this.settings ?? (this.config ? settingsFrom(this.config) : undefined)} @settings-save=${(e: CustomEvent<Settings>) => this.onSettings(e.detail)}
+        @enrol-again=${(e: CustomEvent<Settings>) => this.onSettings(e.detail, true)}></fw-settings>
       ${this.providerNotice ? html`<div class="notice" role="status" data-testid="provider-notice">${this.providerNotice}</div>` : ''}
       <div class="stage">
         <video muted playsinline autoplay></video>

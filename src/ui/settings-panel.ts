@@ -1,8 +1,9 @@
 import { LitElement, css, html } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import { validateSettings, type Settings } from '../settings';
+import { defaultDeviceName } from '../sync/enroll';
 
-/** Pipeline and backend settings, validated as you type, applied without a reload. */
+/** Pipeline and backend settings, validated as you type, applied without a reload. The backend needs no secret here: the device enrols for its own. */
 @customElement('fw-settings')
 export class SettingsPanel extends LitElement {
   @property({ attribute: false }) settings: Settings | undefined;
@@ -13,7 +14,14 @@ export class SettingsPanel extends LitElement {
     form { display: grid; grid-template-columns: auto 1fr; gap: 6px 12px; align-items: center; margin-top: 8px; }
     input, select, button { font: inherit; }
     ul { color: #fca5a5; margin: 4px 0; }
+    .stack { display: grid; gap: 2px; }
+    small { color: #94a3b8; }
+    button.secondary { margin-left: 8px; }
   `;
+
+  private emit(type: 'settings-save' | 'enrol-again', detail: Settings): void {
+    this.dispatchEvent(new CustomEvent(type, { detail, bubbles: true, composed: true }));
+  }
 
   private applied = '';
 
@@ -48,11 +56,18 @@ export class SettingsPanel extends LitElement {
           ${[['auto', 'Best available'], ['webgpu', 'WebGPU'], ['wasm', 'WASM (CPU)']].map(([v, l]) => html`<option value=${v} ?selected=${v === d.provider}>${l}</option>`)}
         </select>
         <label for="backend">Backend URL</label><input id="backend" type="url" placeholder="wss://…/sync (empty: the server this app came from)" .value=${d.backendUrl} @input=${text('backendUrl')} />
-        <label for="token">Backend token</label><input id="token" type="password" autocomplete="off" .value=${d.token} @input=${text('token')} />
+        <label for="device-name">Device name</label><input id="device-name" type="text" maxlength="80" placeholder=${defaultDeviceName()} .value=${d.deviceName} @input=${text('deviceName')} />
+        <label for="enroll-code">Enrolment code</label>
+        <span class="stack">
+          <input id="enroll-code" type="password" autocomplete="off" aria-describedby="enroll-hint" .value=${d.enrollCode} @input=${text('enrollCode')} />
+          <small id="enroll-hint">Only if the backend's operator gave you one. Used once to enrol this device; not stored.</small>
+        </span>
         <span></span>
         <span>
           ${problems.length ? html`<ul data-testid="settings-problems">${problems.map((p) => html`<li>${p}</li>`)}</ul>` : ''}
-          <button ?disabled=${problems.length > 0} @click=${() => this.dispatchEvent(new CustomEvent('settings-save', { detail: d, bubbles: true, composed: true }))}>Apply</button>
+          <button ?disabled=${problems.length > 0} @click=${() => this.emit('settings-save', d)}>Apply</button>
+          <button class="secondary" ?disabled=${problems.length > 0} title="Forget this device's credential for the backend and ask it for a new one"
+            @click=${() => this.emit('enrol-again', d)}>Enrol this device again</button>
         </span>
       </form>
     </details>`;
