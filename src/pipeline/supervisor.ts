@@ -148,7 +148,8 @@ export class Supervisor {
   /** Sends a control message to every worker of a role, now and after any restart. */
   control(role: WorkerRole, msg: ControlMessage): void {
     this.lastControl.set(role, msg);
-    for (const slot of this.group(role).slots) if (slot.ready) void slot.api.control(msg);
+    // Posted even to a worker still starting: the port holds it until the worker listens, ahead of any frame.
+    for (const slot of this.group(role).slots) slot.port.postMessage({ type: 'control', control: msg } satisfies ToWorker);
   }
 
   onEvent(listener: (e: SupervisorEvent) => void): () => void {
@@ -315,6 +316,8 @@ export class Supervisor {
     }
     const generation = slot.generation;
     port1.onmessage = (e: MessageEvent<FromWorker>) => this.answer(slot, generation, e.data);
+    const control = this.lastControl.get(group.config.role);
+    if (control) port1.postMessage({ type: 'control', control } satisfies ToWorker);
     worker.addEventListener('error', (e) => {
       e.preventDefault();
       if (slot.generation === generation && !this.stopped) this.restart(slot, `crashed: ${e.message || 'uncaught error'}`);
@@ -326,9 +329,6 @@ export class Supervisor {
     const generation = slot.generation;
     const { role, processor } = slot.group.config;
     const info = await slot.api.start({ workerId: slot.id, role, processor, heartbeatMs: this.opts.heartbeatMs }, Comlink.transfer(port2, [port2]));
-    if (slot.generation !== generation || this.stopped) return;
-    const control = this.lastControl.get(role);
-    if (control) await slot.api.control(control);
     if (slot.generation !== generation || this.stopped) return;
     slot.info = info;
     slot.ready = true;

@@ -67,7 +67,11 @@ export interface StepSnapshot {
   readonly step: Step;
 }
 
-/** Control messages, over comlink; the supervisor replays the last one to a restarted worker. */
+/**
+ * Control messages travel on the frame port, so a worker sees them in order with the frames
+ * (a task set before frame N applies from frame N on); the supervisor replays the last one to a
+ * restarted worker before its first frame.
+ */
 export type ControlMessage =
   /** State worker: the task to evaluate, resuming at `step` (null: no task). */
   | { readonly type: 'task'; readonly task: Task | null; readonly step: number }
@@ -133,12 +137,11 @@ export interface WorkerStats {
   readonly maxConcurrent: number;
 }
 
-/** Control calls, over comlink. */
+/** Start-up and counters, over comlink; frames and control go over the port. */
 export interface ConsumerApi {
   /** Builds the processor, warms it up, then listens on `port`; resolves when ready. */
   start(init: WorkerInit, port: MessagePort): Promise<ProcessorInfo>;
   stats(): WorkerStats;
-  control(msg: ControlMessage): void;
 }
 
 // ---- the frame stream ----
@@ -148,7 +151,7 @@ export interface FrameMessage {
   readonly meta: FrameMeta;
   readonly pixels: FramePixels;
 }
-export type ToWorker = FrameMessage;
+export type ToWorker = FrameMessage | { readonly type: 'control'; readonly control: ControlMessage };
 
 export type FromWorker =
   | {

@@ -125,6 +125,8 @@ interface LiveTrack {
   lastSeenMs: number;
   readonly firstSeenMs: number;
   lastMs: number;
+  /** The box matched most recently: what is shown while tracked (the filter's estimate lags a jump). */
+  lastBox: Box;
 }
 
 export function iou(a: Box, b: Box): number {
@@ -215,6 +217,7 @@ export class Tracker {
         lastSeenMs: ms,
         firstSeenMs: ms,
         lastMs: ms,
+        lastBox: { x: d.x, y: d.y, w: d.w, h: d.h },
       });
     }
     this.tracks = survivors;
@@ -239,6 +242,7 @@ export class Tracker {
     t.hits++;
     if (t.hits >= this.options.minHits) t.confirmed = true;
     t.lastSeenMs = ms;
+    t.lastBox = { x: d.x, y: d.y, w: d.w, h: d.h };
   }
 
   /** Optimal matching by IoU, per label (a cup never continues a bottle's track). */
@@ -261,7 +265,8 @@ export class Tracker {
     return this.tracks.map((t) => ({
       id: t.id,
       label: t.label,
-      ...boxOf(t),
+      // Tracked: where the detector saw it now; lost: where the motion model expects it.
+      ...(t.state === 'tracked' ? t.lastBox : boxOf(t)),
       score: t.score,
       lastScore: t.lastScore,
       peakScore: t.peakScore,

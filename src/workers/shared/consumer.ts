@@ -3,7 +3,7 @@
 // also the acknowledgement that returns the page's credit), and closes every frame it
 // received exactly once.
 import * as Comlink from 'comlink';
-import type { ConsumerApi, ControlMessage, FrameMessage, FromWorker, ProcessorInfo, ProcessorOutput, WorkerInit, WorkerStats } from '../../shared/protocol';
+import type { ConsumerApi, ControlMessage, FrameMessage, FromWorker, ProcessorInfo, ProcessorOutput, ToWorker, WorkerInit, WorkerStats } from '../../shared/protocol';
 
 export interface Processor {
   /** Changes when the processor falls back (then onInfo is called). */
@@ -24,20 +24,15 @@ export function serveConsumer(makeProcessor: ProcessorFactory): void {
   let openFrames = 0;
   let running = 0;
   let maxConcurrent = 0;
-  let processor: Processor | undefined;
-  // A control message may arrive while the processor is still loading: keep the last one.
-  let pendingControl: ControlMessage | undefined;
 
   const api: ConsumerApi = {
     async start(init: WorkerInit, port: MessagePort): Promise<ProcessorInfo> {
       workerId = init.workerId;
+      // Messages posted to the port while the processor loads wait in the port until onmessage is set.
       const p = await makeProcessor(init);
-      processor = p;
-      if (pendingControl) p.control?.(pendingControl);
       const send = (msg: FromWorker) => port.postMessage(msg);
       p.onInfo = (info) => send({ type: 'info', info, openFrames });
-      port.onmessage = async (event: MessageEvent<FrameMessage>) => {
-        const msg = event.data;
+      const onFrame = async (msg: FrameMessage) => {
         received++;
         openFrames++;
         // Deliberately no queue here: overlapping calls would show up in maxConcurrent,
@@ -60,12 +55,19 @@ export function serveConsumer(makeProcessor: ProcessorFactory): void {
           send({ type: 'error', seq: msg.meta.seq, message: err instanceof Error ? err.message : String(err), processMs: performance.now() - t0, openFrames });
         }
       };
+      port.onmessage = (event: MessageEvent<ToWorker>) => {
+        const msg = event.data;
+        switch (msg.type) {
+          case 'control':
+            p.control?.(msg.control);
+            return;
+          case 'frame':
+            void onFrame(msg);
+            return;
+        }
+      };
       setInterval(() => send({ type: 'heartbeat', openFrames }), init.heartbeatMs);
       return p.info;
-    },
-    control(msg: ControlMessage): void {
-      if (processor) processor.control?.(msg);
-      else pendingControl = msg;
     },
     stats(): WorkerStats {
       return { workerId, received, processed, failed, openFrames, maxConcurrent };

@@ -22,7 +22,8 @@ export function createTaskEvaluator(init: WorkerInit): Analyst {
   let state: MachineState | undefined;
   let resumeAt = 0;
   let rejected: string | undefined;
-  const tracker = new Tracker({ highScore: scoreThreshold, newTrackScore: scoreThreshold });
+  // A few frames a second: two sightings in a row confirm an object (the page's tracker, at camera rate, wants three).
+  const tracker = new Tracker({ highScore: scoreThreshold, newTrackScore: scoreThreshold, minHits: 2 });
   return {
     control(msg) {
       if (msg.type !== 'task') return;
