@@ -1,198 +1,445 @@
-import { createReadStream, existsSync, statSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { extname, join, normalize, resolve } from 'node:path';
-import type { Duplex } from 'node:stream';
-import { WebSocketServer, type WebSocket } from 'ws';
-import { CLOSE, LIMITS, parseClientMessage, type ServerMessage } from '../src/sync/protocol';
-import type { EventStore } from './store';
+// The backend: the built PWA, device enrolment, the sync socket, the admin API and the
+// dashboard's live feed, on Fastify. Every request passes the Host allow-list; every socket
+// the connection caps; every secret is compared in constant time; nothing a client sends can
+// throw out of a handler.
+import fastifyCors from '@fastify/cors';
+import fastifyRateLimit from '@fastify/rate-limit';
+import fastifyStatic from '@fastify/static';
+import fastifyWebsocket from '@fastify/websocket';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { existsSync, statSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { Socket } from 'node:net';
+import { join, resolve, sep } from 'node:path';
+import * as v from 'valibot';
+import type { WebSocket } from 'ws';
+import {
+  CLOSE,
+  EnrollRequestSchema,
+  EventsQuerySchema,
+  LIMITS,
+  SessionIdSchema,
+  SessionsQuerySchema,
+  type ClientConfig,
+  type EnrollResponse,
+} from '../src/sync/protocol';
+import { bearer, newDeviceCredential, sameSecret } from './auth';
+import { LiveFeed, newLiveStats, type LiveStats } from './live';
+import { decodeCursor, eventsJson, type Store } from './store';
+import { newSyncStats, SyncConnection, type SyncStats } from './sync-connection';
 
 export interface AppOptions {
-  readonly store: EventStore;
-  readonly token: string;
-  /** Origins allowed to open the sync socket; requests without an Origin (non-browser clients) still need the token. */
-  readonly allowedOrigins: readonly string[];
-  /** The built PWA, served with cross-origin isolation headers. */
+  readonly store: Store;
+  /** The operator's credential: reads the API, the live feed and the dashboard's data. */
+  readonly adminToken: string;
+  /** When set, enrolment must carry it; otherwise anyone who can reach the server can enrol a device. */
+  readonly enrollCode?: string;
+  /** Host header values served (lower case, host:port); `*` serves any. A function gets the port listened on (for port 0). */
+  readonly hosts: readonly string[] | ((port: number) => readonly string[]);
+  /** Origins allowed to open sockets and to enrol from a page; `*` allows any. A request without Origin is not from a page. */
+  readonly origins: readonly string[] | ((port: number) => readonly string[]);
+  /** The built PWA; served when the directory exists. */
   readonly staticDir?: string;
   readonly pingIntervalMs?: number;
-  /** Token bucket per connection: sustained messages per second, and burst. */
+  /** Token bucket per sync socket: sustained messages per second, and burst. */
   readonly rate?: { readonly perSecond: number; readonly burst: number };
+  readonly enrollPerMinute?: number;
+  readonly httpPerMinute?: number;
+  readonly maxConnections?: number;
+  readonly maxConnectionsPerIp?: number;
+  readonly headersTimeoutMs?: number;
+  readonly requestTimeoutMs?: number;
+  readonly keepAliveTimeoutMs?: number;
+  readonly idleTimeoutMs?: number;
+  readonly liveStallMs?: number;
   readonly log?: (line: string) => void;
 }
 
+export interface AppStats extends SyncStats, LiveStats {
+  /** Sync sockets accepted. */
+  connections: number;
+  /** TCP connections open now, and refused at accept time by the caps. */
+  openConnections: number;
+  refusedConnections: number;
+  rejectedUpgrades: number;
+  refusedHosts: number;
+  deadPeers: number;
+  revokedSockets: number;
+  enrolled: number;
+  httpErrors: number;
+}
+
 export interface RunningApp {
+  readonly fastify: FastifyInstance;
   readonly server: Server;
-  /** Counters for tests and the logs. */
-  readonly stats: { connections: number; rejectedUpgrades: number; closedInvalid: number; closedTooBig: number; closedRate: number; stored: number };
+  readonly stats: AppStats;
+  /** Resolves with the address once listening. */
+  listen(port: number, host: string): Promise<{ port: number }>;
   close(): Promise<void>;
 }
 
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.mjs': 'text/javascript', '.css': 'text/css', '.json': 'application/json',
-  '.wasm': 'application/wasm', '.onnx': 'application/octet-stream', '.png': 'image/png', '.svg': 'image/svg+xml', '.webmanifest': 'application/manifest+json', '.ico': 'image/x-icon',
-};
+const ISOLATION = { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp', 'x-content-type-options': 'nosniff' };
 
-const ISOLATION = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
+/** Route validation from the valibot schemas in protocol.ts, in place of Fastify's JSON-schema compiler. */
+function valibotCompiler({ schema }: { schema: unknown }) {
+  const s = schema as v.GenericSchema;
+  return (data: unknown) => {
+    const r = v.safeParse(s, data, { abortEarly: true });
+    if (r.success) return { value: r.output };
+    const issue = r.issues[0];
+    const path = issue.path?.map((p) => String(p.key)).join('.');
+    const error = new Error(`${path ? `${path}: ` : ''}${issue.message}`.slice(0, 160));
+    return { error };
+  };
+}
 
-export function createApp(opts: AppOptions): RunningApp {
+const normaliseIp = (ip: string | undefined) => (ip ?? 'unknown').replace(/^::ffff:/, '');
+
+export async function createApp(opts: AppOptions): Promise<RunningApp> {
   const log = opts.log ?? ((line: string) => console.error(line));
-  const stats = { connections: 0, rejectedUpgrades: 0, closedInvalid: 0, closedTooBig: 0, closedRate: 0, stored: 0 };
-  const rate = opts.rate ?? { perSecond: 100, burst: 200 };
-  const sync = new WebSocketServer({ noServer: true, maxPayload: LIMITS.maxMessageBytes });
-  const live = new WebSocketServer({ noServer: true, maxPayload: 1024 });
+  const stats: AppStats = {
+    ...newSyncStats(),
+    ...newLiveStats(),
+    connections: 0,
+    openConnections: 0,
+    refusedConnections: 0,
+    rejectedUpgrades: 0,
+    refusedHosts: 0,
+    deadPeers: 0,
+    revokedSockets: 0,
+    enrolled: 0,
+    httpErrors: 0,
+  };
+  const { store } = opts;
+  const headersTimeout = opts.headersTimeoutMs ?? 10_000;
+  const requestTimeout = Math.max(opts.requestTimeoutMs ?? 30_000, headersTimeout);
 
-  const authorised = (req: IncomingMessage, url: URL) => {
-    const header = req.headers.authorization;
-    const given = url.searchParams.get('token') ?? (header?.startsWith('Bearer ') ? header.slice(7) : undefined);
-    return given === opts.token;
+  const app = Fastify({
+    logger: false,
+    bodyLimit: 16 * 1024,
+    routerOptions: { maxParamLength: 200 },
+    // A path with a bad %-escape is the client's mistake: 400, with the same headers as every other answer.
+    frameworkErrors: (err, _request, reply) => {
+      void (reply as FastifyReply)
+        .code(err.statusCode && err.statusCode < 500 ? err.statusCode : 400)
+        .headers(ISOLATION)
+        .send({ error: err.message });
+    },
+    // Slowloris: a client that trickles its headers or body is cut when the deadline passes,
+    // however often it sends a byte; an idle socket is cut after idleTimeoutMs.
+    connectionTimeout: opts.idleTimeoutMs ?? 60_000,
+    keepAliveTimeout: opts.keepAliveTimeoutMs ?? 5_000,
+    requestTimeout,
+    http: { headersTimeout, requestTimeout, connectionsCheckingInterval: Math.max(50, Math.min(30_000, Math.floor(headersTimeout / 4))), maxHeaderSize: 16 * 1024 },
+    forceCloseConnections: true,
+    return503OnClosing: true,
+    trustProxy: false,
+  });
+  const server = app.server;
+
+  // ---- connection caps, at accept time, before a byte is parsed ----
+  const perIp = new Map<string, number>();
+  const maxTotal = opts.maxConnections ?? 1000;
+  const maxPerIp = opts.maxConnectionsPerIp ?? 100;
+  server.prependListener('connection', (socket: Socket) => {
+    const ip = normaliseIp(socket.remoteAddress);
+    const mine = perIp.get(ip) ?? 0;
+    if (stats.openConnections >= maxTotal || mine >= maxPerIp) {
+      stats.refusedConnections++;
+      socket.destroy();
+      return;
+    }
+    stats.openConnections++;
+    perIp.set(ip, mine + 1);
+    socket.once('close', () => {
+      stats.openConnections--;
+      const left = (perIp.get(ip) ?? 1) - 1;
+      if (left > 0) perIp.set(ip, left);
+      else perIp.delete(ip);
+    });
+  });
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    // Node's default answers 400 and closes; a timed-out request gets 408. Either way, never a crash.
+    if (socket.writable && !socket.destroyed) {
+      const status = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+      socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    }
+    socket.destroy();
+  });
+
+  app.setValidatorCompiler(valibotCompiler);
+
+  app.setErrorHandler((err: Error & { statusCode?: number; validation?: unknown }, request, reply) => {
+    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+    if (status === 500) {
+      stats.httpErrors++;
+      log(`http: ${request.method} ${request.url}: ${err.stack ?? err.message}`);
+    }
+    void reply.code(status).header('cache-control', 'no-store').send({ error: status === 500 ? 'internal error' : err.message });
+  });
+
+  // Lists that depend on the port are known once listening; until then nothing is served.
+  let hosts: readonly string[] = typeof opts.hosts === 'function' ? [] : opts.hosts;
+  let origins: readonly string[] = typeof opts.origins === 'function' ? [] : opts.origins;
+
+  // ---- every request: the Host allow-list (DNS rebinding) and the isolation headers ----
+  app.addHook('onRequest', async (request, reply) => {
+    const host = request.headers.host?.toLowerCase();
+    if (!hosts.includes('*') && (!host || !hosts.includes(host))) {
+      stats.refusedHosts++;
+      if (request.headers.upgrade) stats.rejectedUpgrades++;
+      return reply.code(421).header('connection', 'close').send({ error: `this server does not answer for host "${host ?? ''}" (FRAMEWISE_HOSTS)` });
+    }
+  });
+  app.addHook('onSend', async (_request, reply, payload) => {
+    reply.headers(ISOLATION);
+    return payload;
+  });
+
+  await app.register(fastifyRateLimit, { global: true, max: opts.httpPerMinute ?? 1200, timeWindow: 60_000 });
+  // A page served elsewhere may enrol (POST /api/devices) from the allowed origins; nothing else is shared cross-origin.
+  const originAllowed = (origin: string | undefined) => origin === undefined || origins.includes('*') || origins.includes(origin);
+  await app.register(fastifyCors, {
+    delegator: (req, cb) => {
+      const path = (req.url ?? '').split('?')[0];
+      const origin = req.headers.origin;
+      if (path === '/api/devices' && origin !== undefined && originAllowed(origin)) cb(null, { origin, methods: ['POST'], allowedHeaders: ['content-type'], maxAge: 600 });
+      else cb(null, { origin: false });
+    },
+  });
+  await app.register(fastifyWebsocket, {
+    options: { maxPayload: LIMITS.maxMessageBytes },
+    errorHandler: (err, socket) => {
+      log(`ws: ${err.message}`);
+      socket.terminate();
+    },
+  });
+
+  // ---- public ----
+  const enrollment: ClientConfig['enrollment'] = opts.enrollCode ? 'code' : 'open';
+  app.get('/framewise-config.json', async (_req, reply) => {
+    const config: ClientConfig = { syncPath: '/sync', enrollPath: '/api/devices', enrollment };
+    return reply.header('cache-control', 'no-store').send(config);
+  });
+
+  app.post(
+    '/api/devices',
+    { schema: { body: EnrollRequestSchema }, config: { rateLimit: { max: opts.enrollPerMinute ?? 20, timeWindow: 60_000 } } },
+    async (request, reply) => {
+      const body = request.body as v.InferOutput<typeof EnrollRequestSchema>;
+      if (opts.enrollCode !== undefined) {
+        // Compared even when absent, so a missing code and a wrong one cost the same.
+        const ok = sameSecret(body.code ?? '', opts.enrollCode);
+        if (!ok || body.code === undefined) return reply.code(403).send({ error: body.code === undefined ? 'this server needs an enrolment code' : 'wrong enrolment code' });
+      }
+      const cred = newDeviceCredential();
+      await store.createDevice({ deviceId: cred.deviceId, name: body.name, secretHash: cred.secretHash, createdAt: Date.now(), revokedAt: null });
+      stats.enrolled++;
+      log(`devices: enrolled ${cred.deviceId} ("${body.name}") from ${normaliseIp(request.ip)}`);
+      const res: EnrollResponse = { deviceId: cred.deviceId, token: cred.token };
+      return reply.code(201).header('cache-control', 'no-store').send(res);
+    },
+  );
+
+  // ---- admin only: the Bearer header, checked per route so no spelling of the path can skip it ----
+  const isAdmin = (request: FastifyRequest) => sameSecret(bearer(request.headers.authorization) ?? '', opts.adminToken);
+  const requireAdmin = async (request: FastifyRequest, reply: FastifyReply) => {
+    if (!isAdmin(request)) return reply.code(401).header('www-authenticate', 'Bearer').header('cache-control', 'no-store').send({ error: 'the admin token is required (Authorization: Bearer …)' });
+  };
+  await app.register(async (admin) => {
+    admin.addHook('onRequest', requireAdmin);
+    admin.addHook('onSend', async (_req, reply, payload) => {
+      reply.header('cache-control', 'no-store');
+      return payload;
+    });
+    admin.get('/api/devices', async () => store.devices());
+    admin.delete('/api/devices/:id', { schema: { params: v.strictObject({ id: v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{1,64}$/, 'bad device id')) }) } }, async (request, reply) => {
+      const { id } = request.params as { id: string };
+      const device = await store.revokeDevice(id, Date.now());
+      if (!device) return reply.code(404).send({ error: `no device ${id}` });
+      closeDeviceSockets(id);
+      log(`devices: revoked ${id}`);
+      return device;
+    });
+    admin.get('/api/sessions', { schema: { querystring: SessionsQuerySchema } }, async (request, reply) => {
+      const q = request.query as v.InferOutput<typeof SessionsQuerySchema>;
+      const cursor = q.cursor === undefined ? undefined : decodeCursor(q.cursor);
+      if (q.cursor !== undefined && !cursor) return reply.code(400).send({ error: 'bad cursor' });
+      return store.sessions(q.limit, cursor);
+    });
+    admin.get(
+      '/api/sessions/:id/events',
+      { schema: { params: v.strictObject({ id: SessionIdSchema }), querystring: EventsQuerySchema } },
+      async (request, reply) => {
+        const { id } = request.params as { id: string };
+        const q = request.query as v.InferOutput<typeof EventsQuerySchema>;
+        const events = await store.events(id, q.after, q.limit);
+        return reply.type('application/json').send(eventsJson(events));
+      },
+    );
+    admin.get('/api/stats', async () => ({ ...stats, store: store.kind }));
+  });
+
+  // ---- sockets ----
+  const checkOrigin = async (request: FastifyRequest, reply: FastifyReply) => {
+    const origin = request.headers.origin;
+    if (!originAllowed(origin)) {
+      stats.rejectedUpgrades++;
+      log(`ws: refused ${normaliseIp(request.ip)} (origin ${origin} not allowed)`);
+      return reply.code(403).send({ error: `origin ${origin} is not allowed (FRAMEWISE_ORIGINS)` });
+    }
   };
 
-  const server = createServer((req, res) => {
-    void handleHttp(req, res).catch((err: unknown) => {
-      log(`http: ${req.method} ${req.url}: ${String(err)}`);
-      if (!res.headersSent) send(res, 500, { error: 'internal error' });
-    });
-  });
-
-  async function handleHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://local');
-    if (url.pathname === '/framewise-config.json') {
-      // The app this server serves syncs back to it; the page's origin is what the socket checks.
-      return send(res, 200, { syncPath: '/sync', token: opts.token });
-    }
-    if (url.pathname.startsWith('/api/')) {
-      if (!authorised(req, url)) return send(res, 401, { error: 'missing or wrong token' });
-      if (url.pathname === '/api/sessions') return send(res, 200, await opts.store.sessions());
-      const m = /^\/api\/sessions\/([A-Za-z0-9_-]{8,64})\/events$/.exec(url.pathname);
-      if (m) {
-        const after = Number(url.searchParams.get('after') ?? 0);
-        const limit = Math.min(5000, Number(url.searchParams.get('limit') ?? 1000));
-        if (!Number.isInteger(after) || after < 0 || !Number.isInteger(limit) || limit < 1) return send(res, 400, { error: 'after and limit must be whole numbers' });
-        return send(res, 200, await opts.store.events(m[1]!, after, limit));
-      }
-      return send(res, 404, { error: 'no such API' });
-    }
-    if (!opts.staticDir) return send(res, 404, { error: 'not found' });
-    serveStatic(opts.staticDir, url.pathname, res);
-  }
-
-  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const url = new URL(req.url ?? '/', 'http://local');
-    const refuse = (status: number, why: string) => {
-      stats.rejectedUpgrades++;
-      log(`sync: refused ${req.socket.remoteAddress} (${why})`);
-      socket.end(`HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : status === 403 ? 'Forbidden' : 'Not Found'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-    };
-    if (url.pathname !== '/sync' && url.pathname !== '/live') return refuse(404, `no socket at ${url.pathname}`);
-    if (!authorised(req, url)) return refuse(401, 'wrong token');
-    const origin = req.headers.origin;
-    if (origin !== undefined && !opts.allowedOrigins.includes('*') && !opts.allowedOrigins.includes(origin)) return refuse(403, `origin ${origin} not allowed`);
-    const wss = url.pathname === '/sync' ? sync : live;
-    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
-  });
-
-  // ---- the sync endpoint ----
   const alive = new WeakMap<WebSocket, boolean>();
-  sync.on('connection', (ws: WebSocket, req: IncomingMessage) => {
-    stats.connections++;
+  const watch = (ws: WebSocket, what: string, peer: string) => {
     alive.set(ws, true);
     ws.on('pong', () => alive.set(ws, true));
-    let tokens = rate.burst;
-    let refilled = Date.now();
-    let queue = Promise.resolve();
-    const who = req.socket.remoteAddress;
-    const reply = (msg: ServerMessage): void => {
-      if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(msg));
-    };
-    ws.on('error', (err) => {
-      // ws closes with 1009 itself for an oversized frame; count it.
-      if ((err as { code?: string }).code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') stats.closedTooBig++;
-      log(`sync: ${who}: ${err.message}`);
+    ws.on('error', (err: Error & { code?: string }) => {
+      if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') stats.closedTooBig++;
+      else if (err.code === 'WS_ERR_INVALID_UTF8') stats.closedInvalid++;
+      log(`${what}: ${peer}: ${err.message}`);
     });
-    ws.on('message', (data, isBinary) => {
-      const now = Date.now();
-      tokens = Math.min(rate.burst, tokens + ((now - refilled) / 1000) * rate.perSecond);
-      refilled = now;
-      if (--tokens < 0) {
-        stats.closedRate++;
-        log(`sync: ${who}: rate limit exceeded`);
-        return ws.close(CLOSE.policy, 'rate limit exceeded');
+  };
+
+  /** Open sync sockets per device, so that a revocation can close them. */
+  const byDevice = new Map<string, Map<WebSocket, SyncConnection>>();
+  function closeDeviceSockets(deviceId: string): void {
+    const sockets = byDevice.get(deviceId);
+    if (!sockets) return;
+    for (const [ws, conn] of sockets) {
+      conn.markClosed();
+      stats.revokedSockets++;
+      ws.close(CLOSE.unauthorised, 'device revoked');
+    }
+    byDevice.delete(deviceId);
+  }
+
+  app.get('/sync', { websocket: true, onRequest: checkOrigin }, (ws, request) => {
+    const peer = normaliseIp(request.ip);
+    stats.connections++;
+    watch(ws, 'sync', peer);
+    const conn = new SyncConnection({ store, rate: opts.rate, stats, log, peer });
+    const helloTimer = setTimeout(() => {
+      if (conn.device === undefined && ws.readyState === ws.OPEN) {
+        stats.closedUnauthorised++;
+        conn.markClosed();
+        ws.close(CLOSE.unauthorised, 'no hello in time');
       }
-      const parsed = isBinary ? ({ ok: false, reason: 'binary message' } as const) : parseClientMessage(data.toString());
-      if (!parsed.ok) {
-        stats.closedInvalid++;
-        log(`sync: ${who}: invalid message (${parsed.reason})`);
-        return ws.close(CLOSE.invalid, parsed.reason.slice(0, 120));
-      }
-      const msg = parsed.msg;
-      // In order, one at a time per connection: acks must follow the writes they confirm.
-      queue = queue.then(async () => {
-        try {
-          if (msg.type === 'hello') return reply({ type: 'welcome', sessionId: msg.sessionId, ackedSeq: await opts.store.lastSeq(msg.sessionId) });
-          const before = await opts.store.lastSeq(msg.sessionId);
-          const seq = await opts.store.append(msg.sessionId, msg.events);
-          stats.stored += seq - before;
-          reply({ type: 'ack', sessionId: msg.sessionId, seq });
-        } catch (err) {
-          log(`sync: ${who}: storage failed: ${String(err)}`);
-          ws.close(1011, 'storage failed; retry');
-        }
-      });
+    }, LIMITS.helloTimeoutMs);
+    let queue: Promise<void> = Promise.resolve();
+    let inFlight = 0;
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      // Rate is judged on arrival; work is done in order, one message at a time, because an ack must follow the write it confirms.
+      inFlight++;
+      // A client that sends faster than its messages are stored is read no faster than that.
+      if (inFlight > 4 && !ws.isPaused) ws.pause();
+      queue = queue
+        .then(async () => {
+          const out = await conn.handle(data, isBinary);
+          if (out.reply && ws.readyState === ws.OPEN) ws.send(JSON.stringify(out.reply));
+          if (conn.device !== undefined) {
+            let mine = byDevice.get(conn.device);
+            if (!mine) byDevice.set(conn.device, (mine = new Map()));
+            mine.set(ws, conn);
+          }
+          if (out.close) ws.close(out.close.code, out.close.reason);
+        })
+        .catch((err: unknown) => {
+          log(`sync: ${peer}: ${String(err)}`);
+          ws.terminate();
+        })
+        .finally(() => {
+          inFlight--;
+          if (inFlight <= 1 && ws.isPaused && ws.readyState === ws.OPEN) ws.resume();
+        });
+    });
+    ws.on('close', () => {
+      clearTimeout(helloTimer);
+      conn.markClosed();
+      if (conn.device !== undefined) byDevice.get(conn.device)?.delete(ws);
     });
   });
 
+  const live = new LiveFeed({ store, adminToken: opts.adminToken, stats, log, stallMs: opts.liveStallMs ?? 30_000 });
+  app.get('/live', { websocket: true, onRequest: checkOrigin }, (ws, request) => {
+    watch(ws, 'live', normaliseIp(request.ip));
+    live.add(ws);
+  });
+
+  store.onChange((change) => {
+    if (change.type === 'append') live.changed(change.sessionId);
+    else if (change.type === 'revoke') closeDeviceSockets(change.deviceId);
+    else live.refresh();
+  });
+
+  const pingInterval = opts.pingIntervalMs ?? 15_000;
   const pinger = setInterval(() => {
-    for (const ws of sync.clients) {
+    for (const ws of app.websocketServer.clients) {
       if (!alive.get(ws)) {
-        log('sync: dead peer (no pong), terminated');
+        stats.deadPeers++;
+        log('ws: dead peer (no pong), terminated');
         ws.terminate();
         continue;
       }
       alive.set(ws, false);
-      ws.ping();
+      try {
+        ws.ping();
+      } catch {
+        ws.terminate();
+      }
     }
-  }, opts.pingIntervalMs ?? 15_000);
+  }, pingInterval);
 
-  // ---- the dashboard's live feed ----
-  let pending: ReturnType<typeof setTimeout> | undefined;
-  const pushSessions = async (targets: Iterable<WebSocket>) => {
-    const payload = JSON.stringify({ type: 'sessions', sessions: await opts.store.sessions() });
-    for (const ws of targets) if (ws.readyState === ws.OPEN) ws.send(payload);
-  };
-  live.on('connection', (ws: WebSocket) => void pushSessions([ws]).catch(() => ws.close(1011)));
-  opts.store.onAppend(() => {
-    // Coalesced: a burst of writes is one update to the dashboards.
-    pending ??= setTimeout(() => {
-      pending = undefined;
-      void pushSessions(live.clients).catch((err: unknown) => log(`live: ${String(err)}`));
-    }, 150);
+  // ---- the built PWA ----
+  const root = opts.staticDir ? resolve(opts.staticDir) : undefined;
+  const built = root !== undefined && existsSync(root) && statSync(root).isDirectory();
+  if (built) {
+    await app.register(fastifyStatic, {
+      root,
+      wildcard: true,
+      index: ['index.html'],
+      dotfiles: 'deny',
+      cacheControl: false,
+      setHeaders: (reply, path) => {
+        // Hashed build output never changes; everything else (index.html, sw.js, the manifest) is revalidated.
+        reply.header('cache-control', path.startsWith(join(root, 'assets') + sep) ? 'public, max-age=31536000, immutable' : 'no-cache');
+      },
+    });
+    for (const path of ['/dashboard', '/dashboard/']) app.get(path, async (_req, reply) => reply.header('cache-control', 'no-cache').sendFile('dashboard.html'));
+  }
+
+  app.setNotFoundHandler(async (request, reply) => {
+    const path = request.url.split('?')[0] ?? '';
+    if (/^\/(api|sync|live)(\/|$)/i.test(path)) {
+      if (!isAdmin(request)) return requireAdmin(request, reply);
+      return reply.code(404).send({ error: `no such API: ${request.method} ${path}` });
+    }
+    // Client-side routes of the single-page app get its shell; so does anything unknown.
+    if (built && (request.method === 'GET' || request.method === 'HEAD') && !path.includes('..') && existsSync(join(root, 'index.html'))) {
+      return reply.header('cache-control', 'no-cache').sendFile('index.html');
+    }
+    return reply.code(404).send({ error: built ? 'not found' : `not built: run npm run build (no ${root ?? 'static directory'})` });
   });
 
+  await app.ready();
+
   return {
+    fastify: app,
     server,
     stats,
+    async listen(port: number, host: string) {
+      await app.listen({ port, host });
+      const address = server.address();
+      const actual = typeof address === 'object' && address ? address.port : port;
+      if (typeof opts.hosts === 'function') hosts = opts.hosts(actual).map((h) => h.toLowerCase());
+      if (typeof opts.origins === 'function') origins = opts.origins(actual);
+      return { port: actual };
+    },
     async close() {
       clearInterval(pinger);
-      clearTimeout(pending);
-      for (const ws of [...sync.clients, ...live.clients]) ws.close(CLOSE.shutdown, 'server shutting down');
-      await new Promise<void>((r) => server.close(() => r()));
-      server.closeAllConnections?.();
+      live.close();
+      for (const sockets of byDevice.values()) for (const [ws, conn] of sockets) (conn.markClosed(), ws.close(CLOSE.shutdown, 'server shutting down'));
+      await app.close();
     },
   };
-}
-
-function send(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...ISOLATION });
-  res.end(JSON.stringify(body));
-}
-
-function serveStatic(root: string, pathname: string, res: ServerResponse): void {
-  const base = resolve(root);
-  let file = normalize(join(base, decodeURIComponent(pathname)));
-  if (!file.startsWith(base)) return send(res, 403, { error: 'forbidden' });
-  if (pathname === '/dashboard' || pathname === '/dashboard/') file = join(base, 'dashboard.html');
-  if (!existsSync(file) || statSync(file).isDirectory()) file = join(base, 'index.html');
-  if (!existsSync(file)) return send(res, 404, { error: `not built: run npm run build (no ${file})` });
-  const immutable = file.includes(`${join(base, 'assets')}`);
-  res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': immutable ? 'public, max-age=31536000, immutable' : 'no-cache', ...ISOLATION });
-  createReadStream(file).pipe(res);
 }

@@ -1,36 +1,84 @@
-// One process: the built PWA, the sync endpoint and the dashboard, on SQLite unless DATABASE_URL names PostgreSQL.
+// One process: the built PWA, device enrolment, the sync endpoint and the dashboard, on SQLite
+// unless DATABASE_URL names PostgreSQL. Its first line on stdout starts
+// `framewise: app on http://HOST:PORT/` (tests and tools wait for it).
 import { mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname } from 'node:path';
 import { createApp } from './app';
-import { PostgresStore, SqliteStore, type EventStore } from './store';
+import { ConfigError, defaultHosts, defaultOrigins, loadConfig, resolveAdminToken, type Config } from './config';
+import { PostgresStore } from './pg-store';
+import { SqliteStore } from './sqlite-store';
+import type { Store } from './store';
 
-const port = Number(process.env.PORT ?? 8080);
-const host = process.env.HOST ?? 'localhost';
-const token = process.env.FRAMEWISE_TOKEN ?? 'framewise-dev-token';
-const origins = (process.env.FRAMEWISE_ORIGINS ?? `http://localhost:${port},http://127.0.0.1:${port}`).split(',').map((s) => s.trim());
+const log = (line: string) => console.error(line);
 
-async function openStore(): Promise<{ store: EventStore; where: string }> {
-  if (process.env.DATABASE_URL) return { store: await PostgresStore.open(process.env.DATABASE_URL, process.env.FRAMEWISE_PG_TABLE), where: 'PostgreSQL' };
-  const file = resolve(process.env.FRAMEWISE_DB ?? 'data/framewise.sqlite');
-  mkdirSync(dirname(file), { recursive: true });
-  return { store: new SqliteStore(file), where: file };
+function fail(message: string): never {
+  console.error(`framewise: cannot start: ${message}`);
+  process.exit(1);
 }
 
-const { store, where } = await openStore();
-const app = createApp({
-  store,
-  token,
-  allowedOrigins: origins,
-  staticDir: process.env.FRAMEWISE_STATIC ?? resolve('dist'),
-  pingIntervalMs: Number(process.env.FRAMEWISE_PING_MS ?? 15_000),
-});
-app.server.listen(port, host, () => {
-  console.log(`framewise: app on http://${host}:${port}/  dashboard http://${host}:${port}/dashboard?token=${encodeURIComponent(token)}  events in ${where}`);
-  if (!process.env.FRAMEWISE_TOKEN) console.log('framewise: using the default token; set FRAMEWISE_TOKEN for anything but a local trial');
-});
+async function openStore(config: Config): Promise<{ store: Store; where: string }> {
+  if (config.databaseUrl) {
+    const store = await PostgresStore.open({ url: config.databaseUrl, prefix: config.pgPrefix, applicationName: config.pgApplicationName, log });
+    return { store, where: `PostgreSQL (tables ${config.pgPrefix}_*)` };
+  }
+  mkdirSync(dirname(config.sqliteFile), { recursive: true });
+  return { store: new SqliteStore(config.sqliteFile), where: config.sqliteFile };
+}
 
+let config: Config;
+let admin: ReturnType<typeof resolveAdminToken>;
+try {
+  config = loadConfig();
+  admin = resolveAdminToken(config);
+} catch (err) {
+  fail(err instanceof ConfigError ? err.message : String(err));
+}
+
+// Every handler catches its own errors; this is the net under a mistake of ours, so that one
+// stray promise is logged instead of taking every session down with it.
+process.on('unhandledRejection', (reason) => log(`framewise: unhandled rejection (a bug; the server goes on): ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}`));
+
+const { store, where } = await openStore(config).catch((err: unknown) => fail(`no store: ${err instanceof Error ? err.message : String(err)}`));
+const app = await createApp({
+  store,
+  adminToken: admin.token,
+  enrollCode: config.enrollCode,
+  hosts: config.hosts ?? ((port) => defaultHosts(config.host, port)),
+  origins: config.origins ?? defaultOrigins,
+  staticDir: config.staticDir,
+  pingIntervalMs: config.pingIntervalMs,
+  enrollPerMinute: config.enrollPerMinute,
+  httpPerMinute: config.httpPerMinute,
+  maxConnections: config.maxConnections,
+  maxConnectionsPerIp: config.maxConnectionsPerIp,
+  headersTimeoutMs: config.headersTimeoutMs,
+  requestTimeoutMs: config.requestTimeoutMs,
+  keepAliveTimeoutMs: config.keepAliveTimeoutMs,
+  idleTimeoutMs: config.idleTimeoutMs,
+  liveStallMs: config.liveStallMs,
+  log,
+});
+const { port } = await app.listen(config.port, config.host).catch((err: unknown) => fail(`cannot listen on ${config.host}:${config.port}: ${err instanceof Error ? err.message : String(err)}`));
+const base = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+const enrolment = config.enrollCode
+  ? 'enrolment needs FRAMEWISE_ENROLL_CODE'
+  : 'enrolment OPEN: anyone who can reach this server can enrol a device (a local trial; set FRAMEWISE_ENROLL_CODE otherwise)';
+console.log(`framewise: app on ${base}/  dashboard ${base}/dashboard  events in ${where}  ${enrolment}`);
+if (admin.generated) {
+  // Printed this once; it stays in the file (mode 0600) for the next start.
+  console.log(`framewise: admin token (generated, kept in ${admin.file}; shown only this once): ${admin.token}`);
+  console.log(`framewise: open ${base}/dashboard and paste the admin token there`);
+}
+
+let stopping = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
-    void app.close().then(() => store.close()).then(() => process.exit(0));
+    if (stopping) return;
+    stopping = true;
+    void app
+      .close()
+      .then(() => store.close())
+      .catch((err: unknown) => log(`framewise: while stopping: ${String(err)}`))
+      .finally(() => process.exit(0));
   });
 }

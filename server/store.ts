@@ -1,164 +1,145 @@
-import Database from 'better-sqlite3';
-import pg from 'pg';
-import { contiguousFrom, type SyncEvent } from '../src/sync/protocol';
+// Where devices, sessions and events live: SQLite (one instance) or PostgreSQL (several).
+// Both keep payloads as the JSON text that was received, so they accept the same payloads and
+// read them back byte for byte.
+import { contiguousFrom, SessionIdSchema, type Device, type EventKind, type SessionSummary, type SyncEvent } from '../src/sync/protocol';
+import * as v from 'valibot';
 
-export interface SessionSummary {
-  readonly sessionId: string;
-  readonly events: number;
-  readonly lastSeq: number;
-  readonly firstTs: number;
-  readonly lastTs: number;
-  /** The newest state event's payload: what step the session is on. */
-  readonly lastState: unknown;
+export interface DeviceRecord extends Device {
+  /** Hex SHA-256 of the device's secret. */
+  readonly secretHash: string;
 }
 
-export interface StoredEvent extends SyncEvent {
+/** An event as stored: the payload is the exact JSON text that was received. */
+export interface RawEvent {
   readonly sessionId: string;
+  readonly seq: number;
+  readonly ts: number;
+  readonly kind: EventKind;
+  readonly payload: string;
+}
+
+export type ClaimResult = { readonly owner: string; readonly lastSeq: number };
+
+export type AppendResult =
+  | { readonly ok: true; readonly seq: number; readonly stored: number }
+  /** `forbidden`: the session is not this device's; `revoked`: the device's credential was revoked. */
+  | { readonly ok: false; readonly why: 'forbidden' | 'revoked' };
+
+export type StoreChange =
+  | { readonly type: 'append'; readonly sessionId: string }
+  | { readonly type: 'revoke'; readonly deviceId: string }
+  /** Changes may have been missed (PostgreSQL's LISTEN connection was lost and is back): whoever caches must refresh. */
+  | { readonly type: 'resync' };
+
+export interface SessionsPage {
+  readonly sessions: SessionSummary[];
+  readonly next: string | null;
 }
 
 /**
- * Where events live. `append` is idempotent (unique on session + seq) and only ever
- * extends a session's gap-free prefix; it returns the highest seq stored without gaps.
+ * `append` is idempotent (unique on session + seq), only ever extends a session's gap-free
+ * prefix, checks in the same transaction that the session is the device's and the device is
+ * not revoked, and maintains the session's summary in that transaction. It resolves only
+ * after the commit.
  */
-export interface EventStore {
-  append(sessionId: string, events: readonly SyncEvent[]): Promise<number>;
-  lastSeq(sessionId: string): Promise<number>;
-  sessions(): Promise<SessionSummary[]>;
-  events(sessionId: string, afterSeq?: number, limit?: number): Promise<StoredEvent[]>;
-  /** Called with the session id whenever any instance stored events for it. */
-  onAppend(listener: (sessionId: string) => void): void;
+export interface Store {
+  readonly kind: 'sqlite' | 'postgres';
+  createDevice(device: DeviceRecord): Promise<void>;
+  device(deviceId: string): Promise<DeviceRecord | undefined>;
+  devices(): Promise<Device[]>;
+  /** Marks the device revoked (once; a second call keeps the first time). Undefined when there is no such device. */
+  revokeDevice(deviceId: string, at: number): Promise<Device | undefined>;
+  /** Records `deviceId` as the owner of a session nobody has claimed; returns the owner either way. */
+  claimSession(sessionId: string, deviceId: string, at: number): Promise<ClaimResult>;
+  append(deviceId: string, sessionId: string, events: readonly SyncEvent[]): Promise<AppendResult>;
+  /** Sessions with at least one event, newest first by first event time, `limit` at a time. */
+  sessions(limit: number, cursor?: SessionsCursor): Promise<SessionsPage>;
+  sessionsById(ids: readonly string[]): Promise<SessionSummary[]>;
+  events(sessionId: string, afterSeq: number, limit: number): Promise<RawEvent[]>;
+  onChange(listener: (change: StoreChange) => void): void;
   close(): Promise<void>;
 }
 
-export class SqliteStore implements EventStore {
-  private readonly db: Database.Database;
-  private readonly listeners = new Set<(s: string) => void>();
+/** Where the previous page ended: pages are ordered by (firstTs, sessionId) descending, which is stable. */
+export interface SessionsCursor {
+  readonly firstTs: number;
+  readonly sessionId: string;
+}
 
-  constructor(file: string) {
-    this.db = new Database(file);
-    // WAL: a crash (kill -9) loses nothing that was acknowledged.
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = FULL');
-    this.db.exec(`CREATE TABLE IF NOT EXISTS events (
-      session_id TEXT NOT NULL, seq INTEGER NOT NULL, ts REAL NOT NULL, kind TEXT NOT NULL, payload TEXT NOT NULL,
-      PRIMARY KEY (session_id, seq))`);
-  }
+export function encodeCursor(c: SessionsCursor): string {
+  return Buffer.from(JSON.stringify([c.firstTs, c.sessionId])).toString('base64url');
+}
 
-  async append(sessionId: string, events: readonly SyncEvent[]): Promise<number> {
-    const insert = this.db.prepare('INSERT OR IGNORE INTO events (session_id, seq, ts, kind, payload) VALUES (?, ?, ?, ?, ?)');
-    const stored = this.db.transaction(() => {
-      const last = this.last(sessionId);
-      const run = contiguousFrom(last, events);
-      for (const e of run) insert.run(sessionId, e.seq, e.ts, e.kind, JSON.stringify(e.payload));
-      return last + run.length;
-    })();
-    for (const l of this.listeners) l(sessionId);
-    return stored;
-  }
+const CursorSchema = v.tuple([v.pipe(v.number(), v.finite()), SessionIdSchema]);
 
-  async lastSeq(sessionId: string): Promise<number> {
-    return this.last(sessionId);
-  }
-
-  async sessions(): Promise<SessionSummary[]> {
-    const rows = this.db
-      .prepare(`SELECT session_id, COUNT(*) n, MAX(seq) last_seq, MIN(ts) first_ts, MAX(ts) last_ts,
-        (SELECT payload FROM events s WHERE s.session_id = e.session_id AND kind = 'state' ORDER BY seq DESC LIMIT 1) last_state
-        FROM events e GROUP BY session_id ORDER BY last_ts DESC`)
-      .all() as { session_id: string; n: number; last_seq: number; first_ts: number; last_ts: number; last_state: string | null }[];
-    return rows.map((r) => ({ sessionId: r.session_id, events: r.n, lastSeq: r.last_seq, firstTs: r.first_ts, lastTs: r.last_ts, lastState: r.last_state ? JSON.parse(r.last_state) : null }));
-  }
-
-  async events(sessionId: string, afterSeq = 0, limit = 1000): Promise<StoredEvent[]> {
-    const rows = this.db.prepare('SELECT seq, ts, kind, payload FROM events WHERE session_id = ? AND seq > ? ORDER BY seq LIMIT ?').all(sessionId, afterSeq, limit) as { seq: number; ts: number; kind: SyncEvent['kind']; payload: string }[];
-    return rows.map((r) => ({ sessionId, seq: r.seq, ts: r.ts, kind: r.kind, payload: JSON.parse(r.payload) }));
-  }
-
-  onAppend(listener: (sessionId: string) => void): void {
-    this.listeners.add(listener);
-  }
-
-  async close(): Promise<void> {
-    this.db.close();
-  }
-
-  private last(sessionId: string): number {
-    return (this.db.prepare('SELECT MAX(seq) m FROM events WHERE session_id = ?').get(sessionId) as { m: number | null }).m ?? 0;
+export function decodeCursor(text: string): SessionsCursor | undefined {
+  if (!/^[A-Za-z0-9_-]{1,200}$/.test(text)) return undefined;
+  try {
+    const parsed = v.safeParse(CursorSchema, JSON.parse(Buffer.from(text, 'base64url').toString('utf8')));
+    return parsed.success ? { firstTs: parsed.output[0], sessionId: parsed.output[1] } : undefined;
+  } catch {
+    return undefined;
   }
 }
 
-/** PostgreSQL, for several backend instances serving one deployment; they hear of each other's writes by NOTIFY. */
-export class PostgresStore implements EventStore {
-  private readonly listeners = new Set<(s: string) => void>();
-  private listener: pg.Client | undefined;
+/** What one append changes in a session's summary: computed once, written by either store. */
+export interface SummaryDelta {
+  readonly run: readonly SyncEvent[];
+  readonly payloads: readonly string[];
+  readonly lastSeq: number;
+  /** Time of event 1 when this run starts the session, else null (the stored one stays). */
+  readonly firstTs: number | null;
+  readonly maxTs: number;
+  /** JSON text of the newest state event in the run, else null (the stored one stays). */
+  readonly lastState: string | null;
+}
 
-  private constructor(private readonly pool: pg.Pool, private readonly table: string) {}
-
-  static async open(url: string, table = 'framewise_events'): Promise<PostgresStore> {
-    if (!/^[a-z_][a-z0-9_]*$/.test(table)) throw new Error(`bad table name ${table}`);
-    const pool = new pg.Pool({ connectionString: url, max: 5 });
-    await pool.query(`CREATE TABLE IF NOT EXISTS ${table} (
-      session_id TEXT NOT NULL, seq INTEGER NOT NULL, ts DOUBLE PRECISION NOT NULL, kind TEXT NOT NULL, payload JSONB NOT NULL,
-      PRIMARY KEY (session_id, seq))`);
-    const store = new PostgresStore(pool, table);
-    store.listener = new pg.Client({ connectionString: url });
-    await store.listener.connect();
-    await store.listener.query(`LISTEN ${table}`);
-    store.listener.on('notification', (n) => {
-      if (n.payload) for (const l of store.listeners) l(n.payload);
-    });
-    return store;
-  }
-
-  async append(sessionId: string, events: readonly SyncEvent[]): Promise<number> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
-      // One writer per session at a time, across instances.
-      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [sessionId]);
-      const last = await this.lastWith(client, sessionId);
-      const run = contiguousFrom(last, events);
-      for (const e of run) {
-        await client.query(`INSERT INTO ${this.table} (session_id, seq, ts, kind, payload) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`, [sessionId, e.seq, e.ts, e.kind, JSON.stringify(e.payload)]);
-      }
-      await client.query(`SELECT pg_notify($1, $2)`, [this.table, sessionId]);
-      await client.query('COMMIT');
-      return last + run.length;
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw err;
-    } finally {
-      client.release();
+export function summaryDelta(stored: number, events: readonly SyncEvent[]): SummaryDelta | undefined {
+  const run = contiguousFrom(stored, events);
+  if (!run.length) return undefined;
+  const payloads = run.map((e) => JSON.stringify(e.payload));
+  let lastState: string | null = null;
+  for (let i = run.length - 1; i >= 0; i--) {
+    if (run[i]!.kind === 'state') {
+      lastState = payloads[i]!;
+      break;
     }
   }
+  return {
+    run,
+    payloads,
+    lastSeq: stored + run.length,
+    firstTs: stored === 0 ? run[0]!.ts : null,
+    maxTs: run.reduce((m, e) => Math.max(m, e.ts), -Infinity),
+    lastState,
+  };
+}
 
-  async lastSeq(sessionId: string): Promise<number> {
-    return this.lastWith(this.pool, sessionId);
-  }
+export interface SummaryRow {
+  session_id: string;
+  device_id: string;
+  name: string | null;
+  events: number | string;
+  last_seq: number | string;
+  first_ts: number;
+  last_ts: number;
+  last_state: string | null;
+}
 
-  async sessions(): Promise<SessionSummary[]> {
-    const { rows } = await this.pool.query(`SELECT session_id, COUNT(*)::int n, MAX(seq) last_seq, MIN(ts) first_ts, MAX(ts) last_ts,
-      (SELECT payload FROM ${this.table} s WHERE s.session_id = e.session_id AND kind = 'state' ORDER BY seq DESC LIMIT 1) last_state
-      FROM ${this.table} e GROUP BY session_id ORDER BY last_ts DESC`);
-    return rows.map((r) => ({ sessionId: r.session_id, events: r.n, lastSeq: r.last_seq, firstTs: r.first_ts, lastTs: r.last_ts, lastState: r.last_state }));
-  }
+export function summaryFromRow(r: SummaryRow): SessionSummary {
+  return {
+    sessionId: r.session_id,
+    deviceId: r.device_id,
+    deviceName: r.name ?? '',
+    events: Number(r.events),
+    lastSeq: Number(r.last_seq),
+    firstTs: r.first_ts,
+    lastTs: r.last_ts,
+    lastState: r.last_state === null ? null : JSON.parse(r.last_state),
+  };
+}
 
-  async events(sessionId: string, afterSeq = 0, limit = 1000): Promise<StoredEvent[]> {
-    const { rows } = await this.pool.query(`SELECT seq, ts, kind, payload FROM ${this.table} WHERE session_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`, [sessionId, afterSeq, limit]);
-    return rows.map((r) => ({ sessionId, seq: r.seq, ts: r.ts, kind: r.kind, payload: r.payload }));
-  }
-
-  onAppend(listener: (sessionId: string) => void): void {
-    this.listeners.add(listener);
-  }
-
-  async close(): Promise<void> {
-    await this.listener?.end();
-    await this.pool.end();
-  }
-
-  private async lastWith(q: pg.Pool | pg.PoolClient, sessionId: string): Promise<number> {
-    const { rows } = await q.query(`SELECT MAX(seq) m FROM ${this.table} WHERE session_id = $1`, [sessionId]);
-    return rows[0]?.m ?? 0;
-  }
+/** Serialises stored events for the API without re-encoding payloads: what was sent is what is read. */
+export function eventsJson(events: readonly RawEvent[]): string {
+  return `[${events.map((e) => `{"sessionId":${JSON.stringify(e.sessionId)},"seq":${e.seq},"ts":${JSON.stringify(e.ts)},"kind":${JSON.stringify(e.kind)},"payload":${e.payload}}`).join(',')}]`;
 }

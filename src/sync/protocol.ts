@@ -84,7 +84,14 @@ export type ClientConfig = v.InferOutput<typeof ClientConfigSchema>;
 
 /** `POST /api/devices` */
 export const EnrollRequestSchema = v.strictObject({
-  name: v.pipe(v.string(), v.trim(), v.minLength(1, 'name is required'), v.maxLength(80, 'name is at most 80 characters')),
+  // Printable text only: a control character or a lone surrogate is stored differently (or refused) by SQLite and PostgreSQL.
+  name: v.pipe(
+    v.string(),
+    v.trim(),
+    v.minLength(1, 'name is required'),
+    v.maxLength(80, 'name is at most 80 characters'),
+    v.check((s) => !/[\u0000-\u001f\u007f]/.test(s) && wellFormed(s), 'name must be printable text'),
+  ),
   code: v.optional(v.pipe(v.string(), v.maxLength(LIMITS.maxTokenChars))),
 });
 export type EnrollRequest = v.InferOutput<typeof EnrollRequestSchema>;
@@ -94,6 +101,9 @@ export type EnrollResponse = v.InferOutput<typeof EnrollResponseSchema>;
 
 export const DeviceSchema = v.strictObject({ deviceId: v.string(), name: v.string(), createdAt: v.number(), revokedAt: v.nullable(v.number()) });
 export type Device = v.InferOutput<typeof DeviceSchema>;
+
+/** `GET /api/devices` (admin): every enrolled device, revoked ones included, oldest first. */
+export const DeviceListSchema = v.array(DeviceSchema);
 
 /** One session as the dashboard lists it; maintained by the store on every write, never by scanning events. */
 export const SessionSummarySchema = v.strictObject({
@@ -113,6 +123,21 @@ export type SessionSummary = v.InferOutput<typeof SessionSummarySchema>;
 export const SessionsPageSchema = v.strictObject({ sessions: v.array(SessionSummarySchema), next: v.nullable(v.string()) });
 export type SessionsPage = v.InferOutput<typeof SessionsPageSchema>;
 
+/** Query of `GET /api/sessions`; `cursor` is the `next` of the previous page, opaque to clients. */
+export const SessionsQuerySchema = v.strictObject({
+  limit: v.optional(v.pipe(v.string(), v.regex(/^[0-9]{1,4}$/, 'limit must be a whole number'), v.transform(Number), v.minValue(1, 'limit must be at least 1'), v.maxValue(200, 'limit is at most 200')), '50'),
+  cursor: v.optional(v.pipe(v.string(), v.maxLength(200, 'bad cursor'))),
+});
+export type SessionsQuery = v.InferOutput<typeof SessionsQuerySchema>;
+
+/** Query of `GET /api/sessions/:id/events`: events with seq > `after`, at most `limit` (default 1000, at most 5000), in order. */
+export const EventsQuerySchema = v.strictObject({
+  after: v.optional(v.pipe(v.string(), v.regex(/^[0-9]{1,15}$/, 'after must be a whole number'), v.transform(Number)), '0'),
+  limit: v.optional(v.pipe(v.string(), v.regex(/^[0-9]{1,4}$/, 'limit must be a whole number'), v.transform(Number), v.minValue(1, 'limit must be at least 1'), v.maxValue(5000, 'limit is at most 5000')), '1000'),
+});
+export type EventsQuery = v.InferOutput<typeof EventsQuerySchema>;
+
+/** One stored event as `GET /api/sessions/:id/events` returns it; the payload reads back exactly as it was sent. */
 export type StoredEvent = SyncEvent & { readonly sessionId: string };
 
 // ---- the dashboard's live feed (`/live`) ----
@@ -126,6 +151,11 @@ export const LiveServerMessageSchema = v.strictObject({ type: v.literal('session
 export type LiveServerMessage = v.InferOutput<typeof LiveServerMessageSchema>;
 
 // ---- parsing ----
+
+/** No lone surrogates (String.prototype.isWellFormed, without needing ES2024 in every runtime). */
+export function wellFormed(s: string): boolean {
+  return !/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(s);
+}
 
 const utf8 = new TextEncoder();
 /** The size of a value as UTF-8 JSON: what the limits count. Only call it on values of bounded depth. */
@@ -159,7 +189,8 @@ export type Parsed<T> = { readonly ok: true; readonly msg: T } | { readonly ok: 
  */
 export function parseBounded<T>(schema: v.GenericSchema<unknown, T>, raw: string, maxBytes: number = LIMITS.maxMessageBytes): Parsed<T> {
   try {
-    if (raw.length > maxBytes) return { ok: false, reason: `over ${maxBytes} bytes` };
+    // Characters are at most bytes, and a UTF-8 byte count is at most 3 per UTF-16 unit: encode only when it can matter.
+    if (raw.length > maxBytes || (raw.length * 3 > maxBytes && utf8.encode(raw).length > maxBytes)) return { ok: false, reason: `over ${maxBytes} bytes` };
     if (jsonDepth(raw) > LIMITS.maxDepth) return { ok: false, reason: `nested deeper than ${LIMITS.maxDepth}` };
     let data: unknown;
     try {
@@ -179,6 +210,9 @@ export function parseBounded<T>(schema: v.GenericSchema<unknown, T>, raw: string
 
 export const parseClientMessage = (raw: string): Parsed<ClientMessage> => parseBounded(ClientMessageSchema, raw);
 export const parseServerMessage = (raw: string): Parsed<ServerMessage> => parseBounded(ServerMessageSchema, raw);
+/** The live feed's first message is small: anything over 1 KiB is not a hello. */
+export const parseLiveClientMessage = (raw: string): Parsed<LiveClientMessage> => parseBounded(LiveClientMessageSchema, raw, 1024);
+export const parseLiveServerMessage = (raw: string): Parsed<LiveServerMessage> => parseBounded(LiveServerMessageSchema, raw, Number.MAX_SAFE_INTEGER);
 
 /** The run of events that extends a stored prefix ending at `stored`: later ones wait for the gap to fill. */
 export function contiguousFrom(stored: number, events: readonly SyncEvent[]): SyncEvent[] {

@@ -1,0 +1,213 @@
+// The dashboard's live feed. After the admin's hello a client gets the first page of sessions,
+// then only the summaries that changed, coalesced, fetched by id, and only while someone
+// listens. A client that does not read is not written to: its updates wait (merged) until its
+// buffer drains, and one that stays behind for too long is cut off, so a stalled dashboard
+// costs a bounded amount of memory.
+import type { WebSocket } from 'ws';
+import { CLOSE, LIMITS, parseLiveClientMessage, type LiveServerMessage, type SessionSummary } from '../src/sync/protocol';
+import { sameSecret } from './auth';
+import type { Store } from './store';
+
+export interface LiveStats {
+  liveClients: number;
+  liveSent: number;
+  /** Updates held back because a client's buffer was full. */
+  liveSkipped: number;
+  /** Bytes those would have added to the buffers. */
+  liveWithheldBytes: number;
+  liveStalledTerminated: number;
+  liveRefreshes: number;
+}
+
+export const newLiveStats = (): LiveStats => ({ liveClients: 0, liveSent: 0, liveSkipped: 0, liveWithheldBytes: 0, liveStalledTerminated: 0, liveRefreshes: 0 });
+
+export interface LiveOptions {
+  readonly store: Store;
+  readonly adminToken: string;
+  readonly stats: LiveStats;
+  readonly log: (line: string) => void;
+  /** A client whose socket buffers more than this gets nothing more until it drains. */
+  readonly maxBufferedBytes?: number;
+  /** A client over the limit for this long is terminated. */
+  readonly stallMs: number;
+  readonly coalesceMs?: number;
+  readonly firstPageSize?: number;
+}
+
+interface Client {
+  authed: boolean;
+  /** Session ids that changed since this client was last sent an update. */
+  readonly pending: Set<string>;
+  /** Send the first page again (after hello, after missed notifications, or when too much piled up). */
+  full: boolean;
+  overSince: number | undefined;
+  helloTimer: ReturnType<typeof setTimeout> | undefined;
+}
+
+/** Past this many waiting ids a client gets the first page again instead of a long list of changes. */
+const MAX_PENDING = 500;
+
+export class LiveFeed {
+  private readonly clients = new Map<WebSocket, Client>();
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private flushing = false;
+  private again = false;
+  private readonly maxBuffered: number;
+  /** Sessions changed since the last flush, for the withheld-bytes figure. */
+  private readonly changedThisRound = new Set<string>();
+  /** Size of each session's last summary as sent; bounded, it only feeds a statistic. */
+  private readonly lastSize = new Map<string, number>();
+
+  constructor(private readonly opts: LiveOptions) {
+    this.maxBuffered = opts.maxBufferedBytes ?? 1024 * 1024;
+  }
+
+  /** A new /live socket: it has LIMITS.helloTimeoutMs to say hello with the admin token. */
+  add(ws: WebSocket): void {
+    const client: Client = { authed: false, pending: new Set(), full: true, overSince: undefined, helloTimer: undefined };
+    this.clients.set(ws, client);
+    this.opts.stats.liveClients = this.clients.size;
+    client.helloTimer = setTimeout(() => {
+      if (!client.authed) ws.close(CLOSE.unauthorised, 'no hello in time');
+    }, LIMITS.helloTimeoutMs);
+    ws.on('message', (data, isBinary) => {
+      try {
+        if (client.authed) return; // the feed is one-way after hello
+        const raw = isBinary ? '' : data.toString();
+        const parsed = parseLiveClientMessage(raw);
+        if (!parsed.ok) return ws.close(CLOSE.unauthorised, 'expected a hello with the admin token');
+        if (!sameSecret(parsed.msg.token, this.opts.adminToken)) {
+          this.opts.log('live: wrong admin token (4401)');
+          return ws.close(CLOSE.unauthorised, 'wrong admin token');
+        }
+        client.authed = true;
+        clearTimeout(client.helloTimer);
+        this.schedule(0);
+      } catch (err) {
+        this.opts.log(`live: ${String(err)}`);
+        ws.terminate();
+      }
+    });
+    ws.on('close', () => {
+      clearTimeout(client.helloTimer);
+      this.clients.delete(ws);
+      this.opts.stats.liveClients = this.clients.size;
+    });
+  }
+
+  /** Something was stored in this session (here or on another instance). */
+  changed(sessionId: string): void {
+    let any = false;
+    if (this.changedThisRound.size < MAX_PENDING) this.changedThisRound.add(sessionId);
+    for (const c of this.clients.values()) {
+      if (!c.authed) continue;
+      any = true;
+      if (c.full) continue;
+      c.pending.add(sessionId);
+      if (c.pending.size > MAX_PENDING) {
+        c.pending.clear();
+        c.full = true;
+      }
+    }
+    // Nobody watching: no query at all.
+    if (any) this.schedule(this.opts.coalesceMs ?? 200);
+  }
+
+  /** Notifications may have been missed: every client gets the first page again. */
+  refresh(): void {
+    this.opts.stats.liveRefreshes++;
+    for (const c of this.clients.values()) {
+      c.full = true;
+      c.pending.clear();
+    }
+    this.schedule(0);
+  }
+
+  close(): void {
+    clearTimeout(this.timer);
+    for (const [ws, c] of this.clients) {
+      clearTimeout(c.helloTimer);
+      ws.close(CLOSE.shutdown, 'server shutting down');
+    }
+  }
+
+  private schedule(ms: number): void {
+    if (this.flushing) {
+      this.again = true;
+      return;
+    }
+    if (this.timer && ms > 0) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.flush();
+    }, ms);
+  }
+
+  private async flush(): Promise<void> {
+    this.flushing = true;
+    try {
+      const now = Date.now();
+      const ready: [WebSocket, Client][] = [];
+      for (const [ws, c] of this.clients) {
+        if (!c.authed || ws.readyState !== ws.OPEN || (!c.full && !c.pending.size)) continue;
+        if (ws.bufferedAmount > this.maxBuffered) {
+          c.overSince ??= now;
+          if (now - c.overSince > this.opts.stallMs) {
+            this.opts.stats.liveStalledTerminated++;
+            this.opts.log(`live: a dashboard has not read its updates for ${this.opts.stallMs} ms; disconnected`);
+            ws.terminate();
+          }
+          continue;
+        }
+        c.overSince = undefined;
+        ready.push([ws, c]);
+      }
+      const ids = new Set<string>();
+      let needFirst = false;
+      for (const [, c] of ready) {
+        if (c.full) needFirst = true;
+        else for (const id of c.pending) ids.add(id);
+      }
+      const [first, changed] = await Promise.all([
+        needFirst ? this.opts.store.sessions(this.opts.firstPageSize ?? 50).then((p) => p.sessions) : Promise.resolve([] as SessionSummary[]),
+        ids.size ? this.opts.store.sessionsById([...ids]) : Promise.resolve([] as SessionSummary[]),
+      ]);
+      const byId = new Map(changed.map((s) => [s.sessionId, s]));
+      for (const s of [...first, ...changed]) {
+        if (this.lastSize.size > 10_000) this.lastSize.clear();
+        this.lastSize.set(s.sessionId, JSON.stringify(s).length);
+      }
+      const firstText = needFirst ? JSON.stringify({ type: 'sessions', sessions: first } satisfies LiveServerMessage) : '';
+      for (const [ws, c] of ready) {
+        const text = c.full ? firstText : JSON.stringify({ type: 'sessions', sessions: [...c.pending].map((id) => byId.get(id)).filter((s): s is SessionSummary => !!s) } satisfies LiveServerMessage);
+        c.full = false;
+        c.pending.clear();
+        if (ws.readyState !== ws.OPEN) continue;
+        ws.send(text);
+        this.opts.stats.liveSent++;
+      }
+      // Those still behind: count what a feed that ignored their buffers would have queued for them this round.
+      const roundBytes = [...this.changedThisRound].reduce((n, id) => n + (this.lastSize.get(id) ?? 0), 0);
+      this.changedThisRound.clear();
+      for (const [ws, c] of this.clients) {
+        if (c.authed && c.overSince !== undefined && ws.readyState === ws.OPEN && (c.full || c.pending.size)) {
+          this.opts.stats.liveSkipped++;
+          this.opts.stats.liveWithheldBytes += roundBytes;
+        }
+      }
+      // Someone is behind: look again later, both to deliver once they drain and to cut them off if they never do.
+      if ([...this.clients.values()].some((c) => c.overSince !== undefined)) this.schedule(this.opts.coalesceMs ?? 200);
+    } catch (err) {
+      this.opts.log(`live: could not read session summaries (${err instanceof Error ? err.message : String(err)}); retrying`);
+      for (const c of this.clients.values()) if (c.authed) c.full = true;
+      this.schedule(1000);
+    } finally {
+      this.flushing = false;
+      if (this.again) {
+        this.again = false;
+        this.schedule(this.opts.coalesceMs ?? 200);
+      }
+    }
+  }
+}
