@@ -12,12 +12,12 @@ test('live page screenshot', async ({ page }) => {
 
 test('analysis, settings and dashboard screenshots', async ({ page, context }) => {
   test.setTimeout(120_000);
-  const { existsSync, mkdtempSync } = await import('node:fs');
-  const { tmpdir } = await import('node:os');
-  const { join, resolve } = await import('node:path');
+  const { existsSync } = await import('node:fs');
+  const { resolve } = await import('node:path');
   const { startServer } = await import('../server/spawn-server');
   const { ANALYSIS_WEBM } = await import('./fixtures/paths');
-  const server = await startServer({ FRAMEWISE_TOKEN: 'docs', FRAMEWISE_DB: join(mkdtempSync(join(tmpdir(), 'fw-docs-')), 'e.sqlite'), FRAMEWISE_STATIC: resolve('dist') }, 23456);
+  const { ADMIN, backendEnv } = await import('./fixtures/backend');
+  const server = await startServer(backendEnv(23456, { staticDir: resolve('dist'), origins: ['http://localhost:23456'] }), 23456);
   try {
     const base = `http://localhost:${server.port}`;
     await page.goto(`${base}/`);
@@ -29,7 +29,9 @@ test('analysis, settings and dashboard screenshots', async ({ page, context }) =
     await page.screenshot({ path: 'docs/analysis-settings.png', fullPage: true });
     const dash = await context.newPage();
     await dash.setViewportSize({ width: 1100, height: 700 });
-    await dash.goto(`${base}/dashboard?token=docs`);
+    await dash.goto(`${base}/dashboard`);
+    await dash.getByLabel('Admin token').fill(ADMIN);
+    await dash.getByRole('button', { name: 'Sign in' }).click();
     await dash.locator('tr.session').first().click();
     await expect(dash.getByTestId('events')).toContainText('detections');
     await dash.screenshot({ path: 'docs/dashboard.png' });

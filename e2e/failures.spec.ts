@@ -59,8 +59,9 @@ test('storage full: the person is told, and detection goes on', async ({ page })
 });
 
 test('backend unreachable: detection goes on and the outbox keeps every event', async ({ page }) => {
-  await page.goto('/?sync=ws://127.0.0.1:9/sync&token=t');
+  await page.goto('/?sync=ws://127.0.0.1:9/sync');
   await expect(page.getByTestId('sync-status')).toContainText(/offline|connecting/, { timeout: 15_000 });
+  await expect(page.getByTestId('sync-problem')).toContainText('Cannot reach 127.0.0.1:9 to enrol this device');
   await page.getByLabel('Task', { exact: true }).selectOption('desk-setup');
   await start(page);
   await expect.poll(() => count(page), { timeout: 20_000 }).toBeGreaterThan(10);

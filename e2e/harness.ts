@@ -118,6 +118,10 @@ async function startSync(dbName: string, url: string, token: string, opts: { ack
   });
   sync.client.start();
 }
+/** Opens the page's outbox without syncing (events written now wait for a client). */
+async function openOutbox(dbName: string) {
+  sync.outbox ??= await Outbox.open(dbName);
+}
 function stopSync() {
   sync.client?.stop();
 }
@@ -179,7 +183,7 @@ function verboseFrame(frame: number, n: number) {
   return { frame, time: frame / 30, objects: detections(n, frame).map((d) => ({ label: d.label, score: d.score, box: [d.x, d.y, d.w, d.h] })) };
 }
 
-const fw = { Pipeline, SyntheticSource, ImageSource, DEFAULT_CONFIG, scenario, detectImages, referenceInput, sync, startSync, stopSync, holdsSyncLock, writeEvents, recordFrames, tryAppend, verboseFrame, verdict, Outbox };
+const fw = { Pipeline, SyntheticSource, ImageSource, DEFAULT_CONFIG, scenario, detectImages, referenceInput, sync, openOutbox, startSync, stopSync, holdsSyncLock, writeEvents, recordFrames, tryAppend, verboseFrame, verdict, Outbox };
 export type Fw = typeof fw;
 export type ScenarioSummary = Awaited<ReturnType<typeof scenario>>;
 (window as unknown as { fw: Fw }).fw = fw;

@@ -4,6 +4,7 @@ import { appendFileSync, cpSync, existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startServer, type ServerProcess } from '../server/spawn-server';
+import { backendEnv } from './fixtures/backend';
 
 // The built PWA, served by the real server from a copy of dist/ (so a test can ship a "new version").
 let server: ServerProcess;
@@ -14,7 +15,8 @@ test.beforeAll(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'fw-pwa-'));
   staticDir = join(dir, 'dist');
   cpSync(resolve('dist'), staticDir, { recursive: true });
-  server = await startServer({ FRAMEWISE_TOKEN: 'pwa-token', FRAMEWISE_DB: join(dir, 'events.sqlite'), FRAMEWISE_STATIC: staticDir }, 22000 + Math.floor(Math.random() * 1000));
+  const port = 22000 + Math.floor(Math.random() * 1000);
+  server = await startServer(backendEnv(port, { staticDir, origins: [`http://localhost:${port}`] }), port);
 });
 test.afterAll(async () => server?.kill('SIGTERM'));
 

@@ -1,23 +1,23 @@
 import { expect, test, type Page } from '@playwright/test';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { startServer, type ServerProcess } from '../server/spawn-server';
+import { backendEnv, enrolDevice, storedEvents } from './fixtures/backend';
 import { startProxy, type CuttableProxy } from './fixtures/proxy';
 import { openHarness, type HarnessWindow } from './harness-types';
 
-const TOKEN = 'sync-e2e-token';
 let server: ServerProcess;
 let proxy: CuttableProxy;
 let env: Record<string, string>;
 let port: number;
+/** This test's device: enrolled through the API, as the PWA does for itself. */
+let TOKEN: string;
 
 test.beforeEach(async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'fw-sync-'));
   port = 19000 + Math.floor(Math.random() * 1000);
-  env = { FRAMEWISE_TOKEN: TOKEN, FRAMEWISE_DB: join(dir, 'events.sqlite'), FRAMEWISE_ORIGINS: 'http://localhost:4178', FRAMEWISE_STATIC: join(dir, 'none') };
-  server = await startServer(env, port);
   proxy = await startProxy(port);
+  // The page reaches the backend through the proxy, whose address must pass the Host allow-list.
+  env = backendEnv(port, { hosts: [`127.0.0.1:${proxy.port}`] });
+  server = await startServer(env, port);
+  TOKEN = (await enrolDevice(server.url, 'sync e2e tablet')).token;
 });
 test.afterEach(async () => {
   await proxy.close();
@@ -26,9 +26,8 @@ test.afterEach(async () => {
 
 const fw = (page: Page) => page.evaluateHandle(() => (window as unknown as HarnessWindow).fw);
 async function stored(sessionId: string): Promise<number[]> {
-  const res = await fetch(`${server.url}/api/sessions/${sessionId}/events?limit=5000`, { headers: { authorization: `Bearer ${TOKEN}` } });
-  return ((await res.json()) as { seq: number; payload: { i: number } }[]).map((e) => {
-    expect(e.payload.i).toBe(e.seq); // the right event under each number
+  return (await storedEvents(server.url, sessionId)).map((e) => {
+    expect((e.payload as { frame: number }).frame).toBe(e.seq); // the right event under each number
     return e.seq;
   });
 }
