@@ -162,11 +162,10 @@ export async function runClip(spec: ClipSpec): Promise<ClipReport> {
         if (spec.name === 'steady') {
           // Sensor noise: each frame a little different, so scores near the threshold hover.
           const img = ctx.getImageData(0, 0, W, H);
-          for (let k = 0; k < img.data.length; k += 4) {
+          const px = img.data;
+          for (let k = 0; k < px.length; k += 4) {
             const n = (rand() - 0.5) * 24;
-            img.data[k] += n;
-            img.data[k + 1] += n;
-            img.data[k + 2] += n;
+            for (let ch = k; ch < k + 3; ch++) px[ch] = px[ch]! + n; // clamped by the array
           }
           ctx.putImageData(img, 0, 0);
         }
