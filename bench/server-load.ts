@@ -257,7 +257,7 @@ const table = [
   ['instances up at the end', `${alive} of ${instances}`],
   ['load average before → after', `${loadBefore[0]!.toFixed(2)} → ${loadAfter[0]!.toFixed(2)}`],
 ];
-console.log(table.map(([a, b]) => `| ${a} | ${b} |`).join('\n'));
+console.log([table[0]!, ['---', '---'], ...table.slice(1)].map(([a, b]) => `| ${a} | ${b} |`).join('\n'));
 const ok = lost === 0 && duplicated === 0 && alive === instances;
 console.log(ok ? 'bench:server: 0 lost, 0 duplicated, every instance up' : 'bench:server: FAILED: see the table');
 process.exit(ok ? 0 : 1);
