@@ -27,13 +27,15 @@ describe('validateTask', () => {
         ],
         derail: [{ kind: 'must-stay', label: 'laptop', steps: [7] }, { kind: 'sometimes', label: 'cup' }],
         colour: 'red',
+        lang: 'English please',
       },
       COCO_LABELS,
     ).map(formatProblem);
     expect(problems).toEqual(
       expect.arrayContaining([
         'title: must be a non-empty string, got ""',
-        'colour: is not a field here (expected one of id, title, description, steps, derail)',
+        'colour: is not a field here (expected one of id, title, description, lang, steps, derail)',
+        'lang: must be a language tag such as "en" or "de-DE", got "English please"',
         'steps[1].holdMs: must be a number from 0 to 600000, got -5',
         'steps[2].require[0].label: "cupp" is not a known label — did you mean "cup"?',
         'steps[2].require[0].minCount: must be a whole number from 1 to 100, got 0',

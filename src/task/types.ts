@@ -48,6 +48,8 @@ export interface Task {
   readonly id: string;
   readonly title: string;
   readonly description?: string;
+  /** The language instructions are written in, and spoken in (BCP 47, default `en`). */
+  readonly lang?: string;
   readonly steps: readonly Step[];
   readonly derail?: readonly DerailRule[];
 }

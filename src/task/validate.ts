@@ -2,6 +2,8 @@ import type { Task } from './types';
 
 const RELATIONS = ['left-of', 'right-of', 'above', 'below', 'near', 'inside'];
 const REGIONS = ['left-half', 'right-half', 'top-half', 'bottom-half', 'center'];
+/** A BCP 47 language tag, as far as speech needs one: language, then optional script/region parts. */
+const LANG = /^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$/;
 
 export interface TaskProblem {
   readonly path: string;
@@ -51,8 +53,9 @@ export function validateTask(input: unknown, labels: readonly string[]): TaskPro
 
   if (!isObj(input)) return [{ path: '', message: 'a task must be a JSON object' }];
   const t = input;
-  unknownKeys(t, ['id', 'title', 'description', 'steps', 'derail'], '');
+  unknownKeys(t, ['id', 'title', 'description', 'lang', 'steps', 'derail'], '');
   str(t.id, 'id');
+  if (t.lang !== undefined && (typeof t.lang !== 'string' || !LANG.test(t.lang))) add('lang', `must be a language tag such as "en" or "de-DE", got ${JSON.stringify(t.lang)}`);
   str(t.title, 'title');
   str(t.description, 'description', false);
   if (!Array.isArray(t.steps) || t.steps.length === 0) {
