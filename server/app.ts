@@ -438,7 +438,12 @@ export async function createApp(opts: AppOptions): Promise<RunningApp> {
     async close() {
       clearInterval(pinger);
       live.close();
-      for (const sockets of byDevice.values()) for (const [ws, conn] of sockets) (conn.markClosed(), ws.close(CLOSE.shutdown, 'server shutting down'));
+      for (const sockets of byDevice.values()) for (const conn of sockets.values()) conn.markClosed();
+      const sockets = [...app.websocketServer.clients];
+      for (const ws of sockets) ws.close(CLOSE.shutdown, 'server shutting down');
+      // A peer that does not answer the close (one that stopped reading) is not waited for.
+      await Promise.race([Promise.all(sockets.map((ws) => (ws.readyState === ws.CLOSED ? undefined : new Promise((r) => ws.once('close', r))))), new Promise((r) => setTimeout(r, 1000))]);
+      for (const ws of sockets) if (ws.readyState !== ws.CLOSED) ws.terminate();
       await app.close();
     },
   };

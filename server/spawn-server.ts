@@ -32,6 +32,8 @@ export async function startServer(env: Record<string, string>, port = 0): Promis
   });
   const collect = (b: Buffer) => output.push(...b.toString().split('\n').filter(Boolean));
   proc.stderr!.on('data', collect);
+  let closed = false;
+  proc.once('close', () => (closed = true));
   const actual = await new Promise<number>((ready, fail) => {
     const timer = setTimeout(() => fail(new Error(`server did not start in 30 s:\n${output.join('\n')}`)), 30_000);
     proc.stdout!.on('data', (b: Buffer) => {
@@ -54,11 +56,12 @@ export async function startServer(env: Record<string, string>, port = 0): Promis
     proc,
     output,
     rssMiB: () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${proc.pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024,
+    // Resolves once its output is complete too ('close' follows 'exit' when the pipes are drained).
     kill: (signal = 'SIGKILL') =>
       new Promise<void>((done) => {
-        if (proc.exitCode !== null || proc.signalCode !== null) return done();
-        proc.once('exit', () => done());
-        proc.kill(signal);
+        if (closed) return done();
+        proc.once('close', () => done());
+        if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
       }),
   };
 }

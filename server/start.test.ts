@@ -1,0 +1,113 @@
+// How the server starts: where the admin credential comes from, what it prints, what stops it.
+import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { startExpectingFailure, startServer, type ServerProcess } from './spawn-server';
+import { waitFor } from './test-support';
+
+const fresh = () => mkdtempSync(join(tmpdir(), 'fw-start-'));
+const adminWorks = async (server: ServerProcess, token: string) => (await fetch(`${server.url}/api/sessions`, { headers: { authorization: `Bearer ${token}` } })).status;
+
+describe('the admin credential', () => {
+  it('is generated on first start, kept in the data directory with mode 0600, printed once with the dashboard link', async () => {
+    const dir = fresh();
+    const env = { FRAMEWISE_DATA_DIR: join(dir, 'data'), FRAMEWISE_STATIC: join(dir, 'none') };
+    const first = await startServer(env);
+    const file = join(dir, 'data', 'admin-token');
+    let token: string;
+    try {
+      token = readFileSync(file, 'utf8').trim();
+      expect(token.length).toBeGreaterThanOrEqual(40);
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+      // The start line comes first; the token follows it.
+      const printed = await waitFor('the token line', () => first.output.some((l) => l.includes(token)) && first.output.filter((l) => l.includes(token)));
+      expect(printed).toHaveLength(1);
+      expect(first.output[0]).toMatch(/^framewise: app on /);
+      expect(first.output.join('\n')).toContain(`${first.url}/dashboard`);
+      expect(first.output.join('\n')).not.toMatch(/dashboard\?token=/);
+      expect(await adminWorks(first, token)).toBe(200);
+      expect(await adminWorks(first, `${token}x`)).toBe(401);
+    } finally {
+      await first.kill('SIGTERM');
+    }
+    const second = await startServer(env);
+    try {
+      expect(await adminWorks(second, token)).toBe(200);
+      expect(readFileSync(file, 'utf8').trim()).toBe(token);
+    } finally {
+      await second.kill('SIGTERM');
+    }
+    // Everything it printed, to the end.
+    expect(second.output.join('\n')).not.toContain(token);
+    expect(second.output.join('\n')).not.toContain('admin token (generated');
+  }, 60_000);
+
+  it('is FRAMEWISE_ADMIN_TOKEN when set: nothing generated, nothing printed', async () => {
+    const dir = fresh();
+    const token = `env-admin-${Math.random().toString(36).slice(2)}-long-enough`;
+    const server = await startServer({ FRAMEWISE_ADMIN_TOKEN: token, FRAMEWISE_DATA_DIR: join(dir, 'data'), FRAMEWISE_STATIC: join(dir, 'none') });
+    try {
+      expect(existsSync(join(dir, 'data', 'admin-token'))).toBe(false);
+      expect(server.output.join('\n')).not.toContain(token);
+      expect(await adminWorks(server, token)).toBe(200);
+      expect(await adminWorks(server, token.slice(1))).toBe(401);
+    } finally {
+      await server.kill('SIGTERM');
+    }
+  }, 30_000);
+
+  it('refuses to start with an empty FRAMEWISE_ADMIN_TOKEN, or with the old FRAMEWISE_TOKEN, saying why (exit code 1)', async () => {
+    const dir = fresh();
+    const empty = await startExpectingFailure({ FRAMEWISE_ADMIN_TOKEN: '', FRAMEWISE_DATA_DIR: join(dir, 'data') });
+    expect(empty.code).toBe(1);
+    expect(empty.output).toMatch(/FRAMEWISE_ADMIN_TOKEN is set but empty/);
+    expect(empty.output).not.toMatch(/framewise: app on/);
+    const old = await startExpectingFailure({ FRAMEWISE_TOKEN: 'framewise-dev-token', FRAMEWISE_DATA_DIR: join(dir, 'data') });
+    expect(old.code).toBe(1);
+    expect(old.output).toMatch(/FRAMEWISE_TOKEN is no longer used: it was replaced by FRAMEWISE_ADMIN_TOKEN/);
+    const alsoOld = await startExpectingFailure({ FRAMEWISE_TOKEN: 'x', FRAMEWISE_ADMIN_TOKEN: 'a-good-admin-token-1234', FRAMEWISE_DATA_DIR: join(dir, 'data') });
+    expect(alsoOld.code).toBe(1);
+    const badNumber = await startExpectingFailure({ FRAMEWISE_ADMIN_TOKEN: 'a-good-admin-token-1234', FRAMEWISE_MAX_CONNECTIONS: 'lots', FRAMEWISE_DATA_DIR: join(dir, 'data') });
+    expect(badNumber.code).toBe(1);
+    expect(badNumber.output).toMatch(/FRAMEWISE_MAX_CONNECTIONS must be a whole number/);
+    expect(existsSync(join(dir, 'data', 'admin-token'))).toBe(false);
+  }, 60_000);
+});
+
+describe('enrolment', () => {
+  it('is open without FRAMEWISE_ENROLL_CODE, and the start line says so', async () => {
+    const dir = fresh();
+    const server = await startServer({ FRAMEWISE_ADMIN_TOKEN: 'open-enrolment-admin-token', FRAMEWISE_DATA_DIR: join(dir, 'data'), FRAMEWISE_STATIC: join(dir, 'none') });
+    try {
+      expect(server.output[0]).toMatch(/^framewise: app on http:\/\/127\.0\.0\.1:\d+\/ .*enrolment OPEN/);
+      expect(await (await fetch(`${server.url}/framewise-config.json`)).json()).toMatchObject({ enrollment: 'open' });
+      const res = await fetch(`${server.url}/api/devices`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'trial' }) });
+      expect(res.status).toBe(201);
+    } finally {
+      await server.kill('SIGTERM');
+    }
+  }, 30_000);
+
+  it('needs the code when FRAMEWISE_ENROLL_CODE is set, and is rate-limited per address (429)', async () => {
+    const dir = fresh();
+    const server = await startServer({
+      FRAMEWISE_ADMIN_TOKEN: 'coded-enrolment-admin-token',
+      FRAMEWISE_ENROLL_CODE: 'the-code',
+      FRAMEWISE_ENROLL_RATE_PER_MIN: '5',
+      FRAMEWISE_DATA_DIR: join(dir, 'data'),
+      FRAMEWISE_STATIC: join(dir, 'none'),
+    });
+    try {
+      expect(server.output[0]).toMatch(/enrolment needs FRAMEWISE_ENROLL_CODE/);
+      expect(server.output.join('\n')).not.toContain('the-code');
+      const post = (body: unknown) => fetch(`${server.url}/api/devices`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }).then((r) => r.status);
+      const statuses = [];
+      for (let i = 0; i < 8; i++) statuses.push(await post(i % 2 ? { name: `cam ${i}`, code: 'guess' } : { name: `cam ${i}`, code: 'the-code' }));
+      // Guesses count against the limit too: 5 answers, then 429.
+      expect(statuses).toEqual([201, 403, 201, 403, 201, 429, 429, 429]);
+    } finally {
+      await server.kill('SIGTERM');
+    }
+  }, 30_000);
+});
