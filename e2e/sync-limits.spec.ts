@@ -31,11 +31,13 @@ test.describe('against the real backend', () => {
     const device = await enrolDevice(server.url, 'busy-scene tablet');
     await openHarness(page);
     const h = await fw(page);
-    await h.evaluate((f, [u, t]) => f.startSync('outbox-busy', u, t), [relay.url, device.token] as const);
+    // Recorded before sync starts (as after a session offline), so the first batches are as full as they can be.
+    await h.evaluate((f) => f.openOutbox('outbox-busy'));
     const perFrame = [...Array<number>(100).fill(25), ...Array<number>(60).fill(200)];
     const recorded = await h.evaluate((f, p) => f.recordFrames('session-busy-scene', p), perFrame);
     expect(recorded.errors).toEqual([]);
     expect(recorded.progress!.appended).toBe(162); // start, 160 frames, end
+    await h.evaluate((f, [u, t]) => f.startSync('outbox-busy', u, t), [relay.url, device.token] as const);
     await expect.poll(async () => (await storedEvents(server.url, 'session-busy-scene')).length, { timeout: 60_000, intervals: [500] }).toBe(162);
     const stored = await storedEvents(server.url, 'session-busy-scene');
     expect(stored.map((e) => e.seq)).toEqual(range(1, 162));

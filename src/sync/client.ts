@@ -1,4 +1,4 @@
-import { reconnecting } from './backoff';
+import { reconnecting, sleep } from './backoff';
 import { EnrolmentRefused } from './enroll';
 import type { Batch, Outbox } from './outbox';
 import { CLOSE, parseServerMessage, type ClientMessage, type ServerMessage } from './protocol';
@@ -60,6 +60,12 @@ export interface SyncOptions {
   /** First and longest wait between failed attempts (defaults 0.5 s and 30 s). */
   readonly backoff?: { readonly startingDelay?: number; readonly maxDelay?: number };
 }
+
+/**
+ * Least time between two events messages on one socket: well under the backend's rate limit
+ * (100 messages/s), and events that trickle in meanwhile join the next batch.
+ */
+const MIN_SEND_INTERVAL_MS = 25;
 
 export const CREDENTIAL_REFUSED =
   "The backend refused this device's credential (revoked, or the backend no longer knows this device). Enrol again from Settings → Enrol this device again; every event is kept on this device until then.";
@@ -198,9 +204,12 @@ export class SyncClient {
     let progressed = false;
     const greeted = new Set<string>();
     let inFlight: { sessionId: string; kind: 'hello' | 'events' } | undefined;
+    let lastSent = -Infinity;
     try {
       for (;;) {
         if (this.stopped) return;
+        const wait = lastSent + MIN_SEND_INTERVAL_MS - performance.now();
+        if (wait > 0) await sleep(wait, this.abort.signal);
         const batch = await this.outbox.nextBatch(new Set(this.held.keys()));
         if (!batch) {
           await this.refreshPending();
@@ -227,6 +236,7 @@ export class SyncClient {
         const range = { first: batch.events[0]!.seq, last: batch.events.at(-1)!.seq };
         inFlight = { sessionId, kind: 'events' };
         conn.send({ type: 'events', sessionId, events: batch.events });
+        lastSent = performance.now();
         const ack = await conn.receive('ack', sessionId, this.opts.ackTimeoutMs ?? 10_000);
         inFlight = undefined;
         const verdict = judgeAck(sessionId, ack.seq, range);
