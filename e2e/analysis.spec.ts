@@ -30,9 +30,14 @@ test('every frame of a video file is analysed, in order, and exported with the r
     }
   });
   const csv = (await exported(page, 'Export CSV')).trim().split('\n');
-  expect(csv[0]).toBe('frame,time,label,score,x,y,w,h');
+  expect(csv[0]).toBe('frame,time,label,score,x,y,w,h,track');
   expect(new Set(csv.slice(1).map((l) => Number(l.split(',')[0]))).size).toBe(30);
   expect(csv.some((l) => /^15,1\.4,bear,/.test(l))).toBe(true);
+  // The bear slide is one object: from its third frame on (birth hysteresis) every bear row carries one and the same track.
+  const bearTracks = json.results.slice(12, 20).flatMap((r: { detections: { label: string; track: number | null }[] }) => r.detections.filter((d) => d.label === 'bear').map((d) => d.track));
+  expect(bearTracks.length).toBeGreaterThanOrEqual(8);
+  expect(new Set(bearTracks).size).toBe(1);
+  expect(bearTracks[0]).not.toBeNull();
 });
 
 test('a bad frame is reported and skipped; the run goes on', async ({ page }) => {

@@ -73,6 +73,8 @@ for (const viewport of [{ width: 1280, height: 800 }, { width: 420, height: 900 
       const px = ctx.getImageData(Math.round(b.x * dpr), Math.round((b.y + b.h / 2) * dpr), 1, 1).data;
       return { video: { w: v.width, h: v.height, vw: video.videoWidth, vh: video.videoHeight }, overlay: { x: o.x - v.x, y: o.y - v.y, w: o.width, h: o.height }, boxes, px: [...px] };
     });
+    // Every box on screen is a tracked object with its identity.
+    for (const b of geometry.boxes as { id?: number }[]) expect(Number.isInteger(b.id)).toBe(true);
     // The overlay covers the video element exactly...
     expect(geometry.overlay).toEqual({ x: 0, y: 0, w: geometry.video.w, h: geometry.video.h });
     // ...and every box lies inside the part of it where the picture is (object-fit: contain).

@@ -1,12 +1,15 @@
 import type { Detection } from '../model/decode';
 
+/** A detection in an analysed frame, with the identity of the object it belongs to (null until the tracker confirms one). */
+export type TrackedDetection = Detection & { readonly track?: number | null };
+
 /** One analysed frame of a video file. */
 export interface FrameRow {
   /** 1-based frame number. */
   readonly frame: number;
   /** Seconds into the video. */
   readonly time: number;
-  readonly detections: readonly Detection[];
+  readonly detections: readonly TrackedDetection[];
   /** Set when this frame could not be analysed (it is reported and skipped). */
   readonly error?: string;
 }
@@ -34,7 +37,7 @@ export function toJson(a: Analysis): string {
         frame: r.frame,
         time: round(r.time, 3),
         ...(r.error ? { error: r.error } : {}),
-        detections: r.detections.map((d) => ({ label: d.label, score: round(d.score, 4), box: [round(d.x, 1), round(d.y, 1), round(d.w, 1), round(d.h, 1)] })),
+        detections: r.detections.map((d) => ({ label: d.label, score: round(d.score, 4), box: [round(d.x, 1), round(d.y, 1), round(d.w, 1), round(d.h, 1)], track: d.track ?? null })),
       })),
     },
     null,
@@ -42,14 +45,14 @@ export function toJson(a: Analysis): string {
   );
 }
 
-const CSV_HEADER = 'frame,time,label,score,x,y,w,h';
+const CSV_HEADER = 'frame,time,label,score,x,y,w,h,track';
 
 /** One line per detection; a frame with none still gets a line (empty label), so every frame is there. */
 export function toCsv(a: Analysis): string {
   const lines = [CSV_HEADER];
   for (const r of a.rows) {
-    if (r.detections.length === 0) lines.push(`${r.frame},${round(r.time, 3)},${r.error ? csvField(`error: ${r.error}`) : ''},,,,,`);
-    for (const d of r.detections) lines.push([r.frame, round(r.time, 3), csvField(d.label), round(d.score, 4), round(d.x, 1), round(d.y, 1), round(d.w, 1), round(d.h, 1)].join(','));
+    if (r.detections.length === 0) lines.push(`${r.frame},${round(r.time, 3)},${r.error ? csvField(`error: ${r.error}`) : ''},,,,,,`);
+    for (const d of r.detections) lines.push([r.frame, round(r.time, 3), csvField(d.label), round(d.score, 4), round(d.x, 1), round(d.y, 1), round(d.w, 1), round(d.h, 1), d.track ?? ''].join(','));
   }
   return lines.join('\n') + '\n';
 }

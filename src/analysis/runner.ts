@@ -3,7 +3,8 @@ import { Pipeline } from '../pipeline/pipeline';
 import { VideoFileSource } from '../pipeline/sources/video-file';
 import type { Outbox } from '../sync/outbox';
 import { Recorder } from '../sync/recorder';
-import type { Analysis, FrameRow } from './export';
+import { Tracker } from '../tracking/tracker';
+import type { Analysis, FrameRow, TrackedDetection } from './export';
 
 export interface AnalysisHooks {
   readonly onProgress: (done: number, total: number) => void;
@@ -31,11 +32,25 @@ export async function analyseFile(file: File, config: PipelineConfig, hooks: Ana
   const pipeline = await Pipeline.create({ ...config, localization: { policy: 'block', capacity: config.localization.capacity } });
   const rows: FrameRow[] = [];
   const recorder = hooks.outbox ? await Recorder.start(hooks.outbox, { mode: 'file', file: file.name, frames: info.frames, fps: info.fps }, hooks.onError ?? (() => {})) : undefined;
+  // Lossless and in frame order: the tracker sees every frame, at the file's own clock.
+  const tracker = new Tracker({ highScore: config.scoreThreshold, newTrackScore: config.scoreThreshold });
   pipeline.dispatcher.subscribe((r) => {
     if (r.role !== 'localization') return;
     const time = (r.seq - 1) / info.fps;
-    const row: FrameRow =
-      r.type === 'error' ? { frame: r.seq, time, detections: [], error: r.message } : { frame: r.seq, time, detections: r.output.kind === 'detections' ? r.output.detections : [] };
+    let row: FrameRow;
+    if (r.type === 'error' || r.output.kind !== 'detections') {
+      tracker.update([], time * 1000);
+      row = { frame: r.seq, time, detections: [], ...(r.type === 'error' ? { error: r.message } : {}) };
+    } else {
+      const out = r.output;
+      const tracks = tracker.update([...out.detections, ...out.uncertain], time * 1000);
+      // A matched track shows exactly the box it was matched to: that is how a detection finds its track.
+      const detections: TrackedDetection[] = out.detections.map((d) => ({
+        ...d,
+        track: tracks.find((t) => t.confirmed && t.state === 'tracked' && t.label === d.label && t.x === d.x && t.y === d.y && t.w === d.w && t.h === d.h)?.id ?? null,
+      }));
+      row = { frame: r.seq, time, detections };
+    }
     rows.push(row);
     recorder?.onFrame(row);
     hooks.onProgress(rows.length, info.frames);

@@ -1,4 +1,4 @@
-import type { ProcessorConfig, StepSnapshot, WorkerRole, WorkerStats } from '../shared/protocol';
+import type { ProcessorConfig, WorkerRole, WorkerStats } from '../shared/protocol';
 import type { Task } from '../task/types';
 import type { ChannelStats } from './channel';
 import type { PipelineConfig } from './config';
@@ -127,11 +127,6 @@ export class Pipeline {
   /** Gives the state worker a task to evaluate, resuming at `step`; null clears it. */
   setTask(task: Task | null, step = 0): void {
     this.supervisor.control('state', { type: 'task', task, step });
-  }
-
-  /** Gives the localization workers the current step to build instructions for. */
-  setStep(snapshot: StepSnapshot | null): void {
-    this.supervisor.control('localization', { type: 'step', snapshot });
   }
 
   onEvent(listener: Parameters<Supervisor['onEvent']>[0]): () => void {

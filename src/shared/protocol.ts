@@ -26,9 +26,8 @@ export interface FrameMeta {
 import type { Detection } from '../model/decode';
 import type { ModelManifest } from '../model/manifest';
 import type { Provider, ProviderPreference } from '../model/provider';
-import type { Instruction } from '../task/instructions';
 import type { TaskEvent } from '../task/machine';
-import type { Step, Task } from '../task/types';
+import type { Task } from '../task/types';
 
 export type WorkerRole = 'state' | 'localization';
 
@@ -57,15 +56,7 @@ export type ProcessorOutput =
       readonly input?: Float32Array;
       /** State worker: the task's verdict on this frame (when a task is set). */
       readonly task?: TaskEvent;
-      /** Localization worker: what to tell the person about the current step (when one is set). */
-      readonly instruction?: Instruction;
     };
-
-/** A read-only copy of the current step, given to localization workers. */
-export interface StepSnapshot {
-  readonly index: number;
-  readonly step: Step;
-}
 
 /**
  * Control messages travel on the frame port, so a worker sees them in order with the frames
@@ -74,9 +65,7 @@ export interface StepSnapshot {
  */
 export type ControlMessage =
   /** State worker: the task to evaluate, resuming at `step` (null: no task). */
-  | { readonly type: 'task'; readonly task: Task | null; readonly step: number }
-  /** Localization workers: the step to build instructions for (null: none). */
-  | { readonly type: 'step'; readonly snapshot: StepSnapshot | null };
+  { readonly type: 'task'; readonly task: Task | null; readonly step: number };
 
 /** Scripted behaviour of the probe processor, for tests and demos. */
 export interface ProbeScript {

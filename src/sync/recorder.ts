@@ -3,6 +3,7 @@ import type { Outbox } from './outbox';
 import { LIMITS, jsonBytes, type EventKind } from './protocol';
 import type { FrameRow } from '../analysis/export';
 import type { Detection } from '../model/decode';
+import type { Instruction } from '../task/instructions';
 
 /** At most this many boxes per frame are recorded (the highest scores); the rest are counted in `omitted`. */
 export const MAX_BOXES_PER_FRAME = 300;
@@ -108,11 +109,13 @@ export class Recorder {
     if (r.role === 'state' && r.output.task) {
       this.record('state', { task: taskId, step, frame: r.seq, event: r.output.task, objects: labelCounts(r.output.detections) });
     }
-    const ins = r.output.instruction;
-    if (r.role === 'localization' && ins && ins.text !== this.lastInstruction) {
-      this.lastInstruction = ins.text;
-      this.record('instruction', { task: taskId, step: ins.step, frame: r.seq, text: clip(ins.text), met: ins.met, focus: ins.focus, target: ins.target });
-    }
+  }
+
+  /** The guide's instruction for the current step, recorded when its words change (the same object the person sees and hears). */
+  onInstruction(ins: Instruction, taskId: string | undefined, frame: number): void {
+    if (ins.text === this.lastInstruction) return;
+    this.lastInstruction = ins.text;
+    this.record('instruction', { task: taskId, step: ins.step, frame, text: clip(ins.text), met: ins.met, focus: ins.focus, target: ins.target });
   }
 
   /** A video file's frame: what was found in it. */

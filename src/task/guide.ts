@@ -2,19 +2,22 @@ import type { Pipeline } from '../pipeline/pipeline';
 import type { PipelineResult } from '../pipeline/results';
 import type { Store } from '../store/db';
 import { BUILTIN_TASKS } from './builtin';
-import type { Instruction } from './instructions';
+import { instructionFor, type Instruction } from './instructions';
+import { trackedScene } from './scene';
+import type { LiveSceneView } from '../guide/live-scene';
 import { newProgress, TaskSession } from './session';
 import type { Task } from './types';
 
 /**
  * The page side of guidance: which task is selected, its progress (kept in IndexedDB so a
- * reload resumes it), and what the workers need to know. The state worker decides; this
- * records its verdicts and hands the localization workers each new step.
+ * reload resumes it), and the instruction for the current step. The state worker decides when
+ * a step is done; this records its verdicts, and builds the one instruction that the panel, the
+ * overlay, the record and the voice all use, from the page's tracked objects and the current step.
  */
 export class TaskGuide {
   tasks: readonly Task[] = BUILTIN_TASKS;
   session: TaskSession | undefined;
-  /** The latest instruction for the current step, from a localization worker. */
+  /** The instruction for the current step, built from the newest tracked scene. */
   instruction: Instruction | undefined;
   private pipeline: Pipeline | undefined;
 
@@ -67,14 +70,20 @@ export class TaskGuide {
     this.push();
   }
 
+  /** The tracked objects changed: rebuild the instruction for the current step from them. */
+  onScene(scene: LiveSceneView): void {
+    const s = this.session;
+    if (!s || s.current.done || scene.width === 0) return;
+    const step = s.task.steps[s.current.step]!;
+    const next = instructionFor(step, s.current.step, trackedScene(scene.tracks, scene.width, scene.height));
+    const before = this.instruction;
+    this.instruction = next;
+    if (before?.text !== next.text || before.met !== next.met) this.onChange();
+  }
+
   onResult(r: PipelineResult): void {
     const s = this.session;
-    if (!s || r.type !== 'output' || r.output.kind !== 'detections') return;
-    if (r.role === 'localization') {
-      const ins = r.output.instruction;
-      if (ins && ins.step === s.current.step) this.instruction = ins;
-      return;
-    }
+    if (!s || r.type !== 'output' || r.output.kind !== 'detections' || r.role !== 'state') return;
     const event = r.output.task;
     if (!event) return;
     if (event.type === 'error') {
@@ -84,10 +93,7 @@ export class TaskGuide {
     const before = s.current.step;
     if (s.apply(event, Date.now())) {
       void this.persist(() => this.store?.saveProgress(s.current.progress));
-      if (s.current.step !== before) {
-        this.instruction = undefined;
-        this.pushStep();
-      }
+      if (s.current.step !== before) this.instruction = undefined;
     }
     this.onChange();
   }
@@ -95,13 +101,6 @@ export class TaskGuide {
   private push(): void {
     const s = this.session;
     this.pipeline?.setTask(s?.task ?? null, s?.current.step ?? 0);
-    this.pushStep();
-  }
-
-  private pushStep(): void {
-    const s = this.session;
-    const step = s && !s.current.done ? s.task.steps[s.current.step] : undefined;
-    this.pipeline?.setStep(step ? { index: s!.current.step, step } : null);
   }
 
   private async persist(op: () => Promise<void> | undefined): Promise<void> {

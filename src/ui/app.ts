@@ -12,6 +12,7 @@ import './overlay';
 import './model-picker';
 import type { ModelChangeEvent, ModelChoice } from './model-picker';
 import type { OverlayFrame } from './overlay';
+import { LiveScene } from '../guide/live-scene';
 import './task-panel';
 import './task-picker';
 import { TaskGuide } from '../task/guide';
@@ -290,13 +291,21 @@ export class App extends LitElement {
   private attach(p: Pipeline): void {
     this.pipeline = p;
     this.guide.attach(p);
+    // A new pipeline numbers frames from 1 again: identities start again with it.
+    const scene = new LiveScene(p.config.scoreThreshold);
     p.dispatcher.subscribe((r) => {
       if (this.pipeline !== p) return;
       this.results++;
       this.lastResult = r;
       this.guide.onResult(r);
       this.recorder?.onResult(r, this.guide.session?.task.id, this.guide.session?.current.step);
-      if (r.role === 'localization' && r.type === 'output' && r.output.kind === 'detections') this.overlay = r.output;
+      if (!scene.onResult(r)) return;
+      // One instruction, built here from the tracked objects: the panel, the overlay and the record all use it.
+      this.guide.onScene(scene.current);
+      const ins = this.guide.instruction;
+      if (ins) this.recorder?.onInstruction(ins, this.guide.session?.task.id, r.seq);
+      const { width, height, tracks } = scene.current;
+      this.overlay = { width, height, boxes: tracks, instruction: ins };
     });
     void p.run(this.camera!).then(() => {
       if (this.pipeline === p && this.camera?.endedByDevice) {

@@ -1,18 +1,22 @@
 import { LitElement, css, html } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
-import type { Detection } from '../model/decode';
 import type { Instruction } from '../task/instructions';
+import type { Box } from '../task/predicates';
 import { fitContain } from './geometry';
+
+/** An object to draw: a tracked one carries its identity, shown beside its label. */
+export type OverlayBox = Box;
 
 export interface OverlayFrame {
   readonly width: number;
   readonly height: number;
-  readonly detections: readonly Detection[];
+  readonly boxes: readonly OverlayBox[];
   /** When a step is active: what to highlight and where things must go. */
   readonly instruction?: Instruction;
 }
 
-const sameBox = (a: { x: number; y: number; label: string }, b: { x: number; y: number; label: string }) => a.label === b.label && a.x === b.x && a.y === b.y;
+/** The same object: by track identity when both have one, else by place. */
+const sameBox = (a: OverlayBox, b: OverlayBox) => (a.id !== undefined && b.id !== undefined ? a.id === b.id : a.label === b.label && a.x === b.x && a.y === b.y);
 
 /**
  * Boxes and labels over the video, drawn from the latest result once per animation
@@ -85,7 +89,7 @@ export class Overlay extends LitElement {
     if (!f) return;
     const { scale, offsetX, offsetY } = fitContain(f.width, f.height, w, h);
     // Where the boxes went, in CSS pixels of this element: for tests and assistive tooling.
-    this.dataset.boxes = JSON.stringify(f.detections.map((d) => ({ label: d.label, x: (offsetX + d.x * scale) / dpr, y: (offsetY + d.y * scale) / dpr, w: (d.w * scale) / dpr, h: (d.h * scale) / dpr })));
+    this.dataset.boxes = JSON.stringify(f.boxes.map((d) => ({ id: d.id, label: d.label, x: (offsetX + d.x * scale) / dpr, y: (offsetY + d.y * scale) / dpr, w: (d.w * scale) / dpr, h: (d.h * scale) / dpr })));
     ctx.font = `${13 * dpr}px system-ui, sans-serif`;
     ctx.textBaseline = 'bottom';
     const ins = f.instruction;
@@ -100,7 +104,7 @@ export class Overlay extends LitElement {
       ctx.strokeRect(a.x, a.y, r.w * scale, r.h * scale);
       ctx.setLineDash([]);
     }
-    for (const d of f.detections) {
+    for (const d of f.boxes) {
       // With a step active, the objects that matter stand out and the rest recede.
       const relevant = !ins || ins.highlight.some((h) => sameBox(h, d));
       const focus = ins?.focus && sameBox(ins.focus, d);
@@ -111,7 +115,7 @@ export class Overlay extends LitElement {
       ctx.strokeStyle = colour;
       ctx.strokeRect(x, y, d.w * scale, d.h * scale);
       if (!relevant) continue;
-      const text = `${d.label} ${(d.score * 100).toFixed(0)}%`;
+      const text = `${d.id !== undefined ? `#${d.id} ` : ''}${d.label} ${(d.score * 100).toFixed(0)}%`;
       const tw = ctx.measureText(text).width + 8 * dpr;
       ctx.fillStyle = colour;
       ctx.fillRect(x, Math.max(0, y - 18 * dpr), tw, 18 * dpr);

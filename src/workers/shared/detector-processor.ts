@@ -7,7 +7,7 @@ import type { Processor } from './consumer';
 /** What a worker kind adds to each frame's detections (the task verdict, the instruction). */
 export interface Analyst {
   control(msg: ControlMessage): void;
-  analyse(detections: readonly Detection[], uncertain: readonly Detection[], meta: FrameMeta): Pick<Extract<ProcessorOutput, { kind: 'detections' }>, 'task' | 'instruction'>;
+  analyse(detections: readonly Detection[], uncertain: readonly Detection[], meta: FrameMeta): Pick<Extract<ProcessorOutput, { kind: 'detections' }>, 'task'>;
 }
 
 /**

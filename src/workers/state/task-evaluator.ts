@@ -26,7 +26,6 @@ export function createTaskEvaluator(init: WorkerInit): Analyst {
   const tracker = new Tracker({ highScore: scoreThreshold, newTrackScore: scoreThreshold, minHits: 2 });
   return {
     control(msg) {
-      if (msg.type !== 'task') return;
       // The page validated it; a worker still refuses a malformed task rather than crash on it.
       const problems = msg.task ? validateTask(msg.task, COCO_LABELS) : [];
       rejected = problems.length ? `task refused: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}` : undefined;
