@@ -29,6 +29,18 @@ export function describeCameraError(err: unknown): CameraError {
   }
 }
 
+export const FACINGS = ['environment', 'user'] as const;
+/** Which camera: the one facing the scene (a phone's rear camera) or the one facing the person. */
+export type Facing = (typeof FACINGS)[number];
+
+/**
+ * What to ask the camera for. `ideal`, not `exact`: a laptop whose only camera faces the person
+ * still opens it, while a phone opens its rear camera, the one that sees the task.
+ */
+export function cameraConstraints(facing: Facing = 'environment'): MediaTrackConstraints {
+  return { width: { ideal: 1280 }, height: { ideal: 720 }, facingMode: { ideal: facing } };
+}
+
 type TrackProcessorCtor = new (init: { track: MediaStreamTrack; maxBufferSize?: number }) => { readable: ReadableStream<VideoFrame> };
 
 /** Chrome exposes MediaStreamTrackProcessor on the page too, where the spec (and TypeScript's DOM types) only has it in workers. */
@@ -52,7 +64,7 @@ export class CameraSource implements FrameSource {
   /** Fallback path: the newest bitmap not yet pulled (older ones are closed: live means newest). */
   private latest: ImageBitmap | undefined;
 
-  constructor(private readonly constraints: MediaTrackConstraints = { width: { ideal: 1280 }, height: { ideal: 720 } }) {}
+  constructor(private readonly constraints: MediaTrackConstraints = cameraConstraints()) {}
 
   /** Opens the camera; throws a CameraError with a message for the person. */
   async open(): Promise<MediaStream> {
