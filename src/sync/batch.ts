@@ -46,12 +46,17 @@ export function normalisePayload(kind: string, payload: unknown): { payload: unk
   return { payload: JSON.parse(json) as unknown, bytes: size };
 }
 
-/** How many of `events` (in order) go into one events message for `sessionId` without passing either limit. */
+/**
+ * How many of `events` (in order) go into one events message for `sessionId` without passing
+ * either limit. It stops before an event whose payload is over the per-event limit (only an
+ * outbox written before appends were checked holds one), so what precedes it is still sent.
+ */
 export function fitBatch(sessionId: string, events: readonly SyncEvent[], limits: { maxBytes: number; maxEvents: number } = BATCH_LIMITS): number {
   let size = bytes(JSON.stringify({ type: 'events', sessionId, events: [] }));
   let n = 0;
   for (const e of events) {
     if (n === limits.maxEvents) break;
+    if (bytes(JSON.stringify(e.payload) ?? '') > LIMITS.maxPayloadBytes) break;
     const add = bytes(JSON.stringify(e)) + (n > 0 ? 1 : 0); // the comma between events
     if (size + add > limits.maxBytes) break;
     size += add;

@@ -107,6 +107,12 @@ describe('outbox: batches by bytes', () => {
   it('an event that cannot fit at all gives an empty batch', () => {
     expect(fitBatch('s-x-00000001', [frameEvent(1, 200)], { maxBytes: 1000, maxEvents: 200 })).toBe(0);
   });
+
+  it('stops before an over-limit payload an older outbox may hold, so the events before it still go', () => {
+    const verbose: SyncEvent = { seq: 4, ts: 1, kind: 'detections', payload: { objects: detections(300).map((d) => ({ label: d.label, score: d.score, box: [d.x, d.y, d.w, d.h] })) } };
+    expect(fitBatch('s-old-outbox', [verdict(1), verdict(2), verdict(3), verbose, verdict(5)])).toBe(3);
+    expect(fitBatch('s-old-outbox', [verbose, verdict(5)])).toBe(0);
+  });
 });
 
 describe('ack trust rules', () => {
