@@ -95,7 +95,8 @@ export interface SummaryDelta {
 }
 
 export function summaryDelta(stored: number, events: readonly SyncEvent[]): SummaryDelta | undefined {
-  const run = contiguousFrom(stored, events);
+  // -0 is written as 0: SQLite would read it back as 0 and PostgreSQL as -0, and the stores must agree.
+  const run = contiguousFrom(stored, events).map((e) => (Object.is(e.ts, -0) ? { ...e, ts: 0 } : e));
   if (!run.length) return undefined;
   const payloads = run.map((e) => JSON.stringify(e.payload));
   let lastState: string | null = null;
