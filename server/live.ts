@@ -52,6 +52,7 @@ export class LiveFeed {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private flushing = false;
   private again = false;
+  private retry = false;
   private readonly maxBuffered: number;
   /** Sessions changed since the last flush, for the withheld-bytes figure. */
   private readonly changedThisRound = new Set<string>();
@@ -163,11 +164,18 @@ export class LiveFeed {
         c.overSince = undefined;
         ready.push([ws, c]);
       }
+      // What each is owed, taken now: changes and refreshes that arrive while the queries run wait for the next round.
+      const owed = ready.map(([ws, c]) => {
+        const entry = { ws, c, full: c.full, ids: c.full ? [] : [...c.pending] };
+        c.full = false;
+        c.pending.clear();
+        return entry;
+      });
       const ids = new Set<string>();
       let needFirst = false;
-      for (const [, c] of ready) {
-        if (c.full) needFirst = true;
-        else for (const id of c.pending) ids.add(id);
+      for (const o of owed) {
+        if (o.full) needFirst = true;
+        else for (const id of o.ids) ids.add(id);
       }
       const [first, changed] = await Promise.all([
         needFirst ? this.opts.store.sessions(this.opts.firstPageSize ?? 50).then((p) => p.sessions) : Promise.resolve([] as SessionSummary[]),
@@ -179,12 +187,11 @@ export class LiveFeed {
         this.lastSize.set(s.sessionId, JSON.stringify(s).length);
       }
       const firstText = needFirst ? JSON.stringify({ type: 'sessions', sessions: first } satisfies LiveServerMessage) : '';
-      for (const [ws, c] of ready) {
-        const text = c.full ? firstText : JSON.stringify({ type: 'sessions', sessions: [...c.pending].map((id) => byId.get(id)).filter((s): s is SessionSummary => !!s) } satisfies LiveServerMessage);
-        c.full = false;
-        c.pending.clear();
+      for (const { ws, full, ids: mine } of owed) {
         if (ws.readyState !== ws.OPEN) continue;
-        ws.send(text);
+        const sessions = full ? undefined : mine.map((id) => byId.get(id)).filter((s): s is SessionSummary => !!s);
+        if (sessions && !sessions.length) continue;
+        ws.send(sessions ? JSON.stringify({ type: 'sessions', sessions } satisfies LiveServerMessage) : firstText);
         this.opts.stats.liveSent++;
       }
       // Those still behind: count what a feed that ignored their buffers would have queued for them this round.
@@ -199,12 +206,17 @@ export class LiveFeed {
       // Someone is behind: look again later, both to deliver once they drain and to cut them off if they never do.
       if ([...this.clients.values()].some((c) => c.overSince !== undefined)) this.schedule(this.opts.coalesceMs ?? 200);
     } catch (err) {
+      // Whatever was owed is sent in full once the store answers again.
       this.opts.log(`live: could not read session summaries (${err instanceof Error ? err.message : String(err)}); retrying`);
       for (const c of this.clients.values()) if (c.authed) c.full = true;
-      this.schedule(1000);
+      this.retry = true;
     } finally {
       this.flushing = false;
-      if (this.again) {
+      if (this.retry) {
+        this.retry = false;
+        this.again = false;
+        this.schedule(1000);
+      } else if (this.again) {
         this.again = false;
         this.schedule(this.opts.coalesceMs ?? 200);
       }
