@@ -52,6 +52,8 @@ export interface AppOptions {
   readonly keepAliveTimeoutMs?: number;
   readonly idleTimeoutMs?: number;
   readonly liveStallMs?: number;
+  /** Behind a reverse proxy: which proxies' X-Forwarded-For to believe (Fastify's trustProxy), so rate limits apply per client, not per proxy. */
+  readonly trustProxy?: false | string[];
   readonly log?: (line: string) => void;
 }
 
@@ -78,6 +80,7 @@ export interface RunningApp {
   close(): Promise<void>;
 }
 
+const SOCKET_ROUTES = new Set(['/sync', '/live']);
 const ISOLATION = { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp', 'x-content-type-options': 'nosniff' };
 
 /** Route validation from the valibot schemas in protocol.ts, in place of Fastify's JSON-schema compiler. */
@@ -133,7 +136,7 @@ export async function createApp(opts: AppOptions): Promise<RunningApp> {
     http: { headersTimeout, requestTimeout, connectionsCheckingInterval: Math.max(50, Math.min(30_000, Math.floor(headersTimeout / 4))), maxHeaderSize: 16 * 1024 },
     forceCloseConnections: true,
     return503OnClosing: true,
-    trustProxy: false,
+    trustProxy: opts.trustProxy ?? false,
   });
   const server = app.server;
 
@@ -190,6 +193,8 @@ export async function createApp(opts: AppOptions): Promise<RunningApp> {
       if (request.headers.upgrade) stats.rejectedUpgrades++;
       return reply.code(421).header('connection', 'close').send({ error: `this server does not answer for host "${host ?? ''}" (FRAMEWISE_HOSTS)` });
     }
+    // Only the two socket routes upgrade; any other path (the static wildcard included) answers a WebSocket handshake with 404.
+    if (request.headers.upgrade && !SOCKET_ROUTES.has(request.routeOptions.url ?? '')) return reply.code(404).header('connection', 'close').send({ error: 'no socket here' });
   });
   app.addHook('onSend', async (_request, reply, payload) => {
     reply.headers(ISOLATION);

@@ -31,6 +31,7 @@ export interface Config {
   readonly keepAliveTimeoutMs: number;
   readonly idleTimeoutMs: number;
   readonly liveStallMs: number;
+  readonly trustProxy: false | string[];
 }
 
 type Env = Record<string, string | undefined>;
@@ -92,7 +93,18 @@ export function loadConfig(env: Env = process.env): Config {
     keepAliveTimeoutMs: whole(env, 'FRAMEWISE_KEEPALIVE_TIMEOUT_MS', 5_000),
     idleTimeoutMs: whole(env, 'FRAMEWISE_IDLE_TIMEOUT_MS', 60_000),
     liveStallMs: whole(env, 'FRAMEWISE_LIVE_STALL_MS', 30_000, 10),
+    trustProxy: trustProxy(env.FRAMEWISE_TRUST_PROXY),
   };
+}
+
+/** FRAMEWISE_TRUST_PROXY: unset (believe no X-Forwarded-For), or the proxies' addresses/CIDRs, comma-separated. */
+function trustProxy(raw: string | undefined): false | string[] {
+  if (raw === undefined || raw.trim() === '' || raw.trim() === 'false') return false;
+  const addresses = list(raw);
+  if (!addresses.every((a) => /^[0-9a-fA-F:.]+(\/[0-9]{1,3})?$/.test(a))) {
+    throw new ConfigError(`FRAMEWISE_TRUST_PROXY must list the proxies' addresses or CIDRs (e.g. 127.0.0.1,10.0.0.0/8), got "${raw}": trusting every X-Forwarded-For would let any client pick its own address`);
+  }
+  return addresses;
 }
 
 /** The Host header values a browser sends for this server on loopback (and under its own name when bound to one). */

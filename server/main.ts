@@ -56,6 +56,7 @@ const app = await createApp({
   keepAliveTimeoutMs: config.keepAliveTimeoutMs,
   idleTimeoutMs: config.idleTimeoutMs,
   liveStallMs: config.liveStallMs,
+  trustProxy: config.trustProxy,
   log,
 });
 const { port } = await app.listen(config.port, config.host).catch((err: unknown) => fail(`cannot listen on ${config.host}:${config.port}: ${err instanceof Error ? err.message : String(err)}`));

@@ -267,6 +267,7 @@ describe('the sync socket', () => {
     }
     expect((await rawHttp(server.port, 'GET /framewise-config.json HTTP/1.0\r\n\r\n')).status).toBe(421); // no Host at all
     expect((await rawHttp(server.port, `GET /framewise-config.json HTTP/1.1\r\nHost: LOCALHOST:${server.port}\r\nConnection: close\r\n\r\n`)).status).toBe(200);
+    expect(await outcome(wsOpen(server, '/elsewhere'))).toEqual({ status: 404 });
     expect(await outcome(wsOpen(server, '/sync', { origin: 'https://evil.example' }))).toEqual({ status: 403 });
     expect(await outcome(wsOpen(server, '/live', { origin: 'https://evil.example' }))).toEqual({ status: 403 });
     // The allowed origin, and no Origin (a non-browser client), open.

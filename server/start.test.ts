@@ -49,12 +49,12 @@ describe('the admin credential', () => {
     const server = await startServer({ FRAMEWISE_ADMIN_TOKEN: token, FRAMEWISE_DATA_DIR: join(dir, 'data'), FRAMEWISE_STATIC: join(dir, 'none') });
     try {
       expect(existsSync(join(dir, 'data', 'admin-token'))).toBe(false);
-      expect(server.output.join('\n')).not.toContain(token);
       expect(await adminWorks(server, token)).toBe(200);
       expect(await adminWorks(server, token.slice(1))).toBe(401);
     } finally {
       await server.kill('SIGTERM');
     }
+    expect(server.output.join('\n')).not.toContain(token);
   }, 30_000);
 
   it('refuses to start with an empty FRAMEWISE_ADMIN_TOKEN, or with the old FRAMEWISE_TOKEN, saying why (exit code 1)', async () => {
@@ -106,8 +106,33 @@ describe('enrolment', () => {
       for (let i = 0; i < 8; i++) statuses.push(await post(i % 2 ? { name: `cam ${i}`, code: 'guess' } : { name: `cam ${i}`, code: 'the-code' }));
       // Guesses count against the limit too: 5 answers, then 429.
       expect(statuses).toEqual([201, 403, 201, 403, 201, 429, 429, 429]);
+      // Without FRAMEWISE_TRUST_PROXY a forwarded address is not believed: still the same client.
+      const forged = await fetch(`${server.url}/api/devices`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': '203.0.113.9' }, body: JSON.stringify({ name: 'x', code: 'the-code' }) });
+      expect(forged.status).toBe(429);
     } finally {
       await server.kill('SIGTERM');
     }
+  }, 30_000);
+
+  it('behind a trusted proxy, limits each forwarded client on its own', async () => {
+    const dir = fresh();
+    const server = await startServer({
+      FRAMEWISE_ADMIN_TOKEN: 'proxied-admin-token',
+      FRAMEWISE_ENROLL_RATE_PER_MIN: '2',
+      FRAMEWISE_TRUST_PROXY: '127.0.0.1',
+      FRAMEWISE_DATA_DIR: join(dir, 'data'),
+      FRAMEWISE_STATIC: join(dir, 'none'),
+    });
+    try {
+      const post = (client: string) => fetch(`${server.url}/api/devices`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': client }, body: JSON.stringify({ name: 'proxied' }) }).then((r) => r.status);
+      const a = [await post('198.51.100.1'), await post('198.51.100.1'), await post('198.51.100.1')];
+      const b = [await post('198.51.100.2'), await post('198.51.100.2'), await post('198.51.100.2')];
+      expect({ a, b }).toEqual({ a: [201, 201, 429], b: [201, 201, 429] });
+    } finally {
+      await server.kill('SIGTERM');
+    }
+    const refused = await startExpectingFailure({ FRAMEWISE_ADMIN_TOKEN: 'x-admin-token-123', FRAMEWISE_TRUST_PROXY: '*', FRAMEWISE_DATA_DIR: join(dir, 'data') });
+    expect(refused.code).toBe(1);
+    expect(refused.output).toMatch(/FRAMEWISE_TRUST_PROXY must list the proxies/);
   }, 30_000);
 });
