@@ -96,6 +96,9 @@ function valibotCompiler({ schema }: { schema: unknown }) {
   };
 }
 
+/** Node marks a request that arrived as an 'upgrade' (a WebSocket handshake); the typings do not declare it. */
+const isUpgrade = (request: FastifyRequest) => (request.raw as { upgrade?: boolean }).upgrade === true;
+
 const normaliseIp = (ip: string | undefined) => (ip ?? 'unknown').replace(/^::ffff:/, '');
 
 export async function createApp(opts: AppOptions): Promise<RunningApp> {
@@ -190,11 +193,11 @@ export async function createApp(opts: AppOptions): Promise<RunningApp> {
     const host = request.headers.host?.toLowerCase();
     if (!hosts.includes('*') && (!host || !hosts.includes(host))) {
       stats.refusedHosts++;
-      if (request.headers.upgrade) stats.rejectedUpgrades++;
+      if (isUpgrade(request)) stats.rejectedUpgrades++;
       return reply.code(421).header('connection', 'close').send({ error: `this server does not answer for host "${host ?? ''}" (FRAMEWISE_HOSTS)` });
     }
     // Only the two socket routes upgrade; any other path (the static wildcard included) answers a WebSocket handshake with 404.
-    if (request.headers.upgrade && !SOCKET_ROUTES.has(request.routeOptions.url ?? '')) return reply.code(404).header('connection', 'close').send({ error: 'no socket here' });
+    if (isUpgrade(request) && !SOCKET_ROUTES.has(request.routeOptions.url ?? '')) return reply.code(404).header('connection', 'close').send({ error: 'no socket here' });
   });
   app.addHook('onSend', async (_request, reply, payload) => {
     reply.headers(ISOLATION);
