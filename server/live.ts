@@ -63,6 +63,11 @@ export class LiveFeed {
     this.maxBuffered = opts.maxBufferedBytes ?? 1024 * 1024;
   }
 
+  /** Whether a round of updates is scheduled or running (nothing is, while nobody watches). */
+  get busy(): boolean {
+    return this.timer !== undefined || this.flushing;
+  }
+
   /** A new /live socket: it has LIMITS.helloTimeoutMs to say hello with the admin token. */
   add(ws: WebSocket): void {
     const client: Client = { authed: false, pending: new Set(), full: true, overSince: undefined, helloTimer: undefined };
