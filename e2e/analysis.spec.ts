@@ -1,12 +1,15 @@
+import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Page } from '@playwright/test';
 import { readFileSync } from 'node:fs';
 import { hasFfmpeg } from './fixtures/global-setup';
 import { ANALYSIS_SLIDES, ANALYSIS_WEBM } from './fixtures/paths';
+import { openTools } from './fixtures/ui';
 
 test.skip(!hasFfmpeg(), 'ffmpeg is not installed here: the analysis test video cannot be made (apt-get install ffmpeg)');
 
 async function analyse(page: Page, query = '') {
   await page.goto(`/${query}`);
+  await openTools(page);
   await page.getByLabel('Analyse a video file').setInputFiles(ANALYSIS_WEBM);
   await expect(page.getByTestId('analysis-result')).toBeVisible({ timeout: 90_000 });
 }
@@ -33,6 +36,9 @@ test('every frame of a video file is analysed, in order, and exported with the r
   expect(csv[0]).toBe('frame,time,label,score,x,y,w,h,track');
   expect(new Set(csv.slice(1).map((l) => Number(l.split(',')[0]))).size).toBe(30);
   expect(csv.some((l) => /^15,1\.4,bear,/.test(l))).toBe(true);
+  const axe = await new AxeBuilder({ page }).analyze();
+  console.log(`axe analysis: ${axe.violations.length} violations`);
+  expect(axe.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)).toEqual([]);
   // The bear slide is one object: from its third frame on (birth hysteresis) every bear row carries one and the same track.
   const bearTracks = json.results.slice(12, 20).flatMap((r: { detections: { label: string; track: number | null }[] }) => r.detections.filter((d) => d.label === 'bear').map((d) => d.track));
   expect(bearTracks.length).toBeGreaterThanOrEqual(8);
@@ -54,6 +60,7 @@ test('a bad frame is reported and skipped; the run goes on', async ({ page }) =>
 test('an analysis can be cancelled and keeps what it did', async ({ page }) => {
   test.setTimeout(120_000);
   await page.goto('/?pool=1');
+  await openTools(page);
   await page.getByLabel('Analyse a video file').setInputFiles(ANALYSIS_WEBM);
   await expect(page.getByTestId('analysis-progress')).toContainText(/^[1-9]\d* \/ 30 frames/, { timeout: 60_000 });
   await page.getByRole('button', { name: 'Cancel' }).click();
@@ -66,6 +73,7 @@ test('an analysis can be cancelled and keeps what it did', async ({ page }) => {
 
 test('a file that is not a video says so', async ({ page }) => {
   await page.goto('/');
+  await openTools(page);
   await page.getByLabel('Analyse a video file').setInputFiles({ name: 'notes.webm', mimeType: 'video/webm', buffer: Buffer.from('not a video at all') });
   await expect(page.getByTestId('error')).toContainText('notes.webm cannot be analysed');
 });

@@ -1,4 +1,5 @@
 import { expect, test } from '@playwright/test';
+import { openTools } from './fixtures/ui';
 
 // Runs with Chromium's fake camera playing a slideshow of COCO photographs (see global-setup).
 test('frames flow from the fake camera through both worker kinds to the dispatcher', async ({ page }) => {
@@ -9,6 +10,7 @@ test('frames flow from the fake camera through both worker kinds to the dispatch
   await expect(page.getByTestId('status')).toHaveText('running', { timeout: 20_000 });
   await expect.poll(async () => Number(await page.getByTestId('result-count').textContent()), { timeout: 20_000 }).toBeGreaterThan(30);
 
+  await openTools(page);
   await page.getByText('Pipeline metrics').click();
   const hud = page.locator('fw-hud');
   await expect(hud.getByTestId('worker-state-1')).toBeVisible();

@@ -1,4 +1,5 @@
-import { expect, test } from '@playwright/test';
+import AxeBuilder from '@axe-core/playwright';
+import { expect, test, type Page } from '@playwright/test';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { startServer, type ServerProcess } from '../server/spawn-server';
@@ -27,6 +28,13 @@ test.beforeAll(async () => {
 });
 test.afterAll(async () => server?.kill('SIGTERM'));
 
+async function axe(page: Page, screen: string) {
+  const r = await new AxeBuilder({ page }).analyze();
+  const found = r.violations.map((v) => `${v.id} (${v.nodes.length}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  console.log(`axe dashboard ${screen}: ${r.violations.length} violations${found.length ? `: ${found.join('; ')}` : ''}`);
+  expect(found, screen).toEqual([]);
+}
+
 test('signs in with the admin token once (kept for the tab, never in a URL), pages and live updates, signs out, refuses a wrong or stale token', async ({ page, context }) => {
   test.setTimeout(60_000);
   const urls: string[] = [];
@@ -35,6 +43,7 @@ test('signs in with the admin token once (kept for the tab, never in a URL), pag
   await page.goto(`${base}/dashboard`);
   const form = page.getByRole('form', { name: 'Sign in' });
   await expect(form).toBeVisible();
+  await axe(page, 'sign-in');
 
   await page.getByLabel('Admin token').fill('not-the-admin-token');
   await page.getByRole('button', { name: 'Sign in' }).click();
@@ -58,6 +67,7 @@ test('signs in with the admin token once (kept for the tab, never in a URL), pag
   await expect(page.locator('tr.session').first()).toContainText('session-dash-live', { timeout: 10_000 });
   await page.locator('tr.session').first().click();
   await expect(page.getByTestId('events')).toContainText('desk-setup');
+  await axe(page, 'sessions and events');
   await socket.send('session-dash-live', [verdictEvent(3, 'dashboard bench tablet')]);
   await expect(page.locator('tr.session').first().locator('td').nth(2)).toHaveText('3', { timeout: 10_000 });
   socket.close();

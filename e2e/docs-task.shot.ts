@@ -1,4 +1,5 @@
 import { expect, test } from '@playwright/test';
+import { openTools } from './fixtures/ui';
 
 // Not a test: renders the guidance screenshots in docs/ (FRAMEWISE_DOCS=1 npx playwright test --project docs-task).
 test('guidance screenshots', async ({ page }) => {
@@ -12,6 +13,15 @@ test('guidance screenshots', async ({ page }) => {
   await expect(panel.getByTestId('hint')).toContainText('move it', { timeout: 10_000 });
   await page.waitForTimeout(600);
   await page.screenshot({ path: 'docs/guidance.png' });
+  // The guide as a person sees it on a laptop and on a phone: video and instruction together, nothing to scroll.
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await page.waitForTimeout(800);
+  await page.screenshot({ path: 'docs/guide-laptop.png' });
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.waitForTimeout(800);
+  await page.screenshot({ path: 'docs/guide-phone.png' });
+  await page.setViewportSize({ width: 1100, height: 1100 });
+  await openTools(page);
   await page.getByRole('button', { name: 'Write a task' }).click();
   await page.getByLabel('Task JSON').fill(JSON.stringify({ id: 'mine', title: 'Mine', steps: [{ instruction: 'Cup', require: [{ label: 'cupp' }] }] }, null, 2));
   await page.getByTestId('task-problems').scrollIntoViewIfNeeded();

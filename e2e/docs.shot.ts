@@ -1,4 +1,5 @@
 import { expect, test } from '@playwright/test';
+import { openTools } from './fixtures/ui';
 
 // Not a test: renders the screenshots in docs/ (FRAMEWISE_DOCS=1 npx playwright test --project docs).
 test('live page screenshot', async ({ page }) => {
@@ -22,9 +23,11 @@ test('analysis, settings and dashboard screenshots', async ({ page, context }) =
     const base = `http://localhost:${server.port}`;
     await page.goto(`${base}/`);
     if (existsSync(ANALYSIS_WEBM)) {
+      await openTools(page);
       await page.getByLabel('Analyse a video file').setInputFiles(ANALYSIS_WEBM);
       await expect(page.getByTestId('analysis-result')).toBeVisible({ timeout: 90_000 });
     }
+    await openTools(page);
     await page.getByText('Settings').click();
     await page.screenshot({ path: 'docs/analysis-settings.png', fullPage: true });
     const dash = await context.newPage();

@@ -1,6 +1,7 @@
 import { chromium, expect, test, type Page } from '@playwright/test';
 import { chromiumArgs, chromiumPath } from './browser';
 import { FAKE_CAMERA_Y4M } from './fixtures/paths';
+import { openTools } from './fixtures/ui';
 
 // Each failure a person can meet, with what the app says and that it keeps its head.
 const count = async (page: Page) => Number(await page.getByTestId('result-count').textContent());
@@ -73,6 +74,7 @@ test('backend unreachable: detection goes on and the outbox keeps every event', 
 test('settings are validated, applied to a running pipeline without a reload, and kept', async ({ page }) => {
   await page.goto('/');
   await start(page);
+  await openTools(page);
   await page.getByText('Settings').click();
   await page.getByLabel('Localization workers').fill('0');
   await expect(page.getByTestId('settings-problems')).toContainText('poolSize must be a whole number from 1 to 16, got 0');
@@ -80,6 +82,7 @@ test('settings are validated, applied to a running pipeline without a reload, an
   await page.getByLabel('Localization workers').fill('1');
   await page.getByLabel('Score threshold').fill('0.6');
   await page.getByRole('button', { name: 'Apply' }).click();
+  await openTools(page);
   await page.getByText('Pipeline metrics').click();
   await expect(page.locator('fw-hud').getByTestId('worker-localization-2')).toHaveCount(0, { timeout: 30_000 });
   await expect(page.locator('fw-hud').getByTestId('worker-localization-1')).toBeVisible();
@@ -88,6 +91,7 @@ test('settings are validated, applied to a running pipeline without a reload, an
   await expect.poll(() => count(page), { timeout: 15_000 }).toBeGreaterThan(before + 3);
   await page.getByRole('button', { name: 'Stop' }).click();
   await page.reload();
+  await openTools(page);
   await page.getByText('Settings').click();
   await expect(page.getByLabel('Localization workers')).toHaveValue('1');
   await expect(page.getByLabel('Score threshold')).toHaveValue('0.6');

@@ -1,5 +1,6 @@
 import { expect, test, type Page } from '@playwright/test';
 import { readFileSync } from 'node:fs';
+import { openTools } from './fixtures/ui';
 
 const count = async (page: Page) => Number(await page.getByTestId('result-count').textContent());
 
@@ -11,6 +12,7 @@ async function startDetecting(page: Page) {
 }
 
 async function loadFile(page: Page, name: string, buffer: Buffer, layout: 'yolox' | 'yolov8', size: number) {
+  await openTools(page);
   await page.locator('fw-model-picker summary').click();
   await page.getByLabel('Output layout').selectOption(layout);
   await page.getByLabel('Input size (px)').fill(String(size));

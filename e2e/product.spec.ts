@@ -5,6 +5,7 @@ import { startServer, type ServerProcess } from '../server/spawn-server';
 import { NEEDS_CODE } from '../src/sync/enroll';
 import { CREDENTIAL_REFUSED } from '../src/sync/client';
 import { ADMIN, allSessions, backendEnv, storedEvents } from './fixtures/backend';
+import { openTools } from './fixtures/ui';
 
 // The built app as `npm start` serves it: one process with the PWA, the sync endpoint and the dashboard.
 let server: ServerProcess;
@@ -88,6 +89,7 @@ test('changing the backend in Settings mid-session loses nothing of the running 
   await page.getByLabel('Task', { exact: true }).selectOption('desk-setup'); // task verdicts are recorded all along
   await page.getByRole('button', { name: 'Start camera' }).click();
   await expect(page.getByTestId('sync-status')).toContainText('synced', { timeout: 30_000 });
+  await openTools(page);
   await page.getByText('Settings', { exact: true }).click();
   await expect(page.getByLabel('Backend token')).toHaveCount(0); // no shared secret to type any more
   await page.getByLabel('Backend URL').fill(`ws://localhost:${server.port}/sync`);
@@ -127,6 +129,7 @@ test('enrolment with a code: refused without it and with a wrong one, synced wit
     await record();
     await expect.poll(pending).toBeGreaterThan(1); // kept
 
+    await openTools(page);
     await page.getByText('Settings', { exact: true }).click();
     await page.getByLabel('Enrolment code').fill('not-the-code');
     await page.getByRole('button', { name: 'Apply' }).click();
@@ -148,6 +151,7 @@ test('enrolment with a code: refused without it and with a wrong one, synced wit
     await expect(page.getByTestId('sync-problem')).toHaveText(CREDENTIAL_REFUSED);
     await expect.poll(pending).toBeGreaterThan(1); // the session's start and end, kept
 
+    await openTools(page);
     await page.getByText('Settings', { exact: true }).click();
     await page.getByLabel('Enrolment code').fill(CODE);
     await page.getByRole('button', { name: 'Enrol this device again' }).click();

@@ -1,4 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
+import { openTools } from './fixtures/ui';
 
 // The camera plays: desk (4 s) → person at keyboard (4 s) → cup (4 s) → bear, no cup (4 s) → cup (8 s).
 const TASK = {
@@ -21,6 +22,7 @@ const TASK = {
 const panel = (page: Page) => page.locator('fw-task-panel');
 
 async function importTask(page: Page, task: unknown) {
+  await openTools(page);
   await page.getByLabel('Import a task file').setInputFiles({ name: 'task.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(task)) });
 }
 
@@ -78,6 +80,7 @@ test('progress survives a reload', async ({ page }) => {
 
 test('the task editor shows every problem at its field, and saves once valid', async ({ page }) => {
   await page.goto('/');
+  await openTools(page);
   await page.getByRole('button', { name: 'Write a task' }).click();
   const editor = page.getByLabel('Task JSON');
   const bad = { id: 'mine', title: 'Mine', steps: [{ instruction: 'cup', require: [{ label: 'cupp' }], holdMs: -1 }] };

@@ -4,11 +4,15 @@ import { COCO_LABELS } from '../model/labels';
 import type { Task } from '../task/types';
 import { formatProblem, validateTask, type TaskProblem } from '../task/validate';
 
-/** Choose a task, import one from a file, or write one, with every problem shown at its field. */
+/**
+ * Choose a task (the person's control, beside the guide), or — with `tools` — import one from a
+ * file or write one, with every problem shown at its field (the developer's, in the drawer).
+ */
 @customElement('fw-task-picker')
 export class TaskPicker extends LitElement {
   @property({ attribute: false }) tasks: readonly Task[] = [];
   @property() selected = '';
+  @property({ type: Boolean }) tools = false;
   @state() private draft = '';
   @state() private problems: readonly TaskProblem[] = [];
   @state() private editing = false;
@@ -24,12 +28,20 @@ export class TaskPicker extends LitElement {
 
   override render() {
     return html`
-      <div class="row">
+      ${this.tools ? nothing : html`<div class="row">
         <label for="task">Task</label>
         <select id="task" .value=${this.selected} @change=${(e: Event) => this.emit('task-select', (e.target as HTMLSelectElement).value)}>
           <option value="" ?selected=${this.selected === ''}>No task: just detect</option>
           ${this.tasks.map((t) => html`<option value=${t.id} ?selected=${t.id === this.selected}>${t.title}</option>`)}
         </select>
+      </div>`}
+      ${this.tools ? this.renderTools() : nothing}
+    `;
+  }
+
+  private renderTools() {
+    return html`
+      <div class="row">
         <label>Import <input type="file" accept=".json,application/json" @change=${this.onFile} aria-label="Import a task file" /></label>
         <button @click=${this.toggleEditor} aria-expanded=${this.editing}>${this.editing ? 'Close editor' : 'Write a task'}</button>
       </div>

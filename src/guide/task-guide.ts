@@ -1,0 +1,160 @@
+import type { Pipeline } from '../pipeline/pipeline';
+import type { PipelineResult } from '../pipeline/results';
+import type { Store } from '../store/db';
+import { BUILTIN_TASKS } from '../task/builtin';
+import { instructionFor, type Instruction } from '../task/instructions';
+import { trackedScene } from '../task/scene';
+import { newProgress, TaskSession } from '../task/session';
+import type { Task } from '../task/types';
+import type { LiveSceneView } from './live-scene';
+import type { SpeechKind } from './speech';
+
+/** Something worth saying out loud, in the task's language. */
+export interface Announcement {
+  readonly kind: SpeechKind;
+  readonly text: string;
+  readonly lang: string;
+}
+
+export type GuideEventMap = {
+  /** The task, its progress or the instruction changed: redraw. */
+  change: Event;
+  /** A new instruction, a completed step, a derailment, the end: say it. */
+  announce: CustomEvent<Announcement>;
+  error: CustomEvent<string>;
+};
+
+const seconds = (ms: number) => `${Math.round(ms / 1000)} seconds`;
+
+/**
+ * The page side of guidance: which task is selected, its progress (kept in IndexedDB so a
+ * reload resumes it), and the instruction for the current step. The state worker decides when
+ * a step is done; this records its verdicts, and builds the one instruction that the panel, the
+ * overlay, the record and the voice all use, from the page's tracked objects and the current step.
+ */
+export class TaskGuide extends EventTarget {
+  tasks: readonly Task[] = BUILTIN_TASKS;
+  session: TaskSession | undefined;
+  /** The instruction for the current step, built from the newest tracked scene. */
+  instruction: Instruction | undefined;
+  private pipeline: Pipeline | undefined;
+  private store: Store | undefined;
+
+  /** Saved tasks and progress live in `store`; without it the built-in tasks still work. */
+  async load(store: Store): Promise<void> {
+    this.store = store;
+    this.tasks = [...BUILTIN_TASKS, ...(await store.listTasks()).filter((t) => !BUILTIN_TASKS.some((b) => b.id === t.id))];
+    const selected = await store.getSelectedTask();
+    if (selected) await this.select(selected);
+    this.changed();
+  }
+
+  get lang(): string {
+    return this.session?.task.lang ?? 'en';
+  }
+
+  async select(id: string): Promise<void> {
+    const task = this.tasks.find((t) => t.id === id);
+    this.instruction = undefined;
+    if (!task) {
+      this.session = undefined;
+    } else {
+      const stored = await this.store?.getProgress(task.id);
+      this.session = new TaskSession(task, stored ?? newProgress(task.id, Date.now()));
+    }
+    await this.persist(() => this.store?.setSelectedTask(id));
+    this.push();
+    this.changed();
+  }
+
+  /** Saves a person's task (imported or written) and selects it. */
+  async save(task: Task): Promise<void> {
+    await this.persist(() => this.store?.saveTask(task));
+    this.tasks = [...this.tasks.filter((t) => t.id !== task.id), task];
+    await this.persist(() => this.store?.clearProgress(task.id));
+    await this.select(task.id);
+  }
+
+  async restart(): Promise<void> {
+    const task = this.session?.task;
+    if (!task) return;
+    await this.persist(() => this.store?.clearProgress(task.id));
+    await this.select(task.id);
+  }
+
+  /** Tells a (new) pipeline what its state worker must judge. */
+  attach(pipeline: Pipeline | undefined): void {
+    this.pipeline = pipeline;
+    this.push();
+  }
+
+  /** The tracked objects changed: rebuild the instruction for the current step from them. */
+  onScene(scene: LiveSceneView): void {
+    const s = this.session;
+    if (!s || s.current.done || scene.width === 0) return;
+    const step = s.task.steps[s.current.step]!;
+    const next = instructionFor(step, s.current.step, trackedScene(scene.tracks, scene.width, scene.height));
+    const before = this.instruction;
+    this.instruction = next;
+    if (before?.text === next.text && before.met === next.met) return;
+    if (before?.text !== next.text && !s.current.derailed) this.announce('instruction', next.text);
+    this.changed();
+  }
+
+  /** A verdict from the state worker. */
+  onResult(r: PipelineResult): void {
+    const s = this.session;
+    if (!s || r.type !== 'output' || r.output.kind !== 'detections' || r.role !== 'state') return;
+    const event = r.output.task;
+    if (!event) return;
+    if (event.type === 'error') return this.fail(event.message);
+    const before = s.current;
+    if (s.apply(event, Date.now())) void this.persist(() => this.store?.saveProgress(s.current.progress));
+    const now = s.current;
+    if (now.step !== before.step) {
+      this.instruction = undefined;
+      const next = s.task.steps[now.step];
+      if (now.done) this.announce('done', `All done: ${s.task.title}, in ${seconds((now.progress.completedAt ?? Date.now()) - now.progress.startedAt)}.`);
+      else if (next) this.announce('completed', `Step ${before.step + 1} done. Next: ${next.instruction}`);
+    } else if (now.derailed && !before.derailed) {
+      this.announce('derailed', now.derailed);
+    } else if (before.derailed && !now.derailed) {
+      // Back on track: what to do stands again, so it is said again.
+      this.announce('instruction', this.instruction?.text ?? s.task.steps[now.step]!.instruction);
+    }
+    this.changed();
+  }
+
+  override addEventListener<K extends keyof GuideEventMap>(type: K, listener: (e: GuideEventMap[K]) => void): void {
+    super.addEventListener(type, listener as EventListener);
+  }
+
+  override removeEventListener<K extends keyof GuideEventMap>(type: K, listener: (e: GuideEventMap[K]) => void): void {
+    super.removeEventListener(type, listener as EventListener);
+  }
+
+  private announce(kind: SpeechKind, text: string): void {
+    this.dispatchEvent(new CustomEvent<Announcement>('announce', { detail: { kind, text, lang: this.lang } }));
+  }
+
+  private changed(): void {
+    this.dispatchEvent(new Event('change'));
+  }
+
+  private fail(message: string): void {
+    this.dispatchEvent(new CustomEvent('error', { detail: message }));
+  }
+
+  private push(): void {
+    const s = this.session;
+    this.pipeline?.setTask(s?.task ?? null, s?.current.step ?? 0);
+  }
+
+  private async persist(op: () => Promise<void> | undefined): Promise<void> {
+    try {
+      await op();
+    } catch (err) {
+      this.fail(err instanceof Error ? err.message : String(err));
+    }
+  }
+}

@@ -1,0 +1,222 @@
+import type { ReactiveController, ReactiveControllerHost } from 'lit';
+import { analyseFile } from '../../analysis/runner';
+import type { Analysis } from '../../analysis/export';
+import { LiveScene } from '../../guide/live-scene';
+import type { TaskGuide } from '../../guide/task-guide';
+import type { PipelineConfig } from '../../pipeline/config';
+import { Pipeline, type PipelineStats } from '../../pipeline/pipeline';
+import type { PipelineResult } from '../../pipeline/results';
+import { cameraConstraints, CameraError, CameraSource, type Facing } from '../../pipeline/sources/camera';
+import type { Outbox } from '../../sync/outbox';
+import { Recorder } from '../../sync/recorder';
+import type { Store } from '../../store/db';
+import type { ModelChoice } from '../model-picker';
+import type { OverlayFrame } from '../overlay';
+
+export type LiveStatus = 'idle' | 'starting' | 'running' | 'stopping';
+
+export interface LiveDeps {
+  readonly guide: TaskGuide;
+  readonly outbox: () => Outbox | undefined;
+  readonly store: () => Store | undefined;
+  readonly video: () => HTMLVideoElement | null | undefined;
+  /** Receives every tracked scene directly: the overlay redraws per animation frame, the page does not re-render per result. */
+  readonly draw: (frame: OverlayFrame | undefined) => void;
+  readonly onError: (message: string) => void;
+}
+
+/**
+ * The live session: camera → pipeline → tracked scene → guide, overlay and record; plus model
+ * switching and video-file analysis, which borrow the same configuration. The host re-renders
+ * on the stats tick (twice a second) and on guide changes, never once per result.
+ */
+export class LiveSessionController implements ReactiveController {
+  status: LiveStatus = 'idle';
+  stats: PipelineStats | undefined;
+  lastResult: PipelineResult | undefined;
+  results = 0;
+  model: ModelChoice | undefined;
+  modelBusy = false;
+  providerNotice = '';
+  facing: Facing = 'environment';
+  analysis: { done: number; total: number; startedAt: number; elapsedMs: number; abort: AbortController } | undefined;
+  analysisResult: Analysis | undefined;
+  config: PipelineConfig | undefined;
+  private pipeline: Pipeline | undefined;
+  private camera: CameraSource | undefined;
+  private recorder: Recorder | undefined;
+  private timer: ReturnType<typeof setInterval> | undefined;
+
+  constructor(private readonly host: ReactiveControllerHost, private readonly deps: LiveDeps) {
+    host.addController(this);
+  }
+
+  hostConnected(): void {}
+
+  hostDisconnected(): void {
+    this.analysis?.abort.abort();
+    void this.stop();
+  }
+
+  get busy(): boolean {
+    return this.status === 'starting' || this.status === 'stopping' || this.modelBusy;
+  }
+
+  private set(patch: Partial<Pick<LiveSessionController, 'status' | 'modelBusy' | 'providerNotice' | 'analysis' | 'analysisResult' | 'model' | 'facing'>>): void {
+    Object.assign(this, patch);
+    this.host.requestUpdate();
+  }
+
+  async start(): Promise<void> {
+    if (!this.config || this.status !== 'idle') return;
+    this.set({ status: 'starting' });
+    try {
+      this.camera = new CameraSource(cameraConstraints(this.facing));
+      const stream = await this.camera.open();
+      const video = this.deps.video();
+      if (video) video.srcObject = stream;
+      const config = this.currentConfig();
+      this.attach(await Pipeline.create(config));
+      const outbox = this.deps.outbox();
+      if (outbox) {
+        // A full disk costs the record, not the guidance: say so and go on.
+        const task = this.deps.guide.session?.task;
+        this.recorder = await Recorder.start(outbox, { task: task?.id ?? null, taskTitle: task?.title ?? null, model: config.model.manifest.id, poolSize: config.poolSize, userAgent: navigator.userAgent }, this.deps.onError).catch((err: unknown) => {
+          this.deps.onError(err instanceof Error ? err.message : String(err));
+          return undefined;
+        });
+      }
+      this.timer = setInterval(() => this.tick(), 500);
+      this.set({ status: 'running' });
+    } catch (err) {
+      this.deps.onError(err instanceof CameraError ? err.message : `Could not start: ${err instanceof Error ? err.message : String(err)}`);
+      this.camera?.stop();
+      this.set({ status: 'idle' });
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.status !== 'running') return;
+    this.set({ status: 'stopping' });
+    clearInterval(this.timer);
+    const p = this.pipeline;
+    this.pipeline = undefined;
+    const recorder = this.recorder;
+    this.recorder = undefined;
+    if (p) {
+      const framesIn = p.framesIn;
+      const report = await p.shutdown();
+      await recorder?.end({ framesIn, leakedFrames: report.leakedFrames, progress: this.deps.guide.session?.current.progress ?? null });
+      this.stats = p.stats();
+      if (report.leakedFrames > 0) this.deps.onError(`Shutdown found ${report.leakedFrames} frames still open (closed now).`);
+    }
+    this.camera = undefined;
+    this.deps.guide.attach(undefined);
+    this.deps.draw(undefined);
+    this.set({ status: 'idle' });
+  }
+
+  /** The other camera (rear ↔ front); a running session restarts on it. */
+  async switchCamera(): Promise<void> {
+    this.set({ facing: this.facing === 'environment' ? 'user' : 'environment' });
+    if (this.status !== 'running') return;
+    await this.stop();
+    await this.start();
+  }
+
+  /**
+   * Tries `config` in a fresh pipeline; only once its workers are warm does it take over the
+   * camera (when running). If it cannot start, the error says why and nothing changes.
+   */
+  async switchPipeline(config: PipelineConfig, what: string): Promise<boolean> {
+    this.set({ modelBusy: true });
+    try {
+      const next = await Pipeline.create(config);
+      const prev = this.pipeline;
+      if (this.status === 'running' && prev) {
+        await prev.detachSource();
+        this.attach(next);
+        await prev.shutdown();
+      } else {
+        await next.shutdown(); // checked; it runs when the camera starts
+      }
+      return true;
+    } catch (err) {
+      const running = (this.model ?? this.config!.model).manifest.name;
+      this.deps.onError(`${what} cannot be used: ${err instanceof Error ? err.message : String(err)}. ${this.status === 'running' ? `Still running ${running}.` : `Keeping ${running}.`}`);
+      return false;
+    } finally {
+      this.set({ modelBusy: false });
+    }
+  }
+
+  async changeModel(choice: ModelChoice): Promise<void> {
+    if (this.config && (await this.switchPipeline(this.currentConfig(choice), `The model "${choice.manifest.name}"`))) this.set({ model: choice });
+  }
+
+  async analyse(file: File): Promise<void> {
+    if (!this.config || this.analysis) return;
+    const abort = new AbortController();
+    const startedAt = performance.now();
+    this.set({ analysisResult: undefined, analysis: { done: 0, total: 0, startedAt, elapsedMs: 0, abort } });
+    try {
+      const result = await analyseFile(file, this.currentConfig(), {
+        signal: abort.signal,
+        outbox: this.deps.outbox(),
+        onError: this.deps.onError,
+        onProgress: (done, total) => this.set({ analysis: { done, total, startedAt, elapsedMs: performance.now() - startedAt, abort } }),
+      });
+      this.set({ analysisResult: result });
+      await this.deps.store()?.saveAnalysis(result).catch((err: unknown) => this.deps.onError(`The results could not be saved on this device: ${err instanceof Error ? err.message : String(err)}. Export them now.`));
+      const failed = result.rows.filter((r) => r.error);
+      if (failed.length) this.deps.onError(`${failed.length} frame${failed.length > 1 ? 's' : ''} could not be analysed and ${failed.length > 1 ? 'were' : 'was'} skipped (frame ${failed.map((r) => r.frame).join(', ')}): ${failed[0]!.error}`);
+    } catch (err) {
+      this.deps.onError(err instanceof Error ? err.message : String(err));
+    } finally {
+      this.set({ analysis: undefined });
+    }
+  }
+
+  currentConfig(model = this.model): PipelineConfig {
+    return model ? { ...this.config!, model } : this.config!;
+  }
+
+  /** Makes `p` the running pipeline, reading the camera. */
+  private attach(p: Pipeline): void {
+    this.pipeline = p;
+    const guide = this.deps.guide;
+    guide.attach(p);
+    // A new pipeline numbers frames from 1 again: identities start again with it.
+    const scene = new LiveScene(p.config.scoreThreshold);
+    p.dispatcher.subscribe((r) => {
+      if (this.pipeline !== p) return;
+      this.results++;
+      this.lastResult = r;
+      guide.onResult(r);
+      this.recorder?.onResult(r, guide.session?.task.id, guide.session?.current.step);
+      if (!scene.onResult(r)) return;
+      // One instruction, built here from the tracked objects: the panel, the overlay, the voice and the record all use it.
+      guide.onScene(scene.current);
+      const ins = guide.instruction;
+      if (ins) this.recorder?.onInstruction(ins, guide.session?.task.id, r.seq);
+      const { width, height, tracks } = scene.current;
+      this.deps.draw({ width, height, boxes: tracks, instruction: ins });
+    });
+    void p.run(this.camera!).then(() => {
+      if (this.pipeline === p && this.camera?.endedByDevice) {
+        this.deps.onError('The camera stopped (unplugged or taken by another app). Reconnect it and press Start camera.');
+        void this.stop();
+      }
+    });
+  }
+
+  private tick(): void {
+    this.stats = this.pipeline?.stats();
+    // Says so when the model runs on WASM although WebGPU was wanted or would have been tried.
+    if (!this.providerNotice && this.config?.provider !== 'wasm') {
+      const fallback = this.stats?.workers.find((w) => w.info?.provider === 'wasm');
+      if (fallback?.info) this.providerNotice = `Running the model on the CPU (WASM), which is slower: ${fallback.info.reason.split(';')[0]}.`;
+    }
+    this.host.requestUpdate();
+  }
+}
