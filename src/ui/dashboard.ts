@@ -73,6 +73,7 @@ export class Dashboard extends LitElement {
         <h1>Framewise sessions</h1>
         <button @click=${() => this.signOut('Signed out.')}>Sign out</button>
       </header>
+      <main>
       <p class="status" data-testid="live-status">${this.status}</p>
       <table data-testid="sessions">
         <tr><th>session</th><th>device</th><th>events</th><th>task / step</th><th>last verdict</th><th>started</th><th>last event</th></tr>
@@ -95,12 +96,14 @@ export class Dashboard extends LitElement {
               ${this.events.map((e) => html`<tr><td>${e.seq}</td><td>${time(e.ts)}</td><td>${e.kind}</td><td><pre>${JSON.stringify(e.payload)}</pre></td></tr>`)}
             </table>`
         : nothing}
+      </main>
     `;
   }
 
   private renderSignIn() {
     return html`
-      <h1>Framewise sessions</h1>
+      <header><h1>Framewise sessions</h1></header>
+      <main>
       <form aria-label="Sign in" @submit=${this.onSignIn}>
         <label for="admin-token">Admin token</label>
         <input id="admin-token" name="token" type="password" autocomplete="current-password" required />
@@ -108,6 +111,7 @@ export class Dashboard extends LitElement {
         <button type="submit" ?disabled=${this.busy}>Sign in</button>
         ${this.message ? html`<p class="message" role="alert" data-testid="signin-message">${this.message}</p>` : nothing}
       </form>
+      </main>
     `;
   }
 
