@@ -8,6 +8,8 @@ import { createServer } from 'vite';
 import { chromiumArgs, chromiumPath } from '../e2e/browser';
 import globalSetup from '../e2e/fixtures/global-setup';
 import { FAKE_CAMERA_Y4M } from '../e2e/fixtures/paths';
+import { PROVIDER_PREFERENCES } from '../src/model/provider';
+import { DROP_POLICIES } from '../src/shared/protocol';
 
 const { values: args } = parseArgs({
   options: {
@@ -31,10 +33,11 @@ const warmupMs = seconds('warmup', args.warmup!);
 const soakMs = seconds('soak', args.soak!);
 const pools = args.pools!.split(',').map(Number);
 const provider = args.provider!;
-if (!['wasm', 'webgpu', 'auto'].includes(provider)) throw new Error(`--provider must be wasm, webgpu or auto, got "${provider}"`);
+if (!(PROVIDER_PREFERENCES as readonly string[]).includes(provider)) throw new Error(`--provider must be one of ${PROVIDER_PREFERENCES.join(', ')}, got "${provider}"`);
 if (pools.some((n) => !Number.isInteger(n) || n < 1 || n > 16)) throw new Error(`--pools must list pool sizes from 1 to 16, got "${args.pools}"`);
 const localization = { policy: args['loc-policy']!, capacity: Number(args['loc-capacity']) };
-if (!['drop-new', 'drop-oldest', 'latest-only'].includes(localization.policy)) throw new Error(`--loc-policy must be drop-new, drop-oldest or latest-only (a live camera never blocks), got "${localization.policy}"`);
+const LIVE_POLICIES = DROP_POLICIES.filter((p) => p !== 'block');
+if (!(LIVE_POLICIES as readonly string[]).includes(localization.policy)) throw new Error(`--loc-policy must be one of ${LIVE_POLICIES.join(', ')} (a live camera never blocks), got "${localization.policy}"`);
 
 if (!existsSync('public/models/yolox_nano.onnx')) throw new Error('the model is missing: run npm run assets');
 if (!existsSync(FAKE_CAMERA_Y4M)) await globalSetup();

@@ -10,6 +10,7 @@ import type { Detection } from '../src/model/decode';
 import { Outbox } from '../src/sync/outbox';
 import { SyncClient, type SyncStatus } from '../src/sync/client';
 import { Recorder } from '../src/sync/recorder';
+import { recordFrame } from '../src/analysis/runner';
 import { COCO_LABELS } from '../src/model/labels';
 import '../src/ui/sync-status';
 import type { SyncStatusView } from '../src/ui/sync-status';
@@ -165,7 +166,7 @@ function detections(n: number, seed: number): Detection[] {
 async function recordFrames(sessionId: string, perFrame: readonly number[]) {
   const errors: string[] = [];
   const rec = await Recorder.start(sync.outbox!, { mode: 'file', file: 'busy-scene.webm', frames: perFrame.length, fps: 30 }, (m) => errors.push(m), sessionId);
-  perFrame.forEach((n, i) => rec.onFrame({ frame: i + 1, time: i / 30, detections: detections(n, i + 1) }));
+  perFrame.forEach((n, i) => recordFrame(rec, { frame: i + 1, time: i / 30, detections: detections(n, i + 1) }));
   await rec.end({ frames: perFrame.length, failed: 0, cancelled: false });
   return { errors, progress: await sync.outbox!.progress(sessionId) };
 }

@@ -2,6 +2,7 @@ import type { PipelineConfig } from '../pipeline/config';
 import { Pipeline } from '../pipeline/pipeline';
 import { VideoFileSource } from '../pipeline/sources/video-file';
 import type { Outbox } from '../sync/outbox';
+import { clip, compactFrame, round } from '../sync/payloads';
 import { Recorder } from '../sync/recorder';
 import { Tracker } from '../tracking/tracker';
 import type { Analysis, FrameRow, TrackedDetection } from './export';
@@ -52,7 +53,7 @@ export async function analyseFile(file: File, config: PipelineConfig, hooks: Ana
       row = { frame: r.seq, time, detections };
     }
     rows.push(row);
-    recorder?.onFrame(row);
+    if (recorder) recordFrame(recorder, row);
     hooks.onProgress(rows.length, info.frames);
   });
   const startedAt = Date.now();
@@ -68,4 +69,10 @@ export async function analyseFile(file: File, config: PipelineConfig, hooks: Ana
   const analysis: Analysis = { id: `a-${crypto.randomUUID()}`, fileName: file.name, fps: info.fps, totalFrames: info.frames, startedAt, finishedAt: Date.now(), cancelled: hooks.signal.aborted, rows };
   await recorder?.end({ frames: rows.length, failed: rows.filter((r) => r.error).length, cancelled: analysis.cancelled });
   return analysis;
+}
+
+/** A video file's frame in the record: what was found in it, compactly, or why it could not be read. */
+export function recordFrame(recorder: Recorder, row: FrameRow): void {
+  if (row.error) recorder.record('error', { frame: row.frame, time: round(row.time, 3), message: clip(row.error) });
+  else recorder.record('detections', compactFrame(row.frame, row.time, row.detections));
 }

@@ -3,7 +3,7 @@
 import type * as Ort from 'onnxruntime-web';
 import wasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.wasm?url';
 import asyncifyWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
-import type { FramePixels } from '../shared/protocol';
+import type { FramePixels } from '../frame/frame';
 import { decode, type Detection } from './decode';
 import type { Letterbox } from './letterbox';
 import { checkOutputShape, type ModelManifest } from './manifest';

@@ -1,6 +1,6 @@
 import { YOLOX_NANO } from '../model/manifest';
-import type { ProviderPreference } from '../model/provider';
-import type { DropPolicy, ModelSource, ProbeScript } from '../shared/protocol';
+import { PROVIDER_PREFERENCES, type ProviderPreference } from '../model/provider';
+import { DROP_POLICIES, type DropPolicy, type ModelSource, type ProbeScript } from '../shared/protocol';
 import type { ModelManifest } from '../model/manifest';
 
 export interface ChannelConfig {
@@ -67,7 +67,6 @@ export function threadsFor(c: PipelineConfig, cores: number): number {
   return Math.max(1, Math.floor(cores / (c.poolSize + 1)));
 }
 
-const POLICIES: readonly DropPolicy[] = ['latest-only', 'drop-new', 'drop-oldest', 'block'];
 
 export class ConfigError extends Error {
   constructor(readonly problems: readonly string[]) {
@@ -83,7 +82,7 @@ export function validateConfig(c: PipelineConfig): string[] {
   };
   whole(c.poolSize, 'poolSize', 1, 16);
   for (const [name, ch] of [['localization', c.localization], ['state', c.state]] as const) {
-    if (!POLICIES.includes(ch.policy)) problems.push(`${name}.policy must be one of ${POLICIES.join(', ')}, got "${ch.policy}"`);
+    if (!DROP_POLICIES.includes(ch.policy)) problems.push(`${name}.policy must be one of ${DROP_POLICIES.join(', ')}, got "${ch.policy}"`);
     whole(ch.capacity, `${name}.capacity`, 1, 1000);
     if (ch.policy === 'latest-only' && ch.capacity !== 1) problems.push(`${name}.capacity must be 1 with latest-only, got ${ch.capacity}`);
   }
@@ -92,7 +91,7 @@ export function validateConfig(c: PipelineConfig): string[] {
   whole(c.heartbeatMs, 'heartbeatMs', 10, 60_000);
   whole(c.drainTimeoutMs, 'drainTimeoutMs', 0, 600_000);
   if (!['detector', 'probe'].includes(c.processor)) problems.push(`processor must be detector or probe, got "${c.processor}"`);
-  if (!['auto', 'webgpu', 'wasm'].includes(c.provider)) problems.push(`provider must be auto, webgpu or wasm, got "${c.provider}"`);
+  if (!PROVIDER_PREFERENCES.includes(c.provider)) problems.push(`provider must be ${PROVIDER_PREFERENCES.join(', ')}, got "${c.provider}"`);
   whole(c.threadsPerWorker, 'threadsPerWorker', 0, 16);
   if (!(c.scoreThreshold > 0 && c.scoreThreshold < 1)) problems.push(`scoreThreshold must be between 0 and 1, got ${c.scoreThreshold}`);
   // Above scoreThreshold it simply has no effect (no box is both confident and uncertain).

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { FramePixels } from '../shared/protocol';
+import type { FramePixels } from '../frame/frame';
 import { FrameStore } from './frame-store';
 
 function fakePixels() {

@@ -1,4 +1,4 @@
-import type { FrameMeta, FramePixels } from '../shared/protocol';
+import type { FrameMeta, FramePixels } from '../frame/frame';
 
 /** One ingested frame, shared by every channel and consumer that holds it. */
 export interface FrameHandle {

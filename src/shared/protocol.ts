@@ -1,33 +1,25 @@
 // The page ↔ worker boundary, declared once and imported by both sides.
-// Frames travel on a MessagePort (the frame stream); control calls go through comlink.
+// Frames and control messages travel on a MessagePort (the frame stream); start-up and counters go through comlink.
 
-export type DropPolicy = 'latest-only' | 'drop-new' | 'drop-oldest' | 'block';
-
-/** Why a frame offered to a channel never reached a consumer. */
-export type DropReason =
-  | 'superseded' // latest-only: a newer frame took the slot
-  | 'queue-full' // drop-new: the queue was full when it arrived
-  | 'evicted' // drop-oldest: pushed out by a newer frame
-  | 'shutdown'; // still queued when the pipeline stopped
-
-export const DROP_REASONS: readonly DropReason[] = ['superseded', 'queue-full', 'evicted', 'shutdown'];
-
-/** Pixels as they cross the boundary: always transferred, never copied. */
-export type FramePixels = VideoFrame | ImageBitmap;
-
-export interface FrameMeta {
-  readonly seq: number;
-  /** performance.now() on the page when ingest read the frame. */
-  readonly captureTs: number;
-  readonly width: number;
-  readonly height: number;
-}
-
+import type { FrameMeta, FramePixels } from '../frame/frame';
 import type { Detection } from '../model/decode';
 import type { ModelManifest } from '../model/manifest';
 import type { Provider, ProviderPreference } from '../model/provider';
 import type { TaskEvent } from '../task/machine';
 import type { Task } from '../task/types';
+
+/** How a channel behaves when its consumers are busy: every list of policies in the app reads this one. */
+export const DROP_POLICIES = ['latest-only', 'drop-new', 'drop-oldest', 'block'] as const;
+export type DropPolicy = (typeof DROP_POLICIES)[number];
+
+/** Why a frame offered to a channel never reached a consumer. */
+export const DROP_REASONS = [
+  'superseded', // latest-only: a newer frame took the slot
+  'queue-full', // drop-new: the queue was full when it arrived
+  'evicted', // drop-oldest: pushed out by a newer frame
+  'shutdown', // still queued when the pipeline stopped
+] as const;
+export type DropReason = (typeof DROP_REASONS)[number];
 
 export type WorkerRole = 'state' | 'localization';
 

@@ -3,7 +3,7 @@ import { reconnecting, BACKOFF } from './backoff';
 import { fitBatch, normalisePayload, OversizeEventError, BATCH_LIMITS } from './batch';
 import { judgeAck, judgeWelcome } from './client';
 import { LIMITS, jsonBytes, type SyncEvent } from './protocol';
-import { compactFrame, MAX_BOXES_PER_FRAME } from './recorder';
+import { compactFrame, MAX_BOXES_PER_FRAME } from './payloads';
 import { COCO_LABELS } from '../model/labels';
 import type { Detection } from '../model/decode';
 

@@ -1,90 +1,11 @@
-import type { PipelineResult } from '../pipeline/results';
 import type { Outbox } from './outbox';
-import { LIMITS, jsonBytes, type EventKind } from './protocol';
-import type { FrameRow } from '../analysis/export';
-import type { Detection } from '../model/decode';
-import type { Instruction } from '../task/instructions';
-
-/** At most this many boxes per frame are recorded (the highest scores); the rest are counted in `omitted`. */
-export const MAX_BOXES_PER_FRAME = 300;
-/** A frame's payload stays under this, well inside the backend's per-event limit, whatever the labels and coordinates. */
-export const FRAME_BUDGET_BYTES = LIMITS.maxPayloadBytes - 1024;
-const MAX_MESSAGE_CHARS = 1000;
-
-/** One box: [index into `labels`, score, x, y, w, h]. */
-export type CompactBox = [number, number, number, number, number, number];
-
-export interface CompactFrame {
-  readonly frame: number;
-  /** Seconds into the video. */
-  readonly time: number;
-  /** The distinct labels of the kept boxes, in order of first appearance. */
-  readonly labels: string[];
-  readonly boxes: CompactBox[];
-  /** Detections left out (lowest scores first) to stay inside the cap. */
-  readonly omitted: number;
-}
-
-const round = (v: number, digits: number) => {
-  const f = 10 ** digits;
-  return Math.round(v * f) / f;
-};
-
-function encode(frame: number, time: number, detections: readonly Detection[], total: number): CompactFrame {
-  const labels: string[] = [];
-  const index = new Map<string, number>();
-  const boxes = detections.map((d): CompactBox => {
-    let li = index.get(d.label);
-    if (li === undefined) {
-      li = labels.push(d.label) - 1;
-      index.set(d.label, li);
-    }
-    // Scores to 0.001 and pixels to 0.1: finer than any model's own precision.
-    return [li, round(d.score, 3), round(d.x, 1), round(d.y, 1), round(d.w, 1), round(d.h, 1)];
-  });
-  return { frame, time: round(time, 3), labels, boxes, omitted: total - detections.length };
-}
+import type { EventKind } from './protocol';
 
 /**
- * A frame's detections as one compact event payload: labels once, each box as a short
- * array. 200 detections take about 7 KiB; a frame with more than MAX_BOXES_PER_FRAME, or
- * with labels long enough to pass the byte budget, keeps its highest-scoring boxes and
- * says how many were left out.
- */
-export function compactFrame(frame: number, time: number, detections: readonly Detection[]): CompactFrame {
-  const ranked = [...detections].sort((a, b) => b.score - a.score);
-  let keep = Math.min(ranked.length, MAX_BOXES_PER_FRAME);
-  let out = encode(frame, time, ranked.slice(0, keep), ranked.length);
-  if (jsonBytes(out) <= FRAME_BUDGET_BYTES) return out;
-  // Too big even so (very long custom labels): the largest count that fits, by bisection.
-  let lo = 0;
-  let hi = keep;
-  while (lo < hi) {
-    const mid = Math.ceil((lo + hi) / 2);
-    if (jsonBytes(encode(frame, time, ranked.slice(0, mid), ranked.length)) <= FRAME_BUDGET_BYTES) lo = mid;
-    else hi = mid - 1;
-  }
-  keep = lo;
-  out = encode(frame, time, ranked.slice(0, keep), ranked.length);
-  return out;
-}
-
-/** How many of each label: what a verdict saw, in a size that does not grow with crowded scenes' boxes. */
-function labelCounts(detections: readonly Pick<Detection, 'label'>[]): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const d of detections) out[d.label] = (out[d.label] ?? 0) + 1;
-  return out;
-}
-
-const clip = (s: string) => (s.length > MAX_MESSAGE_CHARS ? `${s.slice(0, MAX_MESSAGE_CHARS)}… (${s.length} characters)` : s);
-
-/**
- * Turns what the dispatcher delivers into durable events: every task verdict, each new
- * instruction, every error; and the session's start and end. An event counts as emitted
- * once it is in the outbox.
+ * A session's durable record: an event counts as emitted once it is in the outbox. Events are
+ * appended in the order they are recorded; what to record is the caller's business.
  */
 export class Recorder {
-  private lastInstruction = '';
   private chain: Promise<unknown> = Promise.resolve();
 
   private constructor(
@@ -100,28 +21,9 @@ export class Recorder {
     return r;
   }
 
-  onResult(r: PipelineResult, taskId: string | undefined, step: number | undefined): void {
-    if (r.type === 'error') {
-      this.record('error', { role: r.role, worker: r.workerId, seq: r.seq, message: clip(r.message) });
-      return;
-    }
-    if (r.output.kind !== 'detections') return;
-    if (r.role === 'state' && r.output.task) {
-      this.record('state', { task: taskId, step, frame: r.seq, event: r.output.task, objects: labelCounts(r.output.detections) });
-    }
-  }
-
-  /** The guide's instruction for the current step, recorded when its words change (the same object the person sees and hears). */
-  onInstruction(ins: Instruction, taskId: string | undefined, frame: number): void {
-    if (ins.text === this.lastInstruction) return;
-    this.lastInstruction = ins.text;
-    this.record('instruction', { task: taskId, step: ins.step, frame, text: clip(ins.text), met: ins.met, focus: ins.focus, target: ins.target });
-  }
-
-  /** A video file's frame: what was found in it. */
-  onFrame(row: FrameRow): void {
-    if (row.error) this.record('error', { frame: row.frame, time: round(row.time, 3), message: clip(row.error) });
-    else this.record('detections', compactFrame(row.frame, row.time, row.detections));
+  record(kind: EventKind, payload: unknown): void {
+    // In order: each append waits for the previous one.
+    this.chain = this.chain.then(() => this.outbox.append(this.sessionId, kind, payload)).catch((err: unknown) => this.onError(err instanceof Error ? err.message : String(err)));
   }
 
   async end(summary: Record<string, unknown>): Promise<void> {
@@ -132,10 +34,5 @@ export class Recorder {
   /** Resolves once everything recorded so far is in the outbox (or reported as failed). */
   flushed(): Promise<unknown> {
     return this.chain;
-  }
-
-  private record(kind: EventKind, payload: unknown): void {
-    // In order: each append waits for the previous one.
-    this.chain = this.chain.then(() => this.outbox.append(this.sessionId, kind, payload)).catch((err: unknown) => this.onError(err instanceof Error ? err.message : String(err)));
   }
 }

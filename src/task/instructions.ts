@@ -1,5 +1,5 @@
 import { checkStep, regionRect, type Box, type Rect, type Scene } from './predicates';
-import type { Region, Step } from './types';
+import type { Region, RegionName, Step } from './types';
 
 export interface Point {
   readonly x: number;
@@ -22,14 +22,14 @@ export interface Instruction {
 
 const centre = (b: Rect): Point => ({ x: b.x + b.w / 2, y: b.y + b.h / 2 });
 
-const REGION_WORDS: Record<string, string> = {
+const REGION_WORDS: Record<RegionName, string> = {
   'left-half': 'the left half of the view',
   'right-half': 'the right half of the view',
   'top-half': 'the top half of the view',
   'bottom-half': 'the bottom half of the view',
   center: 'the middle of the view',
 };
-const regionWords = (r: Region) => (typeof r === 'string' ? REGION_WORDS[r]! : 'the marked area');
+const regionWords = (r: Region) => (typeof r === 'string' ? REGION_WORDS[r] : 'the marked area');
 
 /** Where `a` is relative to `b`, in words ("left of", "above", …). */
 export function describePosition(a: Rect, b: Rect): string {

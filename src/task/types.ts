@@ -1,7 +1,8 @@
 /** A task is data: ordered steps whose completion is a condition over detections. */
 
 /** A screen region, as fractions (0–1) of the frame. */
-export type RegionName = 'left-half' | 'right-half' | 'top-half' | 'bottom-half' | 'center';
+export const REGION_NAMES = ['left-half', 'right-half', 'top-half', 'bottom-half', 'center'] as const;
+export type RegionName = (typeof REGION_NAMES)[number];
 export type Region = RegionName | { readonly x: number; readonly y: number; readonly w: number; readonly h: number };
 
 export interface Requirement {
@@ -12,7 +13,8 @@ export interface Requirement {
   readonly minScore?: number;
 }
 
-export type RelationKind = 'left-of' | 'right-of' | 'above' | 'below' | 'near' | 'inside';
+export const RELATION_KINDS = ['left-of', 'right-of', 'above', 'below', 'near', 'inside'] as const;
+export type RelationKind = (typeof RELATION_KINDS)[number];
 
 export type Relation =
   | { readonly subject: string; readonly relation: Exclude<RelationKind, 'inside'>; readonly object: string }

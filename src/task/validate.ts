@@ -1,7 +1,7 @@
-import type { Task } from './types';
+import { REGION_NAMES, RELATION_KINDS, type Task } from './types';
 
-const RELATIONS = ['left-of', 'right-of', 'above', 'below', 'near', 'inside'];
-const REGIONS = ['left-half', 'right-half', 'top-half', 'bottom-half', 'center'];
+const RELATIONS: readonly string[] = RELATION_KINDS;
+const REGIONS: readonly string[] = REGION_NAMES;
 /** A BCP 47 language tag, as far as speech needs one: language, then optional script/region parts. */
 const LANG = /^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$/;
 

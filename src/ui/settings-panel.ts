@@ -2,6 +2,10 @@ import { LitElement, css, html } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import { validateSettings, type Settings } from '../settings';
 import { defaultDeviceName } from '../sync/enroll';
+import { DROP_POLICIES } from '../shared/protocol';
+import { PROVIDER_PREFERENCES, type ProviderPreference } from '../model/provider';
+
+const PROVIDER_NAMES: Record<ProviderPreference, string> = { auto: 'Best available', webgpu: 'WebGPU', wasm: 'WASM (CPU)' };
 
 /** Pipeline and backend settings, validated as you type, applied without a reload. The backend needs no secret here: the device enrols for its own. */
 @customElement('fw-settings')
@@ -46,14 +50,14 @@ export class SettingsPanel extends LitElement {
         <label for="pool">Localization workers</label><input id="pool" type="number" min="1" max="16" .value=${String(d.poolSize)} @input=${num('poolSize')} />
         <label for="policy">Queue policy</label>
         <select id="policy" .value=${d.locPolicy} @change=${text('locPolicy')}>
-          ${['drop-new', 'drop-oldest', 'latest-only', 'block'].map((p) => html`<option value=${p} ?selected=${p === d.locPolicy}>${p}</option>`)}
+          ${DROP_POLICIES.map((p) => html`<option value=${p} ?selected=${p === d.locPolicy}>${p}</option>`)}
         </select>
         <label for="capacity">Queue size</label><input id="capacity" type="number" min="1" max="1000" .value=${String(d.locCapacity)} @input=${num('locCapacity')} />
         <label for="rate">Task checks per second</label><input id="rate" type="number" min="0" max="240" step="0.5" .value=${String(d.stateRate)} @input=${num('stateRate')} />
         <label for="score">Score threshold</label><input id="score" type="number" min="0.01" max="0.99" step="0.05" .value=${String(d.scoreThreshold)} @input=${num('scoreThreshold')} />
         <label for="provider">Run the model on</label>
         <select id="provider" .value=${d.provider} @change=${text('provider')}>
-          ${[['auto', 'Best available'], ['webgpu', 'WebGPU'], ['wasm', 'WASM (CPU)']].map(([v, l]) => html`<option value=${v} ?selected=${v === d.provider}>${l}</option>`)}
+          ${PROVIDER_PREFERENCES.map((v) => [v, PROVIDER_NAMES[v]] as const).map(([v, l]) => html`<option value=${v} ?selected=${v === d.provider}>${l}</option>`)}
         </select>
         <label for="backend">Backend URL</label><input id="backend" type="url" placeholder="wss://…/sync (empty: the server this app came from)" .value=${d.backendUrl} @input=${text('backendUrl')} />
         <label for="device-name">Device name</label><input id="device-name" type="text" maxlength="80" placeholder=${defaultDeviceName()} .value=${d.deviceName} @input=${text('deviceName')} />

@@ -1,4 +1,4 @@
-import type { FramePixels } from '../../shared/protocol';
+import type { FramePixels } from '../../frame/frame';
 import type { FrameSource } from './source';
 
 /** A camera problem a person can act on, with the message to show them. */

@@ -1,4 +1,4 @@
-import type { FramePixels } from '../../shared/protocol';
+import type { FramePixels } from '../../frame/frame';
 import type { FrameSource } from './source';
 
 /** Still images (URLs or blobs) as a sequence of frames, one frame each, in order. */

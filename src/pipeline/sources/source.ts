@@ -1,4 +1,4 @@
-import type { FramePixels } from '../../shared/protocol';
+import type { FramePixels } from '../../frame/frame';
 
 /**
  * Where frames come from. The ingest pulls one frame at a time and only pulls again

@@ -1,4 +1,4 @@
-import type { FramePixels } from '../../shared/protocol';
+import type { FramePixels } from '../../frame/frame';
 import type { FrameSource } from './source';
 
 /**

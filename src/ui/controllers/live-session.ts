@@ -9,6 +9,7 @@ import type { PipelineResult } from '../../pipeline/results';
 import { cameraConstraints, CameraError, CameraSource, type Facing } from '../../pipeline/sources/camera';
 import type { Outbox } from '../../sync/outbox';
 import { Recorder } from '../../sync/recorder';
+import { LiveRecord } from '../../guide/live-record';
 import type { Store } from '../../store/db';
 import type { ModelChoice } from '../model-picker';
 import type { OverlayFrame } from '../overlay';
@@ -44,7 +45,7 @@ export class LiveSessionController implements ReactiveController {
   config: PipelineConfig | undefined;
   private pipeline: Pipeline | undefined;
   private camera: CameraSource | undefined;
-  private recorder: Recorder | undefined;
+  private recorder: LiveRecord | undefined;
   private timer: ReturnType<typeof setInterval> | undefined;
 
   constructor(private readonly host: ReactiveControllerHost, private readonly deps: LiveDeps) {
@@ -81,7 +82,7 @@ export class LiveSessionController implements ReactiveController {
       if (outbox) {
         // A full disk costs the record, not the guidance: say so and go on.
         const task = this.deps.guide.session?.task;
-        this.recorder = await Recorder.start(outbox, { task: task?.id ?? null, taskTitle: task?.title ?? null, model: config.model.manifest.id, poolSize: config.poolSize, userAgent: navigator.userAgent }, this.deps.onError).catch((err: unknown) => {
+        this.recorder = await Recorder.start(outbox, { task: task?.id ?? null, taskTitle: task?.title ?? null, model: config.model.manifest.id, poolSize: config.poolSize, userAgent: navigator.userAgent }, this.deps.onError).then((r) => new LiveRecord(r), (err: unknown) => {
           this.deps.onError(err instanceof Error ? err.message : String(err));
           return undefined;
         });

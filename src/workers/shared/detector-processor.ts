@@ -1,6 +1,7 @@
 import { Detector } from '../../model/detector';
 import { loadModelBytes } from '../../model/model-bytes';
-import type { ControlMessage, DetectorConfig, FrameMessage, FrameMeta, ProcessorInfo, ProcessorOutput } from '../../shared/protocol';
+import type { FrameMeta } from '../../frame/frame';
+import type { ControlMessage, DetectorConfig, FrameMessage, ProcessorInfo, ProcessorOutput } from '../../shared/protocol';
 import type { Detection } from '../../model/decode';
 import type { Processor } from './consumer';
 
