@@ -20,6 +20,7 @@ const { values: args } = parseArgs({
     provider: { type: 'string', default: 'wasm' },
     'loc-policy': { type: 'string', default: 'drop-new' },
     'loc-capacity': { type: 'string', default: '5' },
+    'no-tracking': { type: 'boolean', default: false },
     out: { type: 'string', default: 'bench/results.json' },
   },
 });
@@ -82,6 +83,21 @@ if (soakMs > 0) {
   step(`soak: pool 2 with the task-state worker for ${soakMs / 1000} s`);
   soak = await call<Run>('pipelineRun', { poolSize: 2, pauseState: false, durationMs: soakMs, warmupMs: Math.max(warmupMs, 10_000), provider, localization, sampleMemory: true });
 }
+// Identity on clips with known motion (the same clips and ground truth as e2e/tracking.spec.ts).
+type ClipReport = import('../e2e/tracking-clips').ClipReport;
+const tracking: ClipReport[] = [];
+if (!args['no-tracking']) {
+  const tp = await browser.newPage();
+  await tp.goto(`${base}e2e/tracking.html`);
+  await tp.waitForSelector('body[data-ready="true"]');
+  type T = { CLIPS: (f: (id: string) => string) => import('../e2e/tracking-clips').ClipSpec[]; runClip: (c: unknown) => Promise<ClipReport> };
+  const clips = await tp.evaluate(() => (window as unknown as { tracking: T }).tracking.CLIPS((id) => `/.assets/coco/${id}.jpg`));
+  for (const clip of clips) {
+    step(`tracking clip: ${clip.name}`);
+    tracking.push(await tp.evaluate((c) => (window as unknown as { tracking: T }).tracking.runClip(c), clip));
+  }
+  await tp.close();
+}
 await browser.close();
 await vite.close();
 
@@ -125,6 +141,7 @@ const results = {
   threads_per_worker: threads,
   duration_s: durationMs / 1000,
   date: new Date().toISOString(),
+  tracking: tracking.map((t) => ({ clip: t.name, photo: t.photo, frames: t.frames, idf1: r(t.idf1, 3), id_switches: t.idSwitches, ...(t.covered ? { covered_ids_before_after: [t.covered.before, t.covered.after] } : {}), ...(t.flipsPerMinute ? { presence_flips_per_min_raw: r(t.flipsPerMinute.raw), presence_flips_per_min_tracked: r(t.flipsPerMinute.tracked) } : {}) })),
 };
 writeFileSync(args.out!, JSON.stringify(results, null, 2));
 
@@ -139,11 +156,25 @@ const checks: [string, boolean | null][] = [
   ['main_raf_fps ≥ 55', results.main_raf_fps! >= 55],
   [`soak_open_frames_max ≤ ${capacity} + pool size 2`, results.soak_open_frames_max === null ? null : results.soak_open_frames_max <= capacity + 2],
   ['soak_heap_growth_pct ≤ 10', results.soak_heap_growth_pct === null ? null : results.soak_heap_growth_pct <= 10],
+  ...(tracking.length
+    ? ([
+        ['tracking: 0 ID switches on pan and zoom', tracking.filter((t) => t.name === 'pan' || t.name === 'zoom').every((t) => t.idSwitches === 0)],
+        ['tracking: IDF1 ≥ 0.9 (pan, zoom, jitter, occlusion, steady)', tracking.filter((t) => t.name !== 'pan-cluttered').every((t) => t.idf1 >= 0.9)],
+        ['tracking: the covered object keeps its id', tracking.filter((t) => t.covered).every((t) => t.covered!.before.length === 1 && t.covered!.after.join() === t.covered!.before.join())],
+      ] as [string, boolean][])
+    : []),
 ];
-const rows = Object.entries(results).filter(([, v]) => typeof v !== 'object' || v === null || Array.isArray(v));
+const rows = Object.entries(results).filter(([k, v]) => k !== 'tracking' && (typeof v !== 'object' || v === null || Array.isArray(v)));
 const width = Math.max(...rows.map(([k]) => k.length));
 console.log('\nFramewise benchmark');
 for (const [k, v] of rows) console.log(`  ${k.padEnd(width)}  ${Array.isArray(v) ? v.join(' → ') : v}`);
+if (tracking.length) {
+  console.log('\nTracking (IDF1, ID switches; targets: 0 switches on pan and zoom, IDF1 ≥ 0.9, the covered object keeps its id)');
+  for (const t of tracking) {
+    const extra = t.covered ? `covered ${t.covered.label}: id ${t.covered.before.join(',')} → ${t.covered.after.join(',')}` : t.flipsPerMinute ? `presence flips/min: ${t.flipsPerMinute.raw.toFixed(0)} raw, ${t.flipsPerMinute.tracked.toFixed(0)} tracked` : '';
+    console.log(`  ${t.name.padEnd(14)} IDF1 ${t.idf1.toFixed(3)}  switches ${t.idSwitches}  ${extra}`);
+  }
+}
 console.log('\nTargets');
 for (const [name, ok] of checks) console.log(`  ${ok === null ? 'n/a ' : ok ? 'pass' : 'MISS'}  ${name}`);
 console.log(`\nwritten to ${args.out}`);
