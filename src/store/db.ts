@@ -1,4 +1,5 @@
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
+import { isQuotaExceeded } from '../platform/storage';
 import type { Task } from '../task/types';
 import type { Progress } from '../task/session';
 import type { Analysis } from '../analysis/export';
@@ -76,7 +77,7 @@ export class Store {
     try {
       await op();
     } catch (err) {
-      if (err instanceof DOMException && err.name === 'QuotaExceededError') {
+      if (isQuotaExceeded(err)) {
         throw new StorageFullError('This device is out of storage for Framewise: progress cannot be saved. Free some space (or clear old sessions) and try again.');
       }
       throw err;

@@ -167,11 +167,6 @@ export class SyncClient {
     return this.status;
   }
 
-  /** For tests and the "retry now" button: drop the connection; the loop reconnects. */
-  dropConnection(): void {
-    this.socket?.close(4000, 'dropped by client');
-  }
-
   private async loop(): Promise<void> {
     if (this.stopped) return;
     this.update({ state: 'connecting' });

@@ -1,4 +1,5 @@
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
+import { isQuotaExceeded } from '../platform/storage';
 import { BATCH_LIMITS, fitBatch, normalisePayload } from './batch';
 import type { EventKind, SyncEvent } from './protocol';
 
@@ -194,8 +195,7 @@ export class Outbox {
     try {
       return await op;
     } catch (err) {
-      const name = err instanceof DOMException ? err.name : (err as { name?: string })?.name;
-      if (name === 'QuotaExceededError') throw new OutboxFullError('Storage is full: new events cannot be kept for syncing. Free some space on this device; nothing already kept is lost.');
+      if (isQuotaExceeded(err)) throw new OutboxFullError('Storage is full: new events cannot be kept for syncing. Free some space on this device; nothing already kept is lost.');
       throw err;
     }
   }

@@ -1,8 +1,8 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, state } from 'lit/decorators.js';
 import * as v from 'valibot';
-import { reconnecting } from '../sync/backoff';
-import { CLOSE, LiveServerMessageSchema, parseBounded, SessionsPageSchema, type LiveClientMessage, type SessionSummary } from '../sync/protocol';
+import { SessionsPageSchema, type SessionSummary } from '../sync/protocol';
+import { LiveFeed, SignedOut } from './live-feed';
 
 interface EventRow {
   readonly seq: number;
@@ -16,8 +16,6 @@ const TOKEN_KEY = 'framewise-admin-token';
 const PAGE = 50;
 
 const time = (ts: number) => new Date(ts).toLocaleTimeString();
-
-class SignedOut extends Error {}
 
 interface LastState {
   readonly task?: string;
@@ -38,8 +36,7 @@ export class Dashboard extends LitElement {
   /** Shown on the sign-in form: why it is showing. */
   @state() private message = '';
   @state() private busy = false;
-  private live: AbortController | undefined;
-  private socket: WebSocket | undefined;
+  private live: LiveFeed | undefined;
 
   static override styles = css`
     :host { display: block; padding: 16px; max-width: 1100px; margin: auto; }
@@ -62,7 +59,7 @@ export class Dashboard extends LitElement {
   }
 
   override disconnectedCallback(): void {
-    this.live?.abort();
+    this.live?.stop();
     super.disconnectedCallback();
   }
 
@@ -150,7 +147,7 @@ export class Dashboard extends LitElement {
   }
 
   private signOut(message: string): void {
-    this.live?.abort();
+    this.live?.stop();
     this.live = undefined;
     sessionStorage.removeItem(TOKEN_KEY);
     this.token = '';
@@ -201,52 +198,18 @@ export class Dashboard extends LitElement {
     this.sessions = onTop ? [...added, ...kept] : [...kept, ...added];
   }
 
-  /** The live feed: authenticated by its first message, reconnected with the app's shared backoff, signed out on 4401. */
+  /** The live feed: summaries upserted on top as they change; a refused credential signs out. */
   private connectLive(token: string): void {
-    this.live?.abort();
-    const abort = new AbortController();
-    this.live = abort;
-    void reconnecting(() => this.liveOnce(token, abort.signal), {
-      signal: abort.signal,
-      isFatal: (err) => err instanceof SignedOut,
-      onFailure: () => (this.status = 'reconnecting…'),
-    }).catch((err: unknown) => {
-      if (err instanceof SignedOut && this.live === abort) this.signOut('The admin token was refused (changed, or the backend was reset). Sign in again.');
+    this.live?.stop();
+    const feed = new LiveFeed(token, {
+      onSessions: (sessions) => {
+        this.merge(sessions, true);
+        if (this.selected && sessions.some((s) => s.sessionId === this.selected)) void this.load(this.selected);
+      },
+      onStatus: (status) => (this.status = status),
+      onSignedOut: () => this.live === feed && this.signOut('The admin token was refused (changed, or the backend was reset). Sign in again.'),
     });
-  }
-
-  /** Resolves when a feed that was live ends (reconnect at once); throws when it never got going. */
-  private liveOnce(token: string, signal: AbortSignal): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const url = new URL('/live', location.href);
-      url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
-      const ws = new WebSocket(url);
-      this.socket = ws;
-      let live = false;
-      const onAbort = () => ws.close(1000, 'signed out');
-      signal.addEventListener('abort', onAbort, { once: true });
-      ws.onopen = () => ws.send(JSON.stringify({ type: 'hello', token } satisfies LiveClientMessage));
-      ws.onmessage = (e) => {
-        const parsed = typeof e.data === 'string' ? parseBounded(LiveServerMessageSchema, e.data, 4 * 1024 * 1024) : undefined;
-        if (!parsed?.ok) return;
-        if (!live) {
-          live = true;
-          this.status = 'live';
-          // The first message after hello is the first page: anything missed while away is in it.
-        }
-        this.merge(parsed.msg.sessions, true);
-        if (this.selected && parsed.msg.sessions.some((s) => s.sessionId === this.selected)) void this.load(this.selected);
-      };
-      ws.onclose = (e) => {
-        signal.removeEventListener('abort', onAbort);
-        if (this.socket === ws) this.socket = undefined;
-        if (signal.aborted) return resolve();
-        if (e.code === CLOSE.unauthorised) return reject(new SignedOut());
-        this.status = 'reconnecting…';
-        if (live) resolve();
-        else reject(new Error(`live feed closed (${e.code})`));
-      };
-    });
+    this.live = feed;
   }
 
   private open(sessionId: string): void {
