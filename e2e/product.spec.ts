@@ -51,7 +51,14 @@ test('a guided session on the built app reaches the backend and shows on the das
   await expect(page.getByTestId('status')).toHaveText('running', { timeout: 30_000 });
   await expect(page.getByTestId('sync-status')).toContainText('synced', { timeout: 30_000 });
   await expect(page.getByTestId('last-result')).toContainText('objects', { timeout: 30_000 });
-  await page.waitForTimeout(3000);
+  // Verdicts and instructions sync as they happen: wait until the backend holds both, then stop.
+  await expect
+    .poll(async () => {
+      const sessions = await allSessions(base);
+      const kinds = new Set((await Promise.all(sessions.map((s) => storedEvents(base, s.sessionId)))).flat().map((e) => e.kind));
+      return kinds.has('state') && kinds.has('instruction');
+    }, { timeout: 30_000 })
+    .toBe(true);
   await page.getByRole('button', { name: 'Stop' }).click();
   await expect(page.getByTestId('status')).toHaveText('idle');
   await expect(page.getByTestId('sync-pending')).toHaveText('0', { timeout: 20_000 });
@@ -95,7 +102,10 @@ test('changing the backend in Settings mid-session loses nothing of the running 
   await page.getByLabel('Backend URL').fill(`ws://localhost:${server.port}/sync`);
   await page.getByRole('button', { name: 'Apply' }).click();
   await expect(page.getByTestId('sync-status')).toContainText('synced', { timeout: 30_000 });
-  await page.waitForTimeout(1500);
+  // Events recorded after the change reach the backend through the new client.
+  const stored = async () => (await Promise.all((await allSessions(base)).map((s) => storedEvents(base, s.sessionId)))).flat().length;
+  const atChange = await stored();
+  await expect.poll(stored, { timeout: 30_000 }).toBeGreaterThan(atChange);
   await page.getByRole('button', { name: 'Stop' }).click();
   await expect(page.getByTestId('status')).toHaveText('idle');
   await expect(page.getByTestId('sync-pending')).toHaveText('0', { timeout: 20_000 });

@@ -65,7 +65,8 @@ test('a new version is offered between sessions, never during one, and applied o
   // Ship a new version: a changed service worker.
   appendFileSync(join(staticDir, 'sw.js'), `\n// release ${Date.now()}\n`);
   await page.evaluate(async () => (await navigator.serviceWorker.getRegistration())?.update());
-  await page.waitForTimeout(3000);
+  // Wait for the condition that would offer it (the new version installed and waiting), then check it is held back.
+  await expect.poll(() => page.evaluate(async () => !!(await navigator.serviceWorker.getRegistration())?.waiting), { timeout: 30_000 }).toBe(true);
   await expect(page.getByTestId('update')).toHaveCount(0); // mid-session: not offered
   await page.getByRole('button', { name: 'Stop' }).click();
   await expect(page.getByTestId('update')).toBeVisible({ timeout: 30_000 });
