@@ -6,9 +6,8 @@ export interface ModelManifest {
   readonly name: string;
   readonly input: {
     readonly name: string;
-    /** Square input side, in pixels. */
+    /** Square input side, in pixels; the tensor is NCHW. */
     readonly size: number;
-    readonly layout: 'NCHW';
     readonly channelOrder: 'RGB' | 'BGR';
     /** value = (pixel0to255 × scale − mean[c]) / std[c], c in the model's channel order. */
     readonly scale: number;
@@ -33,7 +32,7 @@ export interface ModelManifest {
 export const YOLOX_NANO: ModelManifest = Object.freeze({
   id: 'yolox-nano',
   name: 'YOLOX-Nano (COCO, 416)',
-  input: { name: 'images', size: 416, layout: 'NCHW', channelOrder: 'BGR', scale: 1, mean: [0, 0, 0], std: [1, 1, 1], fill: 114, placement: 'top-left' },
+  input: { name: 'images', size: 416, channelOrder: 'BGR', scale: 1, mean: [0, 0, 0], std: [1, 1, 1], fill: 114, placement: 'top-left' },
   output: { decoder: 'yolox', strides: [8, 16, 32] },
   labels: COCO_LABELS,
   nmsIou: 0.45,
@@ -45,7 +44,7 @@ export function yolov8Manifest(overrides: { id: string; name: string; size?: num
   return {
     id: overrides.id,
     name: overrides.name,
-    input: { name: overrides.inputName ?? 'images', size: overrides.size ?? 640, layout: 'NCHW', channelOrder: 'RGB', scale: 1 / 255, mean: [0, 0, 0], std: [1, 1, 1], fill: 114, placement: 'center' },
+    input: { name: overrides.inputName ?? 'images', size: overrides.size ?? 640, channelOrder: 'RGB', scale: 1 / 255, mean: [0, 0, 0], std: [1, 1, 1], fill: 114, placement: 'center' },
     output: { decoder: 'yolov8' },
     labels: overrides.labels ?? COCO_LABELS,
     nmsIou: 0.45,

@@ -25,7 +25,34 @@ interface Consumer {
   credits: number;
   readonly maxCredits: number;
   paused: boolean;
+  /** Credits released but held back by the rate limit, and the timer that gives them back. */
+  held: number;
+  timer: unknown;
 }
+
+/** Time as the channel sees it; tests pass a manual clock. */
+export interface ChannelClock {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(timer: unknown): void;
+}
+
+export interface ChannelOptions {
+  /**
+   * Most items started per second across all consumers; 0 (the default) = no limit.
+   * Enforced by returning credits late: a consumer that finishes early gets its credit
+   * back only when the next start is due, and the queue keeps following its policy meanwhile
+   * (a latest-only slot keeps refreshing with newer items).
+   */
+  readonly maxRate?: number;
+  readonly clock?: ChannelClock;
+}
+
+const REAL_CLOCK: ChannelClock = {
+  now: () => performance.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (t) => clearTimeout(t as ReturnType<typeof setTimeout>),
+};
 
 /**
  * A bounded queue in front of one or more consumers, with credit-based flow control:
@@ -39,6 +66,9 @@ interface Consumer {
  * - `block`: nothing is dropped; `offer` returns a promise that resolves once the item
  *   is queued, and the producer is expected to wait for it.
  *
+ * With `maxRate`, starts are spaced at least 1000 / maxRate ms apart by delaying the
+ * credits that `release` returns (see ChannelOptions); a held-back credit is not in flight.
+ *
  * Invariant, checked by the tests: offered = delivered + dropped + queued + blocked.
  */
 export class Channel<T> {
@@ -49,25 +79,35 @@ export class Channel<T> {
   private delivered = 0;
   private readonly droppedBy: Record<DropReason, number> = { superseded: 0, 'queue-full': 0, evicted: 0, shutdown: 0 };
   private closed = false;
+  private readonly minIntervalMs: number;
+  private readonly clock: ChannelClock;
+  /** When the next start is due under the rate limit. */
+  private nextStartAt = -Infinity;
 
   constructor(
     readonly name: string,
     readonly policy: DropPolicy,
     readonly capacity: number,
     private readonly sink: ChannelSink<T>,
+    options: ChannelOptions = {},
   ) {
     if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`channel ${name}: capacity must be a whole number ≥ 1, got ${capacity}`);
     if (policy === 'latest-only' && capacity !== 1) throw new RangeError(`channel ${name}: latest-only has capacity 1, got ${capacity}`);
+    const maxRate = options.maxRate ?? 0;
+    if (!(maxRate >= 0)) throw new RangeError(`channel ${name}: maxRate must be ≥ 0, got ${maxRate}`);
+    this.minIntervalMs = maxRate > 0 ? 1000 / maxRate : 0;
+    this.clock = options.clock ?? REAL_CLOCK;
   }
 
   addConsumer(id: string, credits = 1, paused = false): void {
-    this.consumers.set(id, { credits, maxCredits: credits, paused });
+    this.consumers.set(id, { credits, maxCredits: credits, paused, held: 0, timer: undefined });
     this.pump();
   }
 
-  /** Forgets a consumer's in-flight items (their owner releases them) and gives all credits back. */
+  /** Forgets a consumer's in-flight items (their owner releases them) and gives all credits back, held-back ones too. */
   resetConsumer(id: string, paused: boolean): void {
     const c = this.consumer(id);
+    this.cancelHeld(c);
     c.credits = c.maxCredits;
     c.paused = paused;
     this.pump();
@@ -82,12 +122,23 @@ export class Channel<T> {
     this.pump();
   }
 
-  /** The consumer finished one item: one credit back. */
+  /** The consumer finished one item: one credit back, now or (rate limit) when the next start is due. */
   release(id: string): void {
     const c = this.consumer(id);
-    if (c.credits >= c.maxCredits) throw new Error(`channel ${this.name}: ${id} released more than it was given`);
-    c.credits++;
-    this.pump();
+    if (c.credits + c.held >= c.maxCredits) throw new Error(`channel ${this.name}: ${id} released more than it was given`);
+    const wait = this.nextStartAt - this.clock.now();
+    if (wait <= 0 || this.closed) {
+      c.credits++;
+      this.pump();
+      return;
+    }
+    c.held++;
+    c.timer ??= this.clock.setTimeout(() => {
+      c.timer = undefined;
+      c.credits += c.held;
+      c.held = 0;
+      this.pump();
+    }, wait);
   }
 
   offer(item: T): Promise<void> | undefined {
@@ -120,6 +171,7 @@ export class Channel<T> {
   /** Drops everything still queued or parked (reason `shutdown`); later offers are dropped too. */
   close(): void {
     this.closed = true;
+    for (const c of this.consumers.values()) this.cancelHeld(c);
     for (const item of this.queue.splice(0)) this.drop(item, 'shutdown');
     for (const w of this.waiting.splice(0)) {
       this.drop(w.item, 'shutdown');
@@ -134,7 +186,7 @@ export class Channel<T> {
 
   get inFlight(): number {
     let n = 0;
-    for (const c of this.consumers.values()) n += c.maxCredits - c.credits;
+    for (const c of this.consumers.values()) n += c.maxCredits - c.credits - c.held;
     return n;
   }
 
@@ -163,6 +215,7 @@ export class Channel<T> {
       const item = this.queue.shift()!;
       c.credits--;
       this.delivered++;
+      if (this.minIntervalMs > 0) this.nextStartAt = Math.max(this.nextStartAt, this.clock.now()) + this.minIntervalMs;
       this.sink.deliver(item, id);
       // Room was made: admit one parked producer.
       const w = this.waiting.shift();
@@ -182,6 +235,13 @@ export class Channel<T> {
       if (!best || c.credits > best[1].credits) best = entry;
     }
     return best;
+  }
+
+  private cancelHeld(c: Consumer): void {
+    if (c.timer !== undefined) this.clock.clearTimeout(c.timer);
+    c.timer = undefined;
+    c.credits += c.held;
+    c.held = 0;
   }
 
   private drop(item: T, reason: DropReason): void {

@@ -30,3 +30,15 @@ describe('config', () => {
     }
   });
 });
+
+describe('fault injection from the URL', () => {
+  it('failFrames is taken by test and development builds', () => {
+    expect(configFromUrl('?failFrames=5,9', DEFAULT_CONFIG, true).failFrames).toEqual([5, 9]);
+    expect(configFromUrl('?failFrames=5').failFrames).toEqual([5]); // vitest runs in test mode
+  });
+
+  it('a production build refuses failFrames, saying why', () => {
+    expect(() => configFromUrl('?failFrames=5', DEFAULT_CONFIG, false)).toThrow(/failFrames \(fault injection\) is only accepted by test and development builds/);
+    expect(configFromUrl('?pool=3', DEFAULT_CONFIG, false).failFrames).toBeUndefined();
+  });
+});

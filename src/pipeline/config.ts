@@ -103,10 +103,11 @@ export function validateConfig(c: PipelineConfig): string[] {
 /**
  * URL parameters that override the configuration:
  * `pool`, `locPolicy`, `locCapacity`, `statePolicy`, `stateCapacity`, `stateRate`,
- * `watchdogFloor`, `heartbeat`, `drainTimeout`, `processor`, `provider`, `threads`, `score`, `probeDelay`.
+ * `watchdogFloor`, `heartbeat`, `drainTimeout`, `processor`, `provider`, `threads`, `score`, `probeDelay`;
+ * and, only where `faultInjection` is on (any build but production: the dev server, tests), `failFrames`.
  * Throws a ConfigError listing every bad parameter.
  */
-export function configFromUrl(search: string, base: PipelineConfig = DEFAULT_CONFIG): PipelineConfig {
+export function configFromUrl(search: string, base: PipelineConfig = DEFAULT_CONFIG, faultInjection = import.meta.env.MODE !== 'production'): PipelineConfig {
   const params = new URLSearchParams(search);
   const problems: string[] = [];
   const num = (key: string, fallback: number): number => {
@@ -140,8 +141,9 @@ export function configFromUrl(search: string, base: PipelineConfig = DEFAULT_CON
     scoreThreshold: num('score', base.scoreThreshold),
     trackLowScore: num('trackLow', base.trackLowScore),
     probe: { ...base.probe, delayMs: num('probeDelay', base.probe.delayMs) },
-    ...(params.has('failFrames') ? { failFrames: (params.get('failFrames') ?? '').split(',').map(Number).filter(Number.isInteger) } : {}),
+    ...(params.has('failFrames') && faultInjection ? { failFrames: (params.get('failFrames') ?? '').split(',').map(Number).filter(Number.isInteger) } : {}),
   };
+  if (params.has('failFrames') && !faultInjection) problems.push('URL parameter failFrames (fault injection) is only accepted by test and development builds, not by this production build');
   problems.push(...validateConfig(config));
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

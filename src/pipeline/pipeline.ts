@@ -174,9 +174,4 @@ export class Pipeline {
       dispatcher: { state: this.dispatcher.stats('state'), localization: this.dispatcher.stats('localization') },
     };
   }
-
-  /** Each worker's own counters (frames it holds open, most it ran at once). */
-  workerStats(): Promise<(WorkerStats | undefined)[]> {
-    return this.supervisor.workerStats();
-  }
 }

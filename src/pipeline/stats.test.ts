@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dropRate, percentile, RollingWindow } from './stats';
+import { dropRate, percentile, RollingWindow, WorkerTally } from './stats';
 
 describe('stats', () => {
   it('nearest-rank percentiles', () => {
@@ -20,5 +20,29 @@ describe('stats', () => {
   it('drop rate is dropped over everything that arrived', () => {
     expect(dropRate(0, 0)).toBe(0);
     expect(dropRate(30, 90)).toBe(0.75);
+  });
+});
+
+describe('WorkerTally', () => {
+  const live = { ready: true, inFlight: 1, lastSeenMsAgo: 12, info: undefined };
+
+  it('counts results, errors and restarts for one worker id, with rolling percentiles', () => {
+    const t = new WorkerTally('localization-1', 'localization');
+    for (let i = 1; i <= 10; i++) t.result(i, 100 + i);
+    t.error();
+    t.restarts++;
+    const m = t.metrics(live, 10, 3000);
+    expect(m).toMatchObject({ workerId: 'localization-1', role: 'localization', ready: true, processed: 10, errors: 1, restarts: 1, dropped: 10, dropRate: 0.5, inFlight: 1, lastSeenMsAgo: 12 });
+    expect(m.processMsP50).toBe(5);
+    expect(m.processMsP95).toBe(10);
+    expect(m.latencyMsP95).toBe(110);
+  });
+
+  it('the watchdog waits max(floor, 3 × recent p95)', () => {
+    const t = new WorkerTally('state-1', 'state');
+    expect(t.watchdogTimeoutMs(400)).toBe(400);
+    for (let i = 0; i < 20; i++) t.result(200, 0);
+    expect(t.watchdogTimeoutMs(400)).toBe(600);
+    expect(t.metrics(live, 0, 400).watchdogTimeoutMs).toBe(600);
   });
 });

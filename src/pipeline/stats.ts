@@ -1,3 +1,5 @@
+import type { ProcessorInfo, WorkerRole } from '../shared/protocol';
+
 /** The last `size` samples of something, for percentiles that follow recent behaviour. */
 export class RollingWindow {
   private readonly samples: number[] = [];
@@ -9,10 +11,6 @@ export class RollingWindow {
     if (this.samples.length < this.size) this.samples.push(value);
     else this.samples[this.next] = value;
     this.next = (this.next + 1) % this.size;
-  }
-
-  get count(): number {
-    return this.samples.length;
   }
 
   percentile(p: number): number | undefined {
@@ -36,4 +34,82 @@ export function percentile(values: readonly number[], p: number): number | undef
 export function dropRate(processed: number, dropped: number): number {
   const total = processed + dropped;
   return total === 0 ? 0 : dropped / total;
+}
+
+
+/** One worker's health and throughput, as the HUD and the bench show it. */
+export interface WorkerMetrics {
+  readonly workerId: string;
+  readonly role: WorkerRole;
+  readonly ready: boolean;
+  readonly processed: number;
+  readonly errors: number;
+  /** Frames dropped by this worker's channel, shared out evenly across a pool. */
+  readonly dropped: number;
+  readonly dropRate: number;
+  readonly processMsP50: number | undefined;
+  readonly processMsP95: number | undefined;
+  readonly latencyMsP50: number | undefined;
+  readonly latencyMsP95: number | undefined;
+  readonly lastSeenMsAgo: number;
+  readonly restarts: number;
+  readonly inFlight: number;
+  readonly watchdogTimeoutMs: number;
+  /** Which processor and provider the worker runs, and why (undefined until it is ready). */
+  readonly info: ProcessorInfo | undefined;
+}
+
+/** What a worker is doing right now, from its current generation. */
+export interface WorkerLive {
+  readonly ready: boolean;
+  readonly inFlight: number;
+  readonly lastSeenMsAgo: number;
+  readonly info: ProcessorInfo | undefined;
+}
+
+/** One worker id's counters, kept across its restarts. */
+export class WorkerTally {
+  processed = 0;
+  errors = 0;
+  restarts = 0;
+  private readonly processMs = new RollingWindow(100);
+  private readonly latencyMs = new RollingWindow(100);
+
+  constructor(readonly workerId: string, readonly role: WorkerRole) {}
+
+  result(processMs: number, latencyMs: number): void {
+    this.processed++;
+    this.processMs.add(processMs);
+    this.latencyMs.add(latencyMs);
+  }
+
+  error(): void {
+    this.errors++;
+  }
+
+  /** How long a frame may take before the watchdog calls the worker hung: max(floor, 3 × recent p95). */
+  watchdogTimeoutMs(floorMs: number): number {
+    return Math.max(floorMs, 3 * (this.processMs.percentile(95) ?? 0));
+  }
+
+  metrics(live: WorkerLive, dropped: number, watchdogFloorMs: number): WorkerMetrics {
+    return {
+      workerId: this.workerId,
+      role: this.role,
+      ready: live.ready,
+      processed: this.processed,
+      errors: this.errors,
+      dropped,
+      dropRate: dropRate(this.processed, dropped),
+      processMsP50: this.processMs.percentile(50),
+      processMsP95: this.processMs.percentile(95),
+      latencyMsP50: this.latencyMs.percentile(50),
+      latencyMsP95: this.latencyMs.percentile(95),
+      lastSeenMsAgo: live.lastSeenMsAgo,
+      restarts: this.restarts,
+      inFlight: live.inFlight,
+      watchdogTimeoutMs: this.watchdogTimeoutMs(watchdogFloorMs),
+      info: live.info,
+    };
+  }
 }

@@ -140,15 +140,13 @@ export type FromWorker =
       readonly seq: number;
       readonly output: ProcessorOutput;
       readonly processMs: number;
-      readonly openFrames: number;
     }
   | {
       readonly type: 'error';
       readonly seq: number;
       readonly message: string;
       readonly processMs: number;
-      readonly openFrames: number;
     }
-  | { readonly type: 'heartbeat'; readonly openFrames: number }
+  | { readonly type: 'heartbeat' }
   /** The processor changed how it runs (e.g. WebGPU lost, now on WASM). */
-  | { readonly type: 'info'; readonly info: ProcessorInfo; readonly openFrames: number };
+  | { readonly type: 'info'; readonly info: ProcessorInfo };

@@ -31,7 +31,7 @@ export function serveConsumer(makeProcessor: ProcessorFactory): void {
       // Messages posted to the port while the processor loads wait in the port until onmessage is set.
       const p = await makeProcessor(init);
       const send = (msg: FromWorker) => port.postMessage(msg);
-      p.onInfo = (info) => send({ type: 'info', info, openFrames });
+      p.onInfo = (info) => send({ type: 'info', info });
       const onFrame = async (msg: FrameMessage) => {
         received++;
         openFrames++;
@@ -46,13 +46,13 @@ export function serveConsumer(makeProcessor: ProcessorFactory): void {
           running--;
           msg.pixels.close();
           openFrames--;
-          send({ type: 'result', seq: msg.meta.seq, output, processMs: performance.now() - t0, openFrames });
+          send({ type: 'result', seq: msg.meta.seq, output, processMs: performance.now() - t0 });
         } catch (err) {
           failed++;
           running--;
           msg.pixels.close();
           openFrames--;
-          send({ type: 'error', seq: msg.meta.seq, message: err instanceof Error ? err.message : String(err), processMs: performance.now() - t0, openFrames });
+          send({ type: 'error', seq: msg.meta.seq, message: err instanceof Error ? err.message : String(err), processMs: performance.now() - t0 });
         }
       };
       port.onmessage = (event: MessageEvent<ToWorker>) => {
@@ -66,7 +66,7 @@ export function serveConsumer(makeProcessor: ProcessorFactory): void {
             return;
         }
       };
-      setInterval(() => send({ type: 'heartbeat', openFrames }), init.heartbeatMs);
+      setInterval(() => send({ type: 'heartbeat' }), init.heartbeatMs);
       return p.info;
     },
     stats(): WorkerStats {
