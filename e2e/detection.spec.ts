@@ -59,22 +59,32 @@ async function checkProvider(page: Page, provider: 'wasm' | 'webgpu') {
   expect(run.results.map((r) => r.seq)).toEqual(IMAGES.map((_, i) => i + 1));
   const compared: Compared[] = [];
   let worstLetterboxDiff = 0;
+  let worstMaxDiff = 0;
   for (const [i, id] of IMAGES.entries()) {
     const r = run.results[i]!;
     expect(r.error).toBeUndefined();
-    // The same letterbox: the reference runs on the very tensor this path fed its model...
-    const cpu = await page.evaluate((u) => (window as unknown as HarnessWindow).fw.referenceInput(u), url(id));
-    const ref = await referenceDetect(r.input!, cpu.lb.scale, r.width, r.height, LABELS, THRESHOLD - 0.02);
-    compared.push(compare(id, ref, r.detections));
-    // ...and that tensor must be the letterbox the CPU path computes, up to resampling.
+    // The model authors' own input for this image, from its RGB pixels by the independent reference...
+    const reference = await page.evaluate((u) => (window as unknown as HarnessWindow).fw.referenceInput(u), url(id));
     const a = floats(r.input!);
-    const b = floats(cpu.tensor);
+    const b = floats(reference.tensor);
     let sum = 0;
-    for (let k = 0; k < a.length; k++) sum += Math.abs(a[k]! - b[k]!);
+    let max = 0;
+    for (let k = 0; k < a.length; k++) {
+      const d = Math.abs(a[k]! - b[k]!);
+      sum += d;
+      max = Math.max(max, d);
+    }
     worstLetterboxDiff = Math.max(worstLetterboxDiff, sum / a.length);
+    worstMaxDiff = Math.max(worstMaxDiff, max);
+    // ...run natively: the browser's detections must match what the model gives on the authors' input.
+    // (The WebGPU compute pass does not sample the authors' way yet; it is held against its own tensor until it does.)
+    const native = provider === 'wasm' ? reference.tensor : r.input!;
+    const ref = await referenceDetect(native, reference.lb.scale, r.width, r.height, LABELS, THRESHOLD - 0.02);
+    compared.push(compare(id, ref, r.detections));
   }
-  // Mean absolute difference in 0–255 units (measured: 0.39 on WASM, where the frame is a VideoFrame, 0.85 on the GPU).
-  expect(worstLetterboxDiff).toBeLessThan(provider === 'wasm' ? 1 : 2);
+  // In 0–255 units. WASM: every value within one grey level of the authors' preprocessing.
+  if (provider === 'wasm') expect(worstMaxDiff).toBeLessThanOrEqual(1);
+  expect(worstLetterboxDiff).toBeLessThan(provider === 'wasm' ? 0.05 : 2);
   const problems = compared.flatMap((c) => c.problems);
   expect(problems).toEqual([]);
   // Named scenes must actually contain what they show.
@@ -86,7 +96,7 @@ async function checkProvider(page: Page, provider: 'wasm' | 'webgpu') {
   expect(total).toBeGreaterThan(30);
   const inference = run.results.map((r) => r.inferenceMs!).sort((a, b) => a - b);
   const p95 = inference[Math.ceil(inference.length * 0.95) - 1]!;
-  console.log(`${provider}: ${total} boxes matched over ${IMAGES.length} images; letterbox vs CPU mean |Δ| ${worstLetterboxDiff.toFixed(3)}; inference p50 ${inference[Math.floor(inference.length / 2)]!.toFixed(0)} ms, p95 ${p95.toFixed(0)} ms`);
+  console.log(`${provider}: ${total} boxes matched over ${IMAGES.length} images; input vs the authors' preprocessing: max |Δ| ${worstMaxDiff.toFixed(2)}, mean |Δ| ${worstLetterboxDiff.toFixed(3)}; inference p50 ${inference[Math.floor(inference.length / 2)]!.toFixed(0)} ms, p95 ${p95.toFixed(0)} ms`);
 }
 
 test('WASM path: browser detections match onnxruntime-node on 12 COCO photographs', async ({ page }) => {

@@ -4,7 +4,7 @@ import { Pipeline } from '../src/pipeline/pipeline';
 import { DEFAULT_CONFIG, type PipelineConfig } from '../src/pipeline/config';
 import { SyntheticSource, type SyntheticOptions } from '../src/pipeline/sources/synthetic';
 import { ImageSource } from '../src/pipeline/sources/images';
-import { CpuPreprocessor } from '../src/model/preprocess-cpu';
+import { yoloxInput } from './fixtures/cv2-linear';
 import { YOLOX_NANO } from '../src/model/manifest';
 import type { Detection } from '../src/model/decode';
 import { Outbox } from '../src/sync/outbox';
@@ -87,12 +87,18 @@ async function detectImages(urls: string[], provider: 'wasm' | 'webgpu', poolSiz
   return { results: out, workers };
 }
 
-/** The CPU path's letterboxed input tensor for one image, base64 of its float32 bytes (for the reference run). */
+/**
+ * The YOLOX authors' input tensor for one image, computed by the independent reference of their
+ * preprocessing (e2e/fixtures/cv2-linear.ts) from the image's own RGB pixels: base64 of its
+ * float32 bytes, for the native reference run and for checking what each path feeds its model.
+ */
 async function referenceInput(url: string) {
   const bitmap = await createImageBitmap(await (await fetch(url)).blob());
-  const pre = new CpuPreprocessor(YOLOX_NANO);
-  const { data, lb } = pre.run(bitmap, bitmap.width, bitmap.height);
-  return { tensor: base64(data), lb, width: bitmap.width, height: bitmap.height };
+  const ctx = new OffscreenCanvas(bitmap.width, bitmap.height).getContext('2d')!;
+  ctx.drawImage(bitmap, 0, 0);
+  const rgba = ctx.getImageData(0, 0, bitmap.width, bitmap.height).data;
+  const { tensor, scale } = yoloxInput(rgba, bitmap.width, bitmap.height, YOLOX_NANO.input.size);
+  return { tensor: base64(tensor), lb: { scale }, width: bitmap.width, height: bitmap.height };
 }
 
 function base64(data: Float32Array): string {

@@ -10,11 +10,13 @@ export interface Letterbox {
   readonly size: number;
 }
 
-export function letterbox(srcWidth: number, srcHeight: number, size: number, placement: 'top-left' | 'center'): Letterbox {
+export function letterbox(srcWidth: number, srcHeight: number, size: number, placement: 'top-left' | 'center', fit: 'floor' | 'round' = 'round'): Letterbox {
   if (!(srcWidth > 0 && srcHeight > 0)) throw new RangeError(`frame size ${srcWidth}×${srcHeight} is empty`);
   const scale = Math.min(size / srcWidth, size / srcHeight);
-  const width = Math.min(size, Math.round(srcWidth * scale));
-  const height = Math.min(size, Math.round(srcHeight * scale));
+  // As the model's authors sized it: YOLOX int(w·r), Ultralytics round(w·r).
+  const sized = fit === 'floor' ? Math.floor : Math.round;
+  const width = Math.max(1, Math.min(size, sized(srcWidth * scale)));
+  const height = Math.max(1, Math.min(size, sized(srcHeight * scale)));
   const padX = placement === 'center' ? Math.floor((size - width) / 2) : 0;
   const padY = placement === 'center' ? Math.floor((size - height) / 2) : 0;
   return { scale, width, height, padX, padY, size };

@@ -17,6 +17,13 @@ export interface ModelManifest {
     readonly fill: number;
     /** Where the resized image sits in the square. */
     readonly placement: 'top-left' | 'center';
+    /**
+     * How the frame is resized, exactly as the model's authors did in training:
+     * `linear-half-pixel` is OpenCV's INTER_LINEAR (half-pixel centres, no antialiasing, uint8).
+     */
+    readonly resize: 'linear-half-pixel';
+    /** The resized size: `floor` (YOLOX: int(w·r)) or `round` (Ultralytics: round(w·r)). */
+    readonly fit: 'floor' | 'round';
   };
   readonly output: {
     /** yolox: [1, N, 5 + classes], raw grid offsets; yolov8: [1, 4 + classes, N], decoded boxes, no objectness. */
@@ -32,7 +39,7 @@ export interface ModelManifest {
 export const YOLOX_NANO: ModelManifest = Object.freeze({
   id: 'yolox-nano',
   name: 'YOLOX-Nano (COCO, 416)',
-  input: { name: 'images', size: 416, channelOrder: 'BGR', scale: 1, mean: [0, 0, 0], std: [1, 1, 1], fill: 114, placement: 'top-left' },
+  input: { name: 'images', size: 416, channelOrder: 'BGR', scale: 1, mean: [0, 0, 0], std: [1, 1, 1], fill: 114, placement: 'top-left', resize: 'linear-half-pixel', fit: 'floor' },
   output: { decoder: 'yolox', strides: [8, 16, 32] },
   labels: COCO_LABELS,
   nmsIou: 0.45,
@@ -44,7 +51,7 @@ export function yolov8Manifest(overrides: { id: string; name: string; size?: num
   return {
     id: overrides.id,
     name: overrides.name,
-    input: { name: overrides.inputName ?? 'images', size: overrides.size ?? 640, channelOrder: 'RGB', scale: 1 / 255, mean: [0, 0, 0], std: [1, 1, 1], fill: 114, placement: 'center' },
+    input: { name: overrides.inputName ?? 'images', size: overrides.size ?? 640, channelOrder: 'RGB', scale: 1 / 255, mean: [0, 0, 0], std: [1, 1, 1], fill: 114, placement: 'center', resize: 'linear-half-pixel', fit: 'round' },
     output: { decoder: 'yolov8' },
     labels: overrides.labels ?? COCO_LABELS,
     nmsIou: 0.45,
