@@ -77,14 +77,12 @@ async function checkProvider(page: Page, provider: 'wasm' | 'webgpu') {
     worstLetterboxDiff = Math.max(worstLetterboxDiff, sum / a.length);
     worstMaxDiff = Math.max(worstMaxDiff, max);
     // ...run natively: the browser's detections must match what the model gives on the authors' input.
-    // (The WebGPU compute pass does not sample the authors' way yet; it is held against its own tensor until it does.)
-    const native = provider === 'wasm' ? reference.tensor : r.input!;
-    const ref = await referenceDetect(native, reference.lb.scale, r.width, r.height, LABELS, THRESHOLD - 0.02);
+    const ref = await referenceDetect(reference.tensor, reference.lb.scale, r.width, r.height, LABELS, THRESHOLD - 0.02);
     compared.push(compare(id, ref, r.detections));
   }
-  // In 0–255 units. WASM: every value within one grey level of the authors' preprocessing.
-  if (provider === 'wasm') expect(worstMaxDiff).toBeLessThanOrEqual(1);
-  expect(worstLetterboxDiff).toBeLessThan(provider === 'wasm' ? 0.05 : 2);
+  // In 0–255 units: on both paths every value within one grey level of the authors' preprocessing.
+  expect(worstMaxDiff).toBeLessThanOrEqual(1);
+  expect(worstLetterboxDiff).toBeLessThan(0.05);
   const problems = compared.flatMap((c) => c.problems);
   expect(problems).toEqual([]);
   // Named scenes must actually contain what they show.
