@@ -1,6 +1,7 @@
 import type { WorkerRole } from '../shared/protocol';
 import type { FrameStore, FrameHandle } from './frame-store';
 import { frameSize, type FrameSource } from './sources/source';
+import { RateCounter } from './stats';
 
 export type Offer = (role: WorkerRole, handle: FrameHandle) => Promise<void> | undefined;
 
@@ -11,7 +12,7 @@ export type Offer = (role: WorkerRole, handle: FrameHandle) => Promise<void> | u
 export class Ingest {
   private seq = 0;
   private stopping = false;
-  private readonly arrivals: number[] = [];
+  private readonly arrivals: RateCounter;
   private done: Promise<void> | undefined;
 
   constructor(
@@ -20,7 +21,9 @@ export class Ingest {
     private readonly roles: readonly WorkerRole[],
     private readonly offer: Offer,
     private readonly now: () => number = () => performance.now(),
-  ) {}
+  ) {
+    this.arrivals = new RateCounter(now);
+  }
 
   start(): Promise<void> {
     this.done ??= this.run();
@@ -43,12 +46,7 @@ export class Ingest {
 
   /** Frames read in the last second. */
   inputFps(): number {
-    this.forgetBefore(this.now() - 1000);
-    return this.arrivals.length;
-  }
-
-  private forgetBefore(cutoff: number): void {
-    while (this.arrivals.length > 0 && this.arrivals[0]! < cutoff) this.arrivals.shift();
+    return this.arrivals.perSecond();
   }
 
   private async run(): Promise<void> {
@@ -60,8 +58,7 @@ export class Ingest {
         break;
       }
       const captureTs = this.now();
-      this.arrivals.push(captureTs);
-      this.forgetBefore(captureTs - 1000);
+      this.arrivals.mark(captureTs);
       const handle = this.store.add({ seq: ++this.seq, captureTs, ...frameSize(pixels) }, pixels);
       const waits: Promise<void>[] = [];
       for (const role of this.roles) {

@@ -9,6 +9,7 @@ import { Ingest } from './ingest';
 import type { FrameSource } from './sources/source';
 import { Supervisor, type SpawnWorker, type WorkerMetrics } from './supervisor';
 import { spawnWorker } from './spawn';
+import { RateCounter } from './stats';
 
 const ROLES: readonly WorkerRole[] = ['state', 'localization'];
 
@@ -60,7 +61,7 @@ export class Pipeline {
   readonly dispatcher: Dispatcher;
   private readonly supervisor: Supervisor;
   private ingest: Ingest | undefined;
-  private readonly outputs: number[] = [];
+  private readonly outputs = new RateCounter();
   private closed = false;
 
   private constructor(readonly config: PipelineConfig, spawn: SpawnWorker) {
@@ -68,10 +69,7 @@ export class Pipeline {
     this.dispatcher = new Dispatcher({ state: 'latest', localization: config.localization.policy === 'block' ? 'complete' : 'latest' });
     this.supervisor = new Supervisor({ spawn, store: this.store, dispatcher: this.dispatcher, watchdogFloorMs: config.watchdogFloorMs, heartbeatMs: config.heartbeatMs });
     this.dispatcher.subscribe((r) => {
-      if (r.role !== 'localization') return;
-      const now = performance.now();
-      this.outputs.push(now);
-      while (this.outputs.length > 0 && this.outputs[0]! < now - 1000) this.outputs.shift();
+      if (r.role === 'localization') this.outputs.mark();
     });
   }
 
@@ -161,13 +159,11 @@ export class Pipeline {
   }
 
   stats(): PipelineStats {
-    const now = performance.now();
-    while (this.outputs.length > 0 && this.outputs[0]! < now - 1000) this.outputs.shift();
     return {
       running: !!this.ingest && !this.closed,
       framesIn: this.ingest?.framesIn ?? 0,
       inputFps: this.ingest?.inputFps() ?? 0,
-      outputFps: this.outputs.length,
+      outputFps: this.outputs.perSecond(),
       openFrames: { page: this.store.open, inWorkers: this.supervisor.framesInWorkers },
       channels: { state: this.supervisor.channelStats('state'), localization: this.supervisor.channelStats('localization') },
       workers: this.supervisor.metrics(),

@@ -46,3 +46,15 @@ describe('WorkerTally', () => {
     expect(t.metrics(live, 0, 400).watchdogTimeoutMs).toBe(600);
   });
 });
+
+describe('RateCounter', () => {
+  it('counts the events of the last second on its own clock', async () => {
+    const { RateCounter } = await import('./stats');
+    let t = 0;
+    const c = new RateCounter(() => t);
+    for (let i = 0; i < 30; i++) c.mark((t = i * 50)); // 20 a second for 1.5 s
+    expect(c.perSecond()).toBe(21); // marks at 450…1450 ms are within [t − 1000, t]
+    t = 3000;
+    expect(c.perSecond()).toBe(0);
+  });
+});

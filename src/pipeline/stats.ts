@@ -113,3 +113,24 @@ export class WorkerTally {
     };
   }
 }
+
+/** Events in the last second (frames in, results out): the one rate counter the HUD's fps figures use. */
+export class RateCounter {
+  private readonly times: number[] = [];
+
+  constructor(private readonly now: () => number = () => performance.now()) {}
+
+  mark(at = this.now()): void {
+    this.times.push(at);
+    this.forgetBefore(at - 1000);
+  }
+
+  perSecond(): number {
+    this.forgetBefore(this.now() - 1000);
+    return this.times.length;
+  }
+
+  private forgetBefore(cutoff: number): void {
+    while (this.times.length > 0 && this.times[0]! < cutoff) this.times.shift();
+  }
+}

@@ -1,7 +1,6 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, query, state } from 'lit/decorators.js';
 import { configFromUrl, ConfigError, DEFAULT_CONFIG } from '../pipeline/config';
-import type { ProcessorOutput } from '../shared/protocol';
 import { applySettings, loadSettings, saveSettings, settingsFrom, type Settings } from '../settings';
 import { Store } from '../store/db';
 import { registerServiceWorker } from '../pwa';
@@ -15,16 +14,11 @@ import './analysis-panel';
 import './hud';
 import './model-picker';
 import './overlay';
+import './result-line';
 import './settings-panel';
 import './sync-status';
 import './task-panel';
 import './task-picker';
-
-function describe(o: ProcessorOutput): string {
-  if (o.kind === 'probe') return `mean luma ${o.meanLuma.toFixed(1)}`;
-  const found = o.detections.map((d) => `${d.label} ${(d.score * 100).toFixed(0)}%`).join(', ');
-  return `${o.detections.length} objects${found ? ` (${found})` : ''} on ${o.provider}, inference ${o.inferenceMs.toFixed(0)} ms`;
-}
 
 /** The live page: wiring and layout. The guide comes first; developer tools wait in a drawer. */
 @customElement('fw-app')
@@ -70,7 +64,6 @@ export class App extends LitElement {
     .error { background: #7f1d1d; padding: 8px 12px; border-radius: 6px; }
     .notice { background: #1e3a8a; padding: 8px 12px; border-radius: 6px; display: flex; gap: 12px; align-items: center; }
     .aids { font-size: 13px; color: #94a3b8; }
-    .last { font: 13px ui-monospace, monospace; color: #94a3b8; overflow-wrap: anywhere; }
     aside { display: grid; gap: 10px; border-top: 1px solid #334155; padding-top: 10px; }
     aside[hidden] { display: none; }
   `;
@@ -118,8 +111,6 @@ export class App extends LitElement {
     const live = this.live;
     const g = this.guide.guide;
     const running = live.status === 'running';
-    const voice = this.guide.voice;
-    const last = live.lastResult;
     return html`
       <header>
         <h1>Framewise</h1>
@@ -141,10 +132,7 @@ export class App extends LitElement {
           </div>
           <div>
             <fw-task-panel .view=${g.session?.current} .instruction=${g.instruction?.text ?? ''} @task-restart=${() => g.restart()}></fw-task-panel>
-            <p class="aids">
-              <span data-testid="voice-status">${voice.kind === 'ok' ? `Voice: ${voice.voice}${voice.offline ? ' (works offline)' : ''}` : voice.kind === 'no-voice' ? `No voice for "${voice.lang}" on this device: instructions are shown only.` : 'This browser cannot speak: instructions are shown only.'}</span>
-              ${running && g.session ? html` · <span data-testid="wake-status">${{ held: 'screen kept on', off: '', unsupported: 'this browser cannot keep the screen on', refused: 'the screen may turn off (the browser refused to keep it on)' }[this.guide.wakeLock.state]}</span>` : nothing}
-            </p>
+            <p class="aids">${this.guide.aids(running)}</p>
           </div>
         </section>
         <fw-task-picker .tasks=${g.tasks} .selected=${g.session?.task.id ?? ''} @task-select=${(e: CustomEvent<string>) => g.select(e.detail)}></fw-task-picker>
@@ -152,10 +140,7 @@ export class App extends LitElement {
         ${this.applyUpdate && live.status === 'idle' ? html`<div class="notice" role="status" data-testid="update">A new version of Framewise is ready. <button @click=${() => this.applyUpdate?.()}>Update now</button></div>` : nothing}
         ${this.offlineReady ? html`<div class="notice" role="status" data-testid="offline-ready">Framewise now works offline. <button @click=${() => (this.offlineReady = false)} aria-label="Dismiss">✕</button></div>` : nothing}
         ${live.providerNotice ? html`<div class="notice" role="status" data-testid="provider-notice">${live.providerNotice}</div>` : nothing}
-        <div class="last" data-testid="last-result" aria-live="off">
-          results: <span data-testid="result-count">${live.results}</span>
-          ${last ? (last.type === 'output' ? ` · last: frame ${last.seq} from ${last.workerId}, ${describe(last.output)}, ${last.latencyMs.toFixed(0)} ms after capture` : ` · last: frame ${last.seq} failed: ${last.message}`) : ''}
-        </div>
+        <fw-result-line .results=${live.results} .last=${live.lastResult}></fw-result-line>
         <aside id="tools" aria-label="Tools" ?hidden=${!this.toolsOpen}>
           <fw-task-picker tools .tasks=${g.tasks} .selected=${g.session?.task.id ?? ''} @task-save=${(e: CustomEvent<Task>) => g.save(e.detail)}></fw-task-picker>
           <fw-model-picker .current=${live.model?.manifest.name ?? live.config?.model.manifest.name ?? ''} ?busy=${live.busy}

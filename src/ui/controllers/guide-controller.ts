@@ -1,4 +1,4 @@
-import type { ReactiveController, ReactiveControllerHost } from 'lit';
+import { html, nothing, type ReactiveController, type ReactiveControllerHost } from 'lit';
 import { SpeechGuide, type VoiceStatus } from '../../guide/speech';
 import { TaskGuide, type Announcement } from '../../guide/task-guide';
 import type { Store } from '../../store/db';
@@ -56,6 +56,14 @@ export class GuideController implements ReactiveController {
 
   get voice(): VoiceStatus {
     return this.speech.status(this.guide.lang);
+  }
+
+  /** What the person can count on: a voice (or why not), and the screen kept on while guiding (or why not). */
+  aids(running: boolean) {
+    const v = this.voice;
+    const voice = v.kind === 'ok' ? `Voice: ${v.voice}${v.offline ? ' (works offline)' : ''}` : v.kind === 'no-voice' ? `No voice for "${v.lang}" on this device: instructions are shown only.` : 'This browser cannot speak: instructions are shown only.';
+    const wake = { held: 'screen kept on', off: '', unsupported: 'this browser cannot keep the screen on', refused: 'the screen may turn off (the browser refused to keep it on)' }[this.wakeLock.state];
+    return html`<span data-testid="voice-status">${voice}</span>${running && this.guide.session ? html` · <span data-testid="wake-status">${wake}</span>` : nothing}`;
   }
 
   toggleMute(): void {

@@ -1,0 +1,27 @@
+import { LitElement, css, html } from 'lit';
+import { customElement, property } from 'lit/decorators.js';
+import type { PipelineResult } from '../pipeline/results';
+import type { ProcessorOutput } from '../shared/protocol';
+
+function describe(o: ProcessorOutput): string {
+  if (o.kind === 'probe') return `mean luma ${o.meanLuma.toFixed(1)}`;
+  const found = o.detections.map((d) => `${d.label} ${(d.score * 100).toFixed(0)}%`).join(', ');
+  return `${o.detections.length} objects${found ? ` (${found})` : ''} on ${o.provider}, inference ${o.inferenceMs.toFixed(0)} ms`;
+}
+
+/** How many results so far and what the newest one said: a one-line log for the curious. */
+@customElement('fw-result-line')
+export class ResultLine extends LitElement {
+  @property({ type: Number }) results = 0;
+  @property({ attribute: false }) last: PipelineResult | undefined;
+
+  static override styles = css`
+    :host { display: block; font: 13px ui-monospace, monospace; color: #94a3b8; overflow-wrap: anywhere; }
+  `;
+
+  override render() {
+    const last = this.last;
+    const tail = !last ? '' : last.type === 'output' ? ` · last: frame ${last.seq} from ${last.workerId}, ${describe(last.output)}, ${last.latencyMs.toFixed(0)} ms after capture` : ` · last: frame ${last.seq} failed: ${last.message}`;
+    return html`<div data-testid="last-result" aria-live="off">results: <span data-testid="result-count">${this.results}</span>${tail}</div>`;
+  }
+}
