@@ -36,17 +36,20 @@ test('a three-step task completes in order on the camera, derails when the cup g
   await page.getByRole('button', { name: 'Start camera' }).click();
 
   // Watch the panel as a person would, recording what it says in order.
-  const seen = async () => {
-    const summary = panel(page).getByTestId('summary');
-    if (await summary.count()) return 'summary';
-    const derail = panel(page).getByTestId('derail');
-    if (await derail.count()) return `derailed: ${await derail.textContent()}`;
-    return `step: ${await panel(page).getByTestId('instruction').textContent()}`;
-  };
+  // One read of the whole panel at once: reading its parts one by one raced with the panel
+  // changing in between (a step read just as the summary replaced it waited forever).
+  const seen = () =>
+    panel(page).evaluate((el) => {
+      const root = el.shadowRoot!;
+      if (root.querySelector('[data-testid="summary"]')) return 'summary';
+      const derail = root.querySelector('[data-testid="derail"]');
+      if (derail) return `derailed: ${derail.textContent}`;
+      return `step: ${root.querySelector('[data-testid="instruction"]')?.textContent ?? ''}`;
+    });
   const deadline = Date.now() + 75_000;
   while (Date.now() < deadline) {
     const now = await seen();
-    if (log.at(-1) !== now) log.push(now);
+    if (now !== 'step: ' && log.at(-1) !== now) log.push(now);
     if (now === 'summary') break;
     await page.waitForTimeout(100);
   }
