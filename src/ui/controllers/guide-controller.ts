@@ -16,6 +16,7 @@ export class GuideController implements ReactiveController {
   readonly speech: SpeechGuide;
   readonly wakeLock: WakeLockController;
   private pending: ReturnType<typeof setTimeout> | undefined;
+  private active = false;
   private readonly onChange = () => this.host.requestUpdate();
   private readonly onAnnounce = (e: CustomEvent<Announcement>) => this.say(e.detail);
   private readonly onGuideError = (e: CustomEvent<string>) => this.onError(e.detail);
@@ -47,6 +48,9 @@ export class GuideController implements ReactiveController {
 
   /** Whether a task is being guided right now: the voice speaks and the screen stays on only then. */
   async setActive(active: boolean): Promise<void> {
+    // Called after every render: only a change does anything.
+    if (active === this.active) return;
+    this.active = active;
     if (!active) {
       clearTimeout(this.pending);
       this.speech.reset();

@@ -28,6 +28,7 @@ export class WakeLockController implements ReactiveController {
   }
 
   async set(wanted: boolean): Promise<void> {
+    if (wanted === this.wanted) return;
     this.wanted = wanted;
     if (wanted && !this.sentinel) await this.acquire();
     if (!wanted && this.sentinel) {
@@ -56,6 +57,7 @@ export class WakeLockController implements ReactiveController {
   }
 
   private update(state: WakeLockState): void {
+    if (state === this.state) return;
     this.state = state;
     this.host.requestUpdate();
   }
