@@ -4,6 +4,20 @@ module.exports = {
   forbidden: [
     { name: 'no-folder-cycle', severity: 'error', scope: 'folder', comment: 'Folders import each other in a loop', from: {}, to: { circular: true } },
     { name: 'no-module-cycle', severity: 'error', comment: 'Modules import each other in a loop', from: {}, to: { circular: true } },
+    {
+      name: 'pipeline-public-surface',
+      severity: 'error',
+      comment: 'Outside src/pipeline, the pipeline is used only through its public entries: src/pipeline/index.ts (page) and src/pipeline/worker/index.ts (workers)',
+      from: { pathNot: '^src/pipeline/' },
+      to: { path: '^src/pipeline/', pathNot: '^src/pipeline/(index|worker/index)\\.ts$' },
+    },
+    {
+      name: 'pipeline-knows-no-app',
+      severity: 'error',
+      comment: 'The pipeline is generic: it may use the frame types and libraries, nothing of the app (models, tasks, sync, UI)',
+      from: { path: '^src/pipeline/' },
+      to: { pathNot: ['^src/pipeline/', '^src/frame/', 'node_modules'] },
+    },
   ],
   options: {
     doNotFollow: { path: 'node_modules' },

@@ -46,11 +46,11 @@ export default defineConfig({
   build: {
     target: 'es2022',
     rollupOptions: {
-      input: { main: 'index.html', dashboard: 'dashboard.html' },
+      input: { main: 'index.html', dashboard: 'dashboard.html', 'custom-processor': 'examples/custom-processor/index.html' },
     },
   },
   test: {
-    include: ['src/**/*.test.ts', 'test/**/*.test.ts', 'server/**/*.test.ts'],
+    include: ['src/**/*.test.ts', 'test/**/*.test.ts', 'server/**/*.test.ts', 'examples/**/*.test.ts'],
     environment: 'node',
     reporters: process.env.CI ? ['default', 'json'] : ['default'],
     outputFile: { json: 'test-results/unit.json' },

@@ -1,15 +1,14 @@
 // The benchmark's page: every measurement runs here, in the same browser, on the same camera frames and model.
 import * as Comlink from 'comlink';
 import wasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.wasm?url';
-import { DEFAULT_CONFIG, threadsFor, type PipelineConfig } from '../src/pipeline/config';
-import { Pipeline } from '../src/pipeline/pipeline';
-import { CameraSource } from '../src/pipeline/sources/camera';
+import { CameraSource, percentile } from '../src/pipeline';
+import { DEFAULT_CONFIG, threadsFor, type PipelineConfig } from '../src/vision/config';
+import { createVisionPipeline } from '../src/vision/vision-pipeline';
 import { decode } from '../src/model/decode';
 import { letterbox, rgbaToTensor } from '../src/model/letterbox';
 import { YOLOX_NANO } from '../src/model/manifest';
 import { loadModelBytes } from '../src/model/model-bytes';
 import type { ProviderPreference } from '../src/model/provider';
-import { percentile } from '../src/pipeline/stats';
 import type { RawApi } from './raw-worker';
 
 const MODEL_URL = new URL('/models/yolox_nano.onnx', location.origin).href;
@@ -72,7 +71,7 @@ async function raw(durationMs: number, provider: ProviderPreference, threads: nu
 
 async function pipelineRun(opts: { poolSize: number; pauseState: boolean; durationMs: number; warmupMs: number; provider: ProviderPreference; localization: PipelineConfig['localization']; sampleMemory?: boolean }) {
   const config: PipelineConfig = { ...DEFAULT_CONFIG, poolSize: opts.poolSize, provider: opts.provider, localization: opts.localization };
-  const pipeline = await Pipeline.create(config);
+  const pipeline = await createVisionPipeline(config);
   if (opts.pauseState) pipeline.pause('state');
   const camera = new CameraSource({ width: 640, height: 480 });
   (document.getElementById('video') as HTMLVideoElement).srcObject = await camera.open();
@@ -80,7 +79,7 @@ async function pipelineRun(opts: { poolSize: number; pauseState: boolean; durati
   let results = 0;
   const latency: number[] = [];
   const overlay = (document.getElementById('overlay') as HTMLCanvasElement).getContext('2d')!;
-  pipeline.dispatcher.subscribe((r) => {
+  pipeline.subscribe((r) => {
     if (!measuring || r.role !== 'localization' || r.type !== 'output' || r.output.kind !== 'detections') return;
     results++;
     const out = r.output;

@@ -9,7 +9,7 @@ import { chromiumArgs, chromiumPath } from '../e2e/browser';
 import globalSetup from '../e2e/fixtures/global-setup';
 import { FAKE_CAMERA_Y4M } from '../e2e/fixtures/paths';
 import { PROVIDER_PREFERENCES } from '../src/model/provider';
-import { DROP_POLICIES } from '../src/shared/protocol';
+import { DROP_POLICIES } from '../src/pipeline';
 
 const { values: args } = parseArgs({
   options: {

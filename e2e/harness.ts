@@ -1,9 +1,8 @@
 // Exposes the pipeline's public API to Playwright tests, which drive it with page.evaluate,
 // plus `scenario`: one scripted run from a synthetic source to shutdown, summarised.
-import { Pipeline } from '../src/pipeline/pipeline';
-import { DEFAULT_CONFIG, type PipelineConfig } from '../src/pipeline/config';
-import { SyntheticSource, type SyntheticOptions } from '../src/pipeline/sources/synthetic';
-import { ImageSource } from '../src/pipeline/sources/images';
+import { ImageSource, SyntheticSource, type SyntheticOptions } from '../src/pipeline';
+import { DEFAULT_CONFIG, type PipelineConfig } from '../src/vision/config';
+import { createVisionPipeline } from '../src/vision/vision-pipeline';
 import { yoloxInput } from './fixtures/cv2-linear';
 import { YOLOX_NANO } from '../src/model/manifest';
 import type { Detection } from '../src/model/decode';
@@ -25,11 +24,11 @@ export interface ScenarioOptions {
 
 async function scenario(opts: ScenarioOptions) {
   const config: PipelineConfig = { ...DEFAULT_CONFIG, processor: 'probe', ...opts.config };
-  const p = await Pipeline.create(config);
+  const p = await createVisionPipeline(config);
   const results: { role: string; type: string; seq: number; workerId: string; message?: string; meanLuma?: number }[] = [];
   const deliveries: { workerId: string; seq: number; newest: number }[] = [];
   const restarts: { workerId: string; reason: string }[] = [];
-  p.dispatcher.subscribe((r) =>
+  p.subscribe((r) =>
     results.push({ role: r.role, type: r.type, seq: r.seq, workerId: r.workerId, ...(r.type === 'error' ? { message: r.message } : r.output.kind === 'probe' ? { meanLuma: r.output.meanLuma } : {}) }),
   );
   p.onEvent((e) => {
@@ -57,12 +56,12 @@ async function scenario(opts: ScenarioOptions) {
   clearInterval(sample);
   const before = p.stats();
   const report = await p.shutdown();
-  return { results, deliveries, restarts, drained, before, report, sampled, openAfter: p.store.open };
+  return { results, deliveries, restarts, drained, before, report, sampled, openAfter: p.stats().openFrames.page };
 }
 
 /** Runs the real pipeline (detector, one worker, lossless) over photographs; detections per image. */
 async function detectImages(urls: string[], provider: 'wasm' | 'webgpu', poolSize = 1, extra: Partial<PipelineConfig> = {}) {
-  const p = await Pipeline.create({
+  const p = await createVisionPipeline({
     ...DEFAULT_CONFIG,
     ...extra,
     processor: 'detector',
@@ -75,10 +74,10 @@ async function detectImages(urls: string[], provider: 'wasm' | 'webgpu', poolSiz
     captureModelInput: true,
   });
   const out: { seq: number; width: number; height: number; provider: string; detections: Detection[]; error?: string; inferenceMs?: number; preprocessMs?: number; input?: string }[] = [];
-  p.dispatcher.subscribe((r) => {
+  p.subscribe((r) => {
     if (r.role !== 'localization') return;
     if (r.type === 'error') out.push({ seq: r.seq, width: 0, height: 0, provider: '', detections: [], error: r.message });
-    else if (r.output.kind === 'detections') out.push({ seq: r.seq, width: r.output.width, height: r.output.height, provider: r.output.provider, detections: [...r.output.detections], inferenceMs: r.output.inferenceMs, preprocessMs: r.output.preprocessMs, input: r.output.input && base64(r.output.input) });
+    else if (r.output.kind === 'detections') out.push({ seq: r.seq, width: r.width, height: r.height, provider: r.output.provider, detections: [...r.output.detections], inferenceMs: r.output.inferenceMs, preprocessMs: r.output.preprocessMs, input: r.output.input && base64(r.output.input) });
   });
   await p.run(new ImageSource(urls));
   await p.drain(600_000, ['localization']);
@@ -190,7 +189,7 @@ function verboseFrame(frame: number, n: number) {
   return { frame, time: frame / 30, objects: detections(n, frame).map((d) => ({ label: d.label, score: d.score, box: [d.x, d.y, d.w, d.h] })) };
 }
 
-const fw = { Pipeline, SyntheticSource, ImageSource, DEFAULT_CONFIG, scenario, detectImages, referenceInput, sync, openOutbox, startSync, stopSync, holdsSyncLock, writeEvents, recordFrames, tryAppend, verboseFrame, verdict, Outbox };
+const fw = { createVisionPipeline, SyntheticSource, ImageSource, DEFAULT_CONFIG, scenario, detectImages, referenceInput, sync, openOutbox, startSync, stopSync, holdsSyncLock, writeEvents, recordFrames, tryAppend, verboseFrame, verdict, Outbox };
 export type Fw = typeof fw;
 export type ScenarioSummary = Awaited<ReturnType<typeof scenario>>;
 (window as unknown as { fw: Fw }).fw = fw;

@@ -4,9 +4,9 @@
 // photograph, confident boxes only) moved by each frame's known crop. The clip runs through
 // the real pipeline (lossless `block` queue, two localization workers: results come back out of
 // order and the dispatcher reorders them) and the page's tracker, exactly as the live page uses it.
-import { Pipeline } from '../src/pipeline/pipeline';
-import { DEFAULT_CONFIG, type PipelineConfig } from '../src/pipeline/config';
-import type { FrameSource } from '../src/pipeline/sources/source';
+import type { FrameSource } from '../src/pipeline';
+import { DEFAULT_CONFIG, type PipelineConfig } from '../src/vision/config';
+import { createVisionPipeline } from '../src/vision/vision-pipeline';
 import { Tracker, type Track } from '../src/tracking/tracker';
 import { flipsPerMinute, identityMetrics, type IdentityReport, type Labelled } from '../src/tracking/metrics';
 import { trackedScene } from '../src/task/scene';
@@ -111,10 +111,10 @@ async function loadPhoto(url: string): Promise<ImageBitmap> {
 
 /** The photograph's objects: the detector on the whole photograph (in a pipeline of its own). */
 async function photoObjects(photo: ImageBitmap): Promise<Detection[]> {
-  const p = await Pipeline.create(config({ poolSize: 1 }));
+  const p = await createVisionPipeline(config({ poolSize: 1 }));
   try {
     const results: Detection[][] = [];
-    p.dispatcher.subscribe((r) => {
+    p.subscribe((r) => {
       if (r.role === 'localization' && r.type === 'output' && r.output.kind === 'detections') results.push([...r.output.detections, ...r.output.uncertain]);
     });
     let given = false;
@@ -135,7 +135,7 @@ export async function runClip(spec: ClipSpec): Promise<ClipReport> {
   const found = await photoObjects(photo);
   const objects = found.filter((d) => d.score >= GT_SCORE);
   const unsure = found.filter((d) => d.score < GT_SCORE);
-  const p = await Pipeline.create(config());
+  const p = await createVisionPipeline(config());
   try {
     const crops = cropsFor(spec, photo.width, photo.height);
     // Occlusion: the largest object is covered by a grey patch for 0.5 s in the middle of the clip.
@@ -177,7 +177,7 @@ export async function runClip(spec: ClipSpec): Promise<ClipReport> {
 
     const tracker = new Tracker({ highScore: DEFAULT_CONFIG.scoreThreshold, newTrackScore: DEFAULT_CONFIG.scoreThreshold });
     const perFrame: { tracks: Track[]; raw: Detection[] }[] = [];
-    const off = p.dispatcher.subscribe((r) => {
+    const off = p.subscribe((r) => {
       if (r.role !== 'localization') return;
       const frame = r.seq - 1;
       const t = frame * FRAME_MS;

@@ -107,15 +107,15 @@ test('the state worker keeps to its rate limit', async ({ page }) => {
 test('shutdown leaves no worker running', async ({ page }) => {
   const workersBefore = await page.evaluate(async () => {
     const { fw } = window as unknown as import('./harness-types').HarnessWindow;
-    const p = await fw.Pipeline.create({ ...fw.DEFAULT_CONFIG, processor: 'probe', poolSize: 3 });
+    const p = await fw.createVisionPipeline({ ...fw.DEFAULT_CONFIG, processor: 'probe', poolSize: 3 });
     (window as unknown as { p: unknown }).p = p;
     void p.run(new fw.SyntheticSource({ fps: 30, count: Infinity, width: 64, height: 48 }));
-    await new Promise((r) => setTimeout(r, 300));
+    while (p.stats().framesIn < 5) await new Promise((r) => setTimeout(r, 20));
     return p.stats().workers.length;
   });
   expect(workersBefore).toBe(4);
   await expect.poll(() => page.workers().length).toBe(4);
-  const report = await page.evaluate(() => ((window as unknown as { p: import('../src/pipeline/pipeline').Pipeline }).p).shutdown());
+  const report = await page.evaluate(() => ((window as unknown as { p: import('../src/vision/vision-pipeline').VisionPipeline }).p).shutdown());
   expect(report.leakedFrames).toBe(0);
   expect(report.drainedCleanly).toBe(true);
   await expect.poll(() => page.workers().length).toBe(0);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_CONFIG } from './pipeline/config';
+import { DEFAULT_CONFIG } from './vision/config';
 import { applySettings, loadSettings, saveSettings, settingsFrom, validateSettings } from './settings';
 
 const memory = () => {

@@ -1,5 +1,5 @@
-import { DEFAULT_CONFIG, validateConfig, type PipelineConfig } from './pipeline/config';
-import type { DropPolicy } from './shared/protocol';
+import type { DropPolicy } from './pipeline';
+import { DEFAULT_CONFIG, validateConfig, type PipelineConfig } from './vision/config';
 import type { ProviderPreference } from './model/provider';
 import { LIMITS } from './sync/protocol';
 

@@ -1,6 +1,6 @@
-import type { PipelineConfig } from '../pipeline/config';
-import { Pipeline } from '../pipeline/pipeline';
-import { VideoFileSource } from '../pipeline/sources/video-file';
+import { VideoFileSource } from '../pipeline';
+import type { PipelineConfig } from '../vision/config';
+import { createVisionPipeline } from '../vision/vision-pipeline';
 import type { Outbox } from '../sync/outbox';
 import { clip, compactFrame, round } from '../sync/payloads';
 import { Recorder } from '../sync/recorder';
@@ -30,12 +30,12 @@ export async function analyseFile(file: File, config: PipelineConfig, hooks: Ana
     source.stop();
     throw new AnalysisError(`${file.name} cannot be analysed: ${err instanceof Error ? err.message : String(err)}`);
   }
-  const pipeline = await Pipeline.create({ ...config, localization: { policy: 'block', capacity: config.localization.capacity } });
+  const pipeline = await createVisionPipeline({ ...config, localization: { policy: 'block', capacity: config.localization.capacity } });
   const rows: FrameRow[] = [];
   const recorder = hooks.outbox ? await Recorder.start(hooks.outbox, { mode: 'file', file: file.name, frames: info.frames, fps: info.fps }, hooks.onError ?? (() => {})) : undefined;
   // Lossless and in frame order: the tracker sees every frame, at the file's own clock.
   const tracker = new Tracker({ highScore: config.scoreThreshold, newTrackScore: config.scoreThreshold });
-  pipeline.dispatcher.subscribe((r) => {
+  pipeline.subscribe((r) => {
     if (r.role !== 'localization') return;
     const time = (r.seq - 1) / info.fps;
     let row: FrameRow;

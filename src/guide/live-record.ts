@@ -1,4 +1,4 @@
-import type { PipelineResult } from '../pipeline/results';
+import type { VisionResult } from '../vision/vision-pipeline';
 import { clip, labelCounts } from '../sync/payloads';
 import type { Recorder } from '../sync/recorder';
 import type { Instruction } from '../task/instructions';
@@ -12,7 +12,7 @@ export class LiveRecord {
 
   constructor(readonly recorder: Recorder) {}
 
-  onResult(r: PipelineResult, taskId: string | undefined, step: number | undefined): void {
+  onResult(r: VisionResult, taskId: string | undefined, step: number | undefined): void {
     if (r.type === 'error') return this.recorder.record('error', { role: r.role, worker: r.workerId, seq: r.seq, message: clip(r.message) });
     if (r.output.kind !== 'detections') return;
     if (r.role === 'state' && r.output.task) {

@@ -1,4 +1,4 @@
-import type { PipelineResult } from '../pipeline/results';
+import type { VisionResult } from '../vision/vision-pipeline';
 import { Tracker, type Track } from '../tracking/tracker';
 
 /** The objects on screen right now: tracked, each with an identity that lasts while it is in view. */
@@ -29,7 +29,7 @@ export class LiveScene {
   }
 
   /** Returns true when the scene changed (a localization result with detections). */
-  onResult(r: PipelineResult): boolean {
+  onResult(r: VisionResult): boolean {
     if (r.role !== 'localization' || r.seq <= this.view.seq) return false;
     if (r.type === 'error') {
       // An unreadable frame is a frame in which nothing was seen: tracks age, none is born.
@@ -38,7 +38,7 @@ export class LiveScene {
     }
     if (r.output.kind !== 'detections') return false;
     const o = r.output;
-    this.view = { width: o.width, height: o.height, tracks: this.visible(this.tracker.update([...o.detections, ...o.uncertain], r.captureTs)), seq: r.seq };
+    this.view = { width: r.width, height: r.height, tracks: this.visible(this.tracker.update([...o.detections, ...o.uncertain], r.captureTs)), seq: r.seq };
     return true;
   }
 

@@ -1,5 +1,4 @@
-import type { Pipeline } from '../pipeline/pipeline';
-import type { PipelineResult } from '../pipeline/results';
+import { setTask, type VisionPipeline, type VisionResult } from '../vision/vision-pipeline';
 import type { Store } from '../store/db';
 import { BUILTIN_TASKS } from '../task/builtin';
 import { instructionFor, type Instruction } from '../task/instructions';
@@ -37,7 +36,7 @@ export class TaskGuide extends EventTarget {
   session: TaskSession | undefined;
   /** The instruction for the current step, built from the newest tracked scene. */
   instruction: Instruction | undefined;
-  private pipeline: Pipeline | undefined;
+  private pipeline: VisionPipeline | undefined;
   private store: Store | undefined;
 
   /** Saved tasks and progress live in `store`; without it the built-in tasks still work. */
@@ -83,7 +82,7 @@ export class TaskGuide extends EventTarget {
   }
 
   /** Tells a (new) pipeline what its state worker must judge. */
-  attach(pipeline: Pipeline | undefined): void {
+  attach(pipeline: VisionPipeline | undefined): void {
     this.pipeline = pipeline;
     this.push();
   }
@@ -102,7 +101,7 @@ export class TaskGuide extends EventTarget {
   }
 
   /** A verdict from the state worker. */
-  onResult(r: PipelineResult): void {
+  onResult(r: VisionResult): void {
     const s = this.session;
     if (!s || r.type !== 'output' || r.output.kind !== 'detections' || r.role !== 'state') return;
     const event = r.output.task;
@@ -147,7 +146,7 @@ export class TaskGuide extends EventTarget {
 
   private push(): void {
     const s = this.session;
-    this.pipeline?.setTask(s?.task ?? null, s?.current.step ?? 0);
+    if (this.pipeline) setTask(this.pipeline, s?.task ?? null, s?.current.step ?? 0);
   }
 
   private async persist(op: () => Promise<void> | undefined): Promise<void> {

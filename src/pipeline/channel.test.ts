@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { DropReason } from '../shared/protocol';
+import type { DropReason } from './protocol';
 import { Channel } from './channel';
 
 function harness(policy: ConstructorParameters<typeof Channel>[1], capacity: number) {

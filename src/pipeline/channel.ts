@@ -1,5 +1,4 @@
-import type { DropPolicy, DropReason } from '../shared/protocol';
-import { DROP_REASONS } from '../shared/protocol';
+import { DROP_REASONS, type DropPolicy, type DropReason } from './protocol';
 
 /** What a channel does with items: the side effects live with its owner. */
 export interface ChannelSink<T> {

@@ -3,8 +3,8 @@ import { Dispatcher } from './dispatcher';
 import type { PipelineResult } from './results';
 
 const out = (seq: number, role: 'state' | 'localization' = 'localization'): PipelineResult => ({
-  type: 'output', role, workerId: 'w', seq, captureTs: 0, latencyMs: 0, processMs: 0,
-  output: { kind: 'probe', meanLuma: 0, width: 1, height: 1 },
+  type: 'output', role, workerId: 'w', seq, captureTs: 0, width: 1, height: 1, latencyMs: 0, processMs: 0,
+  output: { kind: 'probe', meanLuma: 0 },
 });
 
 describe('Dispatcher', () => {

@@ -1,4 +1,3 @@
-import type { WorkerRole } from '../shared/protocol';
 import type { PipelineResult } from './results';
 
 /**
@@ -11,24 +10,36 @@ import type { PipelineResult } from './results';
 export type Ordering = 'latest' | 'complete';
 
 type Listener = (result: PipelineResult) => void;
+type Entry = PipelineResult | 'skip';
 
 interface Lane {
   readonly ordering: Ordering;
   lastSeq: number;
   /** complete mode: results and skips waiting for their turn. */
-  readonly pending: Map<number, PipelineResult | 'skip'>;
+  readonly pending: Map<number, Entry>;
   delivered: number;
   discarded: number;
 }
 
-/** The single ordered output of the pipeline. */
+export interface LaneStats {
+  readonly delivered: number;
+  readonly discarded: number;
+  readonly pending: number;
+  readonly lastSeq: number;
+}
+
+/** The single ordered output of the pipeline: one lane per group. */
 export class Dispatcher {
-  private readonly lanes: Record<WorkerRole, Lane>;
+  private readonly lanes = new Map<string, Lane>();
   private readonly listeners = new Set<Listener>();
 
-  constructor(ordering: Record<WorkerRole, Ordering>) {
-    const lane = (o: Ordering): Lane => ({ ordering: o, lastSeq: 0, pending: new Map(), delivered: 0, discarded: 0 });
-    this.lanes = { state: lane(ordering.state), localization: lane(ordering.localization) };
+  constructor(ordering: Readonly<Record<string, Ordering>> = {}) {
+    for (const [role, o] of Object.entries(ordering)) this.addLane(role, o);
+  }
+
+  addLane(role: string, ordering: Ordering): void {
+    if (this.lanes.has(role)) throw new Error(`the dispatcher already has a ${role} lane`);
+    this.lanes.set(role, { ordering, lastSeq: 0, pending: new Map(), delivered: 0, discarded: 0 });
   }
 
   subscribe(listener: Listener): () => void {
@@ -37,7 +48,7 @@ export class Dispatcher {
   }
 
   push(result: PipelineResult): void {
-    const lane = this.lanes[result.role];
+    const lane = this.lane(result.role);
     if (lane.ordering === 'latest') {
       if (result.seq <= lane.lastSeq) {
         lane.discarded++;
@@ -51,16 +62,22 @@ export class Dispatcher {
   }
 
   /** In complete mode, a frame that will never have a result for this role. */
-  skip(role: WorkerRole, seq: number): void {
-    const lane = this.lanes[role];
+  skip(role: string, seq: number): void {
+    const lane = this.lane(role);
     if (lane.ordering !== 'complete') return;
     lane.pending.set(seq, 'skip');
     this.flush(lane);
   }
 
-  stats(role: WorkerRole): { delivered: number; discarded: number; pending: number; lastSeq: number } {
-    const l = this.lanes[role];
+  stats(role: string): LaneStats {
+    const l = this.lane(role);
     return { delivered: l.delivered, discarded: l.discarded, pending: l.pending.size, lastSeq: l.lastSeq };
+  }
+
+  private lane(role: string): Lane {
+    const lane = this.lanes.get(role);
+    if (!lane) throw new Error(`no ${role} lane in the dispatcher`);
+    return lane;
   }
 
   private flush(lane: Lane): void {

@@ -1,9 +1,8 @@
-import type { WorkerRole } from '../shared/protocol';
 import type { FrameStore, FrameHandle } from './frame-store';
 import { frameSize, type FrameSource } from './sources/source';
 import { RateCounter } from './stats';
 
-export type Offer = (role: WorkerRole, handle: FrameHandle) => Promise<void> | undefined;
+export type Offer = (role: string, handle: FrameHandle) => Promise<void> | undefined;
 
 /**
  * The page's only per-frame work: read a frame, stamp it, offer it to every channel.
@@ -18,7 +17,7 @@ export class Ingest {
   constructor(
     private readonly source: FrameSource,
     private readonly store: FrameStore,
-    private readonly roles: readonly WorkerRole[],
+    private readonly roles: readonly string[],
     private readonly offer: Offer,
     private readonly now: () => number = () => performance.now(),
   ) {

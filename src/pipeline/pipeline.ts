@@ -1,91 +1,150 @@
-import type { ProcessorConfig, WorkerRole, WorkerStats } from '../shared/protocol';
-import type { Task } from '../task/types';
 import type { ChannelStats } from './channel';
-import type { PipelineConfig } from './config';
-import { validateConfig, ConfigError, threadsFor } from './config';
-import { Dispatcher } from './dispatcher';
+import { Dispatcher, type LaneStats, type Ordering } from './dispatcher';
 import { FrameStore } from './frame-store';
 import { Ingest } from './ingest';
+import { DROP_POLICIES, type WorkerStats } from './protocol';
+import type { PipelineResult } from './results';
 import type { FrameSource } from './sources/source';
-import { Supervisor, type SpawnWorker, type WorkerMetrics } from './supervisor';
-import { spawnWorker } from './spawn';
 import { RateCounter } from './stats';
+import { Supervisor, type ChannelConfig, type SpawnWorker, type SupervisorEvent, type WorkerMetrics } from './supervisor';
 
-const ROLES: readonly WorkerRole[] = ['state', 'localization'];
-
-function processorFor(config: PipelineConfig): ProcessorConfig {
-  if (config.processor === 'probe') return { kind: 'probe', script: config.probe };
-  const source = config.model.source;
-  return {
-    kind: 'detector',
-    manifest: config.model.manifest,
-    // Workers resolve relative URLs against their own script: make it absolute here.
-    source: 'url' in source ? { url: new URL(source.url, document.baseURI).href } : source,
-    provider: config.provider,
-    threads: threadsFor(config, navigator.hardwareConcurrency || 2),
-    scoreThreshold: config.scoreThreshold,
-    lowScoreThreshold: config.trackLowScore,
-    captureInput: config.captureModelInput,
-    loseDeviceAfterFrames: config.loseGpuDeviceAfterFrames,
-    failFrames: config.failFrames,
-  };
+/** One group of identical workers behind one channel. */
+export interface GroupSpec<Role extends string = string> {
+  /** The group's name: results, stats and control messages are addressed by it. */
+  readonly role: Role;
+  /** Workers in the group (1 for a serial stage, more for a pool sharing one queue). */
+  readonly size: number;
+  /** The group's queue: what happens to a frame when every worker is busy. */
+  readonly channel: ChannelConfig;
+  /**
+   * How results leave: `latest` discards one older than the last delivered (live), `complete`
+   * delivers every frame in order, dropped ones as skips. Default: complete for `block`, else latest.
+   */
+  readonly ordering?: Ordering;
+  /** Creates one worker; write it as `() => new Worker(new URL('./x.worker.ts', import.meta.url), { type: 'module' })` so the bundler finds it. */
+  readonly spawn: SpawnWorker;
+  /** Structured-cloned into each worker's defineProcessor factory. */
+  readonly config: unknown;
 }
 
-export interface PipelineStats {
+export interface PipelineOptions<Role extends string = string> {
+  readonly groups: readonly GroupSpec<Role>[];
+  /** A hung worker is restarted after max(this, 3 × its recent p95 processing time). Default 3000. */
+  readonly watchdogFloorMs?: number;
+  /** How often workers say they are alive. Default 500. */
+  readonly heartbeatMs?: number;
+  /** How long shutdown waits for in-flight frames before terminating workers. Default 5000. */
+  readonly drainTimeoutMs?: number;
+}
+
+export interface PipelineStats<Role extends string = string> {
   readonly running: boolean;
   readonly framesIn: number;
   readonly inputFps: number;
+  /** Results per second, over every group or the one named by `outputRole`. */
   readonly outputFps: number;
   readonly openFrames: { readonly page: number; readonly inWorkers: number };
-  readonly channels: Readonly<Record<WorkerRole, ChannelStats>>;
+  readonly channels: Readonly<Record<Role, ChannelStats>>;
   readonly workers: readonly WorkerMetrics[];
-  readonly dispatcher: Readonly<Record<WorkerRole, ReturnType<Dispatcher['stats']>>>;
+  readonly dispatcher: Readonly<Record<Role, LaneStats>>;
 }
 
 export interface ShutdownReport {
   /** Frames still open on the page after everything was released: must be 0. */
   readonly leakedFrames: number;
-  /** Frames the drain deadline forced out (dropped as `shutdown` or failed in flight). */
+  /** False when the drain deadline forced frames out (dropped as `shutdown` or failed in flight). */
   readonly drainedCleanly: boolean;
   /** Each worker's own counters, read just before it was terminated. */
   readonly workers: readonly (WorkerStats | undefined)[];
 }
 
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid pipeline configuration: ${problems.join('; ')}`);
+  }
+}
+
+/** Problems with one channel's settings, each naming `name`; empty when it is valid. */
+export function channelProblems(name: string, ch: ChannelConfig): string[] {
+  const problems: string[] = [];
+  if (!DROP_POLICIES.includes(ch.policy)) problems.push(`${name}.policy must be one of ${DROP_POLICIES.join(', ')}, got "${ch.policy}"`);
+  if (!Number.isInteger(ch.capacity) || ch.capacity < 1 || ch.capacity > 1000) problems.push(`${name}.capacity must be a whole number from 1 to 1000, got ${ch.capacity}`);
+  if (ch.policy === 'latest-only' && ch.capacity !== 1) problems.push(`${name}.capacity must be 1 with latest-only, got ${ch.capacity}`);
+  const rate = ch.maxRate ?? 0;
+  if (!(rate >= 0 && rate <= 240)) problems.push(`${name}.maxRate must be from 0 to 240 per second, got ${rate}`);
+  return problems;
+}
+
+const whole = (problems: string[], v: number | undefined, name: string, min: number, max: number) => {
+  if (v !== undefined && (!Number.isInteger(v) || v < min || v > max)) problems.push(`${name} must be a whole number from ${min} to ${max}, got ${v}`);
+};
+
+/** Problems with the watchdog, heartbeat and drain timings; empty when they are valid. */
+export function timingProblems(o: Pick<PipelineOptions, 'watchdogFloorMs' | 'heartbeatMs' | 'drainTimeoutMs'>): string[] {
+  const problems: string[] = [];
+  whole(problems, o.watchdogFloorMs, 'watchdogFloorMs', 50, 600_000);
+  whole(problems, o.heartbeatMs, 'heartbeatMs', 10, 60_000);
+  whole(problems, o.drainTimeoutMs, 'drainTimeoutMs', 0, 600_000);
+  return problems;
+}
+
+/** Problems with pipeline options, each naming its field; empty when they are valid. */
+export function optionsProblems(o: PipelineOptions): string[] {
+  const problems: string[] = [];
+  if (o.groups.length === 0) problems.push('a pipeline needs at least one worker group');
+  const seen = new Set<string>();
+  for (const g of o.groups) {
+    if (!/^[a-z][a-z0-9-]*$/i.test(g.role)) problems.push(`group role "${g.role}" must be a name of letters, digits and dashes`);
+    if (seen.has(g.role)) problems.push(`two groups are called "${g.role}"`);
+    seen.add(g.role);
+    whole(problems, g.size, `${g.role}.size`, 1, 16);
+    problems.push(...channelProblems(g.role, g.channel));
+  }
+  problems.push(...timingProblems(o));
+  return problems;
+}
+
+type Listener<Outputs extends object> = (result: PipelineResult<Outputs>) => void;
+
 /**
- * The whole frame pipeline: source → ingest → one channel per worker group →
- * state worker and localization pool → dispatcher. Build with `Pipeline.create`,
- * feed with `run(source)`, end with `shutdown()`.
+ * A frame pipeline: source → ingest → one channel per worker group → workers → one ordered
+ * dispatcher. `Outputs` maps each group's role to what its processor returns; `Controls` maps
+ * the roles that take control messages to their message type. Build with `Pipeline.create`,
+ * feed with `run(source)`, read with `subscribe`, end with `shutdown()`.
  */
-export class Pipeline {
-  readonly store = new FrameStore();
-  readonly dispatcher: Dispatcher;
+export class Pipeline<Outputs extends object = Record<string, unknown>, Controls extends object = Record<never, never>> {
+  private readonly store = new FrameStore();
+  private readonly dispatcher = new Dispatcher();
   private readonly supervisor: Supervisor;
   private ingest: Ingest | undefined;
   private readonly outputs = new RateCounter();
+  private readonly drainTimeoutMs: number;
   private closed = false;
 
-  private constructor(readonly config: PipelineConfig, spawn: SpawnWorker) {
-    // Lossless localization (block) must account for every frame, in order.
-    this.dispatcher = new Dispatcher({ state: 'latest', localization: config.localization.policy === 'block' ? 'complete' : 'latest' });
-    this.supervisor = new Supervisor({ spawn, store: this.store, dispatcher: this.dispatcher, watchdogFloorMs: config.watchdogFloorMs, heartbeatMs: config.heartbeatMs });
+  private constructor(options: PipelineOptions, private readonly outputRole: string | undefined) {
+    this.drainTimeoutMs = options.drainTimeoutMs ?? 5000;
+    this.supervisor = new Supervisor({ store: this.store, dispatcher: this.dispatcher, watchdogFloorMs: options.watchdogFloorMs ?? 3000, heartbeatMs: options.heartbeatMs ?? 500 });
     this.dispatcher.subscribe((r) => {
-      if (r.role === 'localization') this.outputs.mark();
+      if (this.outputRole === undefined || r.role === this.outputRole) this.outputs.mark();
     });
   }
 
-  /** Spawns and warms every worker; resolves when the pipeline can take frames. */
-  static async create(config: PipelineConfig, spawn: SpawnWorker = spawnWorker): Promise<Pipeline> {
-    const problems = validateConfig(config);
+  /**
+   * Spawns and warms every worker; resolves when the pipeline can take frames. Throws a
+   * ConfigError for bad options, or the first worker's start-up error (then nothing is left running).
+   * `outputRole`: the group whose results `stats().outputFps` counts (default: all).
+   */
+  static async create<Outputs extends object = Record<string, unknown>, Controls extends object = Record<never, never>>(
+    options: PipelineOptions<keyof Outputs & string>,
+    outputRole?: keyof Outputs & string,
+  ): Promise<Pipeline<Outputs, Controls>> {
+    const problems = optionsProblems(options);
     if (problems.length > 0) throw new ConfigError(problems);
-    const p = new Pipeline(config, spawn);
-    const processor = processorFor(config);
+    const p = new Pipeline<Outputs, Controls>(options, outputRole);
+    for (const g of options.groups) p.dispatcher.addLane(g.role, g.ordering ?? (g.channel.policy === 'block' ? 'complete' : 'latest'));
     try {
-      await Promise.all([
-        p.supervisor.addGroup({ role: 'state', size: 1, channel: config.state, maxRate: config.state.maxRate, processor }),
-        p.supervisor.addGroup({ role: 'localization', size: config.poolSize, channel: config.localization, maxRate: 0, processor }),
-      ]);
+      await Promise.all(options.groups.map((g) => p.supervisor.addGroup({ role: g.role, size: g.size, channel: g.channel, spawn: g.spawn, config: g.config })));
     } catch (err) {
-      // A worker that cannot start (a bad model, say) takes the whole attempt down, cleanly.
       p.closed = true;
       p.supervisor.shutdown();
       throw err;
@@ -97,7 +156,7 @@ export class Pipeline {
   run(source: FrameSource): Promise<void> {
     if (this.closed) throw new Error('pipeline is shut down');
     if (this.ingest) throw new Error('pipeline already has a source');
-    this.ingest = new Ingest(source, this.store, ROLES, (role, handle) => this.supervisor.offer(role, handle));
+    this.ingest = new Ingest(source, this.store, this.supervisor.roles, (role, handle) => this.supervisor.offer(role, handle));
     return this.ingest.start();
   }
 
@@ -113,26 +172,32 @@ export class Pipeline {
     this.ingest = undefined;
   }
 
-  /** Pauses a role's workers (e.g. the state worker, for a benchmark); frames for it are superseded or queued meanwhile. */
-  pause(role: WorkerRole): void {
-    this.supervisor.pauseRole(role);
+  /** Every result, in each group's order; returns the unsubscribe function. */
+  subscribe(listener: Listener<Outputs>): () => void {
+    return this.dispatcher.subscribe(listener as (r: PipelineResult) => void);
   }
 
-  resume(role: WorkerRole): void {
-    this.supervisor.resumeRole(role);
-  }
-
-  /** Gives the state worker a task to evaluate, resuming at `step`; null clears it. */
-  setTask(task: Task | null, step = 0): void {
-    this.supervisor.control('state', { type: 'task', task, step });
-  }
-
-  onEvent(listener: Parameters<Supervisor['onEvent']>[0]): () => void {
+  /** Worker restarts and deliveries, as they happen. */
+  onEvent(listener: (e: SupervisorEvent) => void): () => void {
     return this.supervisor.onEvent(listener);
   }
 
+  /** Pauses a group's workers; frames for it are superseded or queued meanwhile. */
+  pause(role: keyof Outputs & string): void {
+    this.supervisor.pauseRole(role);
+  }
+
+  resume(role: keyof Outputs & string): void {
+    this.supervisor.resumeRole(role);
+  }
+
+  /** Sends a message to every worker of a group, in order with the frames, and again to any that restarts. */
+  control<Role extends keyof Controls & string>(role: Role, msg: Controls[Role]): void {
+    this.supervisor.control(role, msg);
+  }
+
   /** Resolves when nothing is queued or in flight (for `roles`, default all), or after `timeoutMs`; true if it drained. */
-  async drain(timeoutMs: number, roles: readonly WorkerRole[] = ROLES): Promise<boolean> {
+  async drain(timeoutMs: number, roles: readonly (keyof Outputs & string)[] = this.supervisor.roles as (keyof Outputs & string)[]): Promise<boolean> {
     const deadline = performance.now() + timeoutMs;
     while (!roles.every((r) => this.supervisor.isIdle(r))) {
       if (performance.now() > deadline) return false;
@@ -146,7 +211,7 @@ export class Pipeline {
     if (this.closed) throw new Error('pipeline is already shut down');
     this.closed = true;
     await this.stopSource();
-    const drainedCleanly = await this.drain(this.config.drainTimeoutMs);
+    const drainedCleanly = await this.drain(this.drainTimeoutMs);
     const workers = await this.supervisor.workerStats();
     this.supervisor.shutdown();
     const leakedFrames = this.store.closeAll();
@@ -158,16 +223,18 @@ export class Pipeline {
     return this.ingest?.framesIn ?? 0;
   }
 
-  stats(): PipelineStats {
+  stats(): PipelineStats<keyof Outputs & string> {
+    const roles = this.supervisor.roles;
+    const byRole = <T>(f: (role: string) => T) => Object.fromEntries(roles.map((r) => [r, f(r)])) as Record<keyof Outputs & string, T>;
     return {
       running: !!this.ingest && !this.closed,
       framesIn: this.ingest?.framesIn ?? 0,
       inputFps: this.ingest?.inputFps() ?? 0,
       outputFps: this.outputs.perSecond(),
       openFrames: { page: this.store.open, inWorkers: this.supervisor.framesInWorkers },
-      channels: { state: this.supervisor.channelStats('state'), localization: this.supervisor.channelStats('localization') },
+      channels: byRole((r) => this.supervisor.channelStats(r)),
       workers: this.supervisor.metrics(),
-      dispatcher: { state: this.dispatcher.stats('state'), localization: this.dispatcher.stats('localization') },
+      dispatcher: byRole((r) => this.dispatcher.stats(r)),
     };
   }
 }

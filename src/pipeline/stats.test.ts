@@ -13,7 +13,7 @@ describe('stats', () => {
   it('a rolling window forgets the oldest samples', () => {
     const w = new RollingWindow(3);
     for (const x of [100, 1, 2, 3]) w.add(x);
-    expect([...w.values()].sort()).toEqual([1, 2, 3]);
+    expect(w.percentile(1)).toBe(1); // 100 was forgotten
     expect(w.percentile(100)).toBe(3);
   });
 

@@ -1,4 +1,4 @@
-import type { ProcessorInfo, WorkerRole } from '../shared/protocol';
+import type { ProcessorInfo } from './protocol';
 
 /** The last `size` samples of something, for percentiles that follow recent behaviour. */
 export class RollingWindow {
@@ -15,10 +15,6 @@ export class RollingWindow {
 
   percentile(p: number): number | undefined {
     return percentile(this.samples, p);
-  }
-
-  values(): readonly number[] {
-    return this.samples;
   }
 }
 
@@ -40,7 +36,7 @@ export function dropRate(processed: number, dropped: number): number {
 /** One worker's health and throughput, as the HUD and the bench show it. */
 export interface WorkerMetrics {
   readonly workerId: string;
-  readonly role: WorkerRole;
+  readonly role: string;
   readonly ready: boolean;
   readonly processed: number;
   readonly errors: number;
@@ -75,7 +71,7 @@ export class WorkerTally {
   private readonly processMs = new RollingWindow(100);
   private readonly latencyMs = new RollingWindow(100);
 
-  constructor(readonly workerId: string, readonly role: WorkerRole) {}
+  constructor(readonly workerId: string, readonly role: string) {}
 
   result(processMs: number, latencyMs: number): void {
     this.processed++;

@@ -1,7 +1,6 @@
-import type { ControlMessage, ProcessorConfig, WorkerRole, WorkerStats } from '../shared/protocol';
 import { Channel, type ChannelStats } from './channel';
-import type { ChannelConfig } from './config';
 import type { Dispatcher } from './dispatcher';
+import type { DropPolicy, WorkerStats } from './protocol';
 import { cloneForTransfer, type FrameHandle, type FrameStore } from './frame-store';
 import { WorkerTally, type WorkerMetrics } from './stats';
 import { WorkerHandle, type FrameAnswer, type InFlight, type SpawnWorker } from './worker-handle';
@@ -9,17 +8,23 @@ import { WorkerHandle, type FrameAnswer, type InFlight, type SpawnWorker } from 
 export type { SpawnWorker } from './worker-handle';
 export type { WorkerMetrics } from './stats';
 
+export interface ChannelConfig {
+  readonly policy: DropPolicy;
+  readonly capacity: number;
+  /** Most frames started per second by the whole group; 0 or absent = no limit. */
+  readonly maxRate?: number;
+}
+
 export interface GroupConfig {
-  readonly role: WorkerRole;
+  readonly role: string;
   readonly size: number;
   readonly channel: ChannelConfig;
-  /** Most frames started per second by the whole group; 0 = no limit. */
-  readonly maxRate: number;
-  readonly processor: ProcessorConfig;
+  readonly spawn: SpawnWorker;
+  /** Handed to each worker's processor factory. */
+  readonly config: unknown;
 }
 
 export interface SupervisorOptions {
-  readonly spawn: SpawnWorker;
   readonly store: FrameStore;
   readonly dispatcher: Dispatcher;
   readonly watchdogFloorMs: number;
@@ -51,11 +56,11 @@ interface Group {
  * port, start, frames in flight, terminate) is its WorkerHandle; nothing else touches a Worker.
  */
 export class Supervisor {
-  private readonly groups = new Map<WorkerRole, Group>();
+  private readonly groups = new Map<string, Group>();
   private readonly slots = new Map<string, Slot>();
   private readonly listeners = new Set<(e: SupervisorEvent) => void>();
   /** The last control message per role, replayed to workers that (re)start. */
-  private readonly lastControl = new Map<WorkerRole, ControlMessage>();
+  private readonly lastControl = new Map<string, unknown>();
   private readonly now: () => number;
   private watchdog: ReturnType<typeof setInterval> | undefined;
   private stopped = false;
@@ -67,13 +72,14 @@ export class Supervisor {
   /** Spawns a group's workers; resolves once all of them are warm and ready. */
   async addGroup(config: GroupConfig): Promise<void> {
     const { role } = config;
+    if (this.groups.has(role)) throw new Error(`there is already a ${role} group`);
     const channel = new Channel<FrameHandle>(role, config.channel.policy, config.channel.capacity, {
       deliver: (frame, id) => this.deliver(this.slots.get(id)!, frame),
       dropped: (frame) => {
         this.opts.store.release(frame);
         this.opts.dispatcher.skip(role, frame.meta.seq);
       },
-    }, { maxRate: config.maxRate });
+    }, { maxRate: config.channel.maxRate ?? 0 });
     const group: Group = { config, channel, slots: [] };
     this.groups.set(role, group);
     const starts: Promise<void>[] = [];
@@ -90,24 +96,24 @@ export class Supervisor {
   }
 
   /** Offers a frame to a group; a promise means the producer must wait (block policy). */
-  offer(role: WorkerRole, frame: FrameHandle): Promise<void> | undefined {
+  offer(role: string, frame: FrameHandle): Promise<void> | undefined {
     this.opts.store.retain(frame);
     return this.group(role).channel.offer(frame);
   }
 
   /** Stops starting frames on a role's workers (its slot keeps only the newest frame); resumeRole() undoes it. */
-  pauseRole(role: WorkerRole): void {
+  pauseRole(role: string): void {
     const { channel, slots } = this.group(role);
     for (const slot of slots) channel.pause(slot.id);
   }
 
-  resumeRole(role: WorkerRole): void {
+  resumeRole(role: string): void {
     const { channel, slots } = this.group(role);
     for (const slot of slots) if (slot.handle.ready) channel.resume(slot.id);
   }
 
   /** Sends a control message to every worker of a role, now and after any restart. */
-  control(role: WorkerRole, msg: ControlMessage): void {
+  control(role: string, msg: unknown): void {
     this.lastControl.set(role, msg);
     for (const slot of this.group(role).slots) slot.handle.control(msg);
   }
@@ -117,12 +123,17 @@ export class Supervisor {
     return () => this.listeners.delete(listener);
   }
 
-  isIdle(role: WorkerRole): boolean {
+  isIdle(role: string): boolean {
     return this.group(role).channel.idle;
   }
 
-  channelStats(role: WorkerRole): ChannelStats {
+  channelStats(role: string): ChannelStats {
     return this.group(role).channel.stats();
+  }
+
+  /** The groups' roles, in the order they were added. */
+  get roles(): string[] {
+    return [...this.groups.keys()];
   }
 
   metrics(): WorkerMetrics[] {
@@ -166,11 +177,11 @@ export class Supervisor {
 
   private answered(slot: Slot, entry: InFlight, answer: FrameAnswer): void {
     const role = slot.group.config.role;
-    const { seq, captureTs } = entry.meta;
+    const { seq, captureTs, width, height } = entry.meta;
     const latencyMs = this.now() - captureTs;
     if (answer.type === 'result') {
       slot.tally.result(answer.processMs, latencyMs);
-      this.opts.dispatcher.push({ type: 'output', role, workerId: slot.id, seq, captureTs, latencyMs, output: Object.freeze(answer.output), processMs: answer.processMs });
+      this.opts.dispatcher.push({ type: 'output', role, workerId: slot.id, seq, captureTs, width, height, latencyMs, output: Object.freeze(answer.output), processMs: answer.processMs });
     } else {
       this.failed(slot, entry, answer.message);
     }
@@ -179,8 +190,8 @@ export class Supervisor {
 
   private failed(slot: Slot, entry: InFlight, message: string): void {
     slot.tally.error();
-    const { seq, captureTs } = entry.meta;
-    this.opts.dispatcher.push({ type: 'error', role: slot.group.config.role, workerId: slot.id, seq, captureTs, latencyMs: this.now() - captureTs, message });
+    const { seq, captureTs, width, height } = entry.meta;
+    this.opts.dispatcher.push({ type: 'error', role: slot.group.config.role, workerId: slot.id, seq, captureTs, width, height, latencyMs: this.now() - captureTs, message });
   }
 
   // ---- lifecycle and restart policy ----
@@ -188,15 +199,15 @@ export class Supervisor {
   /** A new generation for worker `id`; its hooks fire only while it is alive, i.e. while its slot holds it. */
   private spawn(group: Group, id: string): WorkerHandle {
     const { role } = group.config;
-    return new WorkerHandle(this.opts.spawn, role, {
+    return new WorkerHandle(group.config.spawn, {
       answered: (entry, answer) => this.answered(this.slots.get(id)!, entry, answer),
       crashed: (reason) => this.restart(this.slots.get(id)!, reason),
     }, this.now, this.lastControl.get(role));
   }
 
   private async start(slot: Slot): Promise<void> {
-    const { role, processor } = slot.group.config;
-    if (await slot.handle.start({ workerId: slot.id, role, processor, heartbeatMs: this.opts.heartbeatMs })) {
+    const { role, config } = slot.group.config;
+    if (await slot.handle.start({ workerId: slot.id, role, config, heartbeatMs: this.opts.heartbeatMs })) {
       slot.group.channel.resume(slot.id);
     }
   }
@@ -238,7 +249,7 @@ export class Supervisor {
     }
   }
 
-  private group(role: WorkerRole): Group {
+  private group(role: string): Group {
     const g = this.groups.get(role);
     if (!g) throw new Error(`no ${role} workers`);
     return g;

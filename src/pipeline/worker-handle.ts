@@ -1,8 +1,9 @@
 import * as Comlink from 'comlink';
 import type { FrameMeta, FramePixels } from '../frame/frame';
-import type { ConsumerApi, ControlMessage, FromWorker, ProcessorInfo, ToWorker, WorkerInit, WorkerRole, WorkerStats } from '../shared/protocol';
+import type { ConsumerApi, FromWorker, ProcessorInfo, ToWorker, WorkerInit, WorkerStats } from './protocol';
 
-export type SpawnWorker = (role: WorkerRole) => Worker;
+/** Creates one worker of a group; each restart calls it again. */
+export type SpawnWorker = () => Worker;
 
 /** A frame sent to the worker and not answered yet. */
 export interface InFlight {
@@ -40,12 +41,11 @@ export class WorkerHandle {
 
   constructor(
     spawn: SpawnWorker,
-    role: WorkerRole,
     private readonly hooks: WorkerHandleHooks,
     private readonly now: () => number,
-    control?: ControlMessage,
+    control?: unknown,
   ) {
-    this.worker = spawn(role);
+    this.worker = spawn();
     this.api = Comlink.wrap<ConsumerApi>(this.worker);
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
@@ -76,7 +76,7 @@ export class WorkerHandle {
     return true;
   }
 
-  control(msg: ControlMessage): void {
+  control(msg: unknown): void {
     this.port.postMessage({ type: 'control', control: msg } satisfies ToWorker);
   }
 

@@ -1,6 +1,6 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, query, state } from 'lit/decorators.js';
-import { configFromUrl, ConfigError, DEFAULT_CONFIG } from '../pipeline/config';
+import { configFromUrl, ConfigError, DEFAULT_CONFIG } from '../vision/config';
 import { applySettings, loadSettings, saveSettings, settingsFrom, type Settings } from '../settings';
 import { Store } from '../store/db';
 import { registerServiceWorker } from '../pwa';

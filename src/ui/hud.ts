@@ -1,7 +1,7 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
-import type { PipelineStats } from '../pipeline/pipeline';
-import { dropRate } from '../pipeline/stats';
+import { dropRate } from '../pipeline';
+import type { VisionStats } from '../vision/vision-pipeline';
 import './sparkline';
 
 /** One minute of history at the HUD's 2 Hz refresh. */
@@ -20,7 +20,7 @@ const pct = (v: number) => `${(v * 100).toFixed(0)}%`;
 /** The pipeline's numbers, as they are: per worker and per channel. */
 @customElement('fw-hud')
 export class Hud extends LitElement {
-  @property({ attribute: false }) stats: PipelineStats | undefined;
+  @property({ attribute: false }) stats: VisionStats | undefined;
   private history: Sample[] = [];
   private lastDrops = { processed: 0, dropped: 0 };
 

@@ -1,6 +1,6 @@
 import { LitElement, css, html } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
-import type { PipelineResult } from '../pipeline/results';
+import type { VisionResult } from '../vision/vision-pipeline';
 import type { ProcessorOutput } from '../shared/protocol';
 
 function describe(o: ProcessorOutput): string {
@@ -13,7 +13,7 @@ function describe(o: ProcessorOutput): string {
 @customElement('fw-result-line')
 export class ResultLine extends LitElement {
   @property({ type: Number }) results = 0;
-  @property({ attribute: false }) last: PipelineResult | undefined;
+  @property({ attribute: false }) last: VisionResult | undefined;
 
   static override styles = css`
     :host { display: block; font: 13px ui-monospace, monospace; color: #94a3b8; overflow-wrap: anywhere; }

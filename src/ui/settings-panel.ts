@@ -2,7 +2,7 @@ import { LitElement, css, html } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import { validateSettings, type Settings } from '../settings';
 import { defaultDeviceName } from '../sync/enroll';
-import { DROP_POLICIES } from '../shared/protocol';
+import { DROP_POLICIES } from '../pipeline';
 import { PROVIDER_PREFERENCES, type ProviderPreference } from '../model/provider';
 
 const PROVIDER_NAMES: Record<ProviderPreference, string> = { auto: 'Best available', webgpu: 'WebGPU', wasm: 'WASM (CPU)' };

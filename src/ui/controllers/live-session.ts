@@ -3,10 +3,9 @@ import { analyseFile } from '../../analysis/runner';
 import type { Analysis } from '../../analysis/export';
 import { LiveScene } from '../../guide/live-scene';
 import type { TaskGuide } from '../../guide/task-guide';
-import type { PipelineConfig } from '../../pipeline/config';
-import { Pipeline, type PipelineStats } from '../../pipeline/pipeline';
-import type { PipelineResult } from '../../pipeline/results';
-import { cameraConstraints, CameraError, CameraSource, type Facing } from '../../pipeline/sources/camera';
+import { cameraConstraints, CameraError, CameraSource, type Facing } from '../../pipeline';
+import type { PipelineConfig } from '../../vision/config';
+import { createVisionPipeline, type VisionPipeline, type VisionResult, type VisionStats } from '../../vision/vision-pipeline';
 import type { Outbox } from '../../sync/outbox';
 import { Recorder } from '../../sync/recorder';
 import { LiveRecord } from '../../guide/live-record';
@@ -33,8 +32,8 @@ export interface LiveDeps {
  */
 export class LiveSessionController implements ReactiveController {
   status: LiveStatus = 'idle';
-  stats: PipelineStats | undefined;
-  lastResult: PipelineResult | undefined;
+  stats: VisionStats | undefined;
+  lastResult: VisionResult | undefined;
   results = 0;
   model: ModelChoice | undefined;
   modelBusy = false;
@@ -43,7 +42,7 @@ export class LiveSessionController implements ReactiveController {
   analysis: { done: number; total: number; startedAt: number; elapsedMs: number; abort: AbortController } | undefined;
   analysisResult: Analysis | undefined;
   config: PipelineConfig | undefined;
-  private pipeline: Pipeline | undefined;
+  private pipeline: VisionPipeline | undefined;
   private camera: CameraSource | undefined;
   private recorder: LiveRecord | undefined;
   private timer: ReturnType<typeof setInterval> | undefined;
@@ -77,7 +76,7 @@ export class LiveSessionController implements ReactiveController {
       const video = this.deps.video();
       if (video) video.srcObject = stream;
       const config = this.currentConfig();
-      this.attach(await Pipeline.create(config));
+      this.attach(await createVisionPipeline(config), config);
       const outbox = this.deps.outbox();
       if (outbox) {
         // A full disk costs the record, not the guidance: say so and go on.
@@ -132,11 +131,11 @@ export class LiveSessionController implements ReactiveController {
   async switchPipeline(config: PipelineConfig, what: string): Promise<boolean> {
     this.set({ modelBusy: true });
     try {
-      const next = await Pipeline.create(config);
+      const next = await createVisionPipeline(config);
       const prev = this.pipeline;
       if (this.status === 'running' && prev) {
         await prev.detachSource();
-        this.attach(next);
+        this.attach(next, config);
         await prev.shutdown();
       } else {
         await next.shutdown(); // checked; it runs when the camera starts
@@ -183,13 +182,13 @@ export class LiveSessionController implements ReactiveController {
   }
 
   /** Makes `p` the running pipeline, reading the camera. */
-  private attach(p: Pipeline): void {
+  private attach(p: VisionPipeline, config: PipelineConfig): void {
     this.pipeline = p;
     const guide = this.deps.guide;
     guide.attach(p);
     // A new pipeline numbers frames from 1 again: identities start again with it.
-    const scene = new LiveScene(p.config.scoreThreshold);
-    p.dispatcher.subscribe((r) => {
+    const scene = new LiveScene(config.scoreThreshold);
+    p.subscribe((r) => {
       if (this.pipeline !== p) return;
       this.results++;
       this.lastResult = r;

@@ -1,21 +1,20 @@
 import { Detector } from '../../model/detector';
 import { loadModelBytes } from '../../model/model-bytes';
-import type { FrameMeta } from '../../frame/frame';
-import type { ControlMessage, DetectorConfig, FrameMessage, ProcessorInfo, ProcessorOutput } from '../../shared/protocol';
+import type { FrameMeta, FrameMessage, Processor, ProcessorInfo } from '../../pipeline/worker';
+import type { DetectionsOutput, DetectorConfig } from '../../shared/protocol';
 import type { Detection } from '../../model/decode';
-import type { Processor } from './consumer';
 
-/** What a worker kind adds to each frame's detections (the task verdict, the instruction). */
-export interface Analyst {
-  control(msg: ControlMessage): void;
-  analyse(detections: readonly Detection[], uncertain: readonly Detection[], meta: FrameMeta): Pick<Extract<ProcessorOutput, { kind: 'detections' }>, 'task'>;
+/** What a worker group adds to each frame's detections (the state worker: the task's verdict), and the messages it takes. */
+export interface Analyst<Extra extends object, Control> {
+  control(msg: Control): void;
+  analyse(detections: readonly Detection[], uncertain: readonly Detection[], meta: FrameMeta): Extra;
 }
 
 /**
  * The detector as a frame processor. If the GPU is lost or a WebGPU run fails, it
  * rebuilds itself on WASM and carries on; the frame that failed becomes an error result.
  */
-export async function createDetectorProcessor(config: DetectorConfig, analyst?: Analyst): Promise<Processor> {
+export async function createDetectorProcessor<Extra extends object, Control>(config: DetectorConfig, analyst?: Analyst<Extra, Control>): Promise<Processor<DetectionsOutput & Extra, Control>> {
   const bytes = 'url' in config.source ? await loadModelBytes(config.source.url) : config.source.bytes;
   const sourceName = 'url' in config.source ? config.source.url : config.source.fileName;
   const opts = { manifest: config.manifest, bytes, sourceName, provider: config.provider, threads: config.threads, scoreThreshold: config.scoreThreshold, lowScoreThreshold: config.lowScoreThreshold };
@@ -24,10 +23,10 @@ export async function createDetectorProcessor(config: DetectorConfig, analyst?: 
   let rebuilding: Promise<void> | undefined;
   let frames = 0;
 
-  const processor: Processor = {
+  const processor: Processor<DetectionsOutput & Extra, Control> = {
     info: infoOf(detector),
     control: (msg) => analyst?.control(msg),
-    async process({ meta, pixels }: FrameMessage): Promise<ProcessorOutput> {
+    async process({ meta, pixels }: FrameMessage): Promise<DetectionsOutput & Extra> {
       if (rebuilding) await rebuilding;
       if (config.failFrames?.includes(meta.seq)) throw new Error(`frame ${meta.seq} could not be read (injected fault)`);
       try {
@@ -38,7 +37,8 @@ export async function createDetectorProcessor(config: DetectorConfig, analyst?: 
           processor.info = infoOf(detector);
           processor.onInfo?.(processor.info);
         }
-        return { kind: 'detections', width: meta.width, height: meta.height, provider: detector.provider, ...run, ...analyst?.analyse(run.detections, run.uncertain, meta) };
+        const extra = (analyst?.analyse(run.detections, run.uncertain, meta) ?? {}) as Extra;
+        return { kind: 'detections', provider: detector.provider, ...run, ...extra };
       } catch (err) {
         if (detector.provider === 'webgpu' && !rebuilding) {
           const why = detector.failure ?? `WebGPU run failed (${err instanceof Error ? err.message : String(err)})`;

@@ -1,18 +1,18 @@
 // The probe processor: real but cheap pixel work (mean luma at 16×16) with scripted
 // delays, failures, hangs and crashes. It stands in for a model so that the pipeline's
 // guarantees can be tested and shown on their own.
-import type { FrameMessage, ProbeScript, ProcessorOutput } from '../../shared/protocol';
-import type { Processor } from './consumer';
+import type { FrameMessage, Processor } from '../../pipeline/worker';
+import type { ProbeOutput, ProbeScript } from '../../shared/protocol';
 
 const SAMPLE = 16;
 
-export function createProbe(script: ProbeScript): Processor {
+export function createProbe<Control>(script: ProbeScript): Processor<ProbeOutput, Control> {
   const canvas = new OffscreenCanvas(SAMPLE, SAMPLE);
   const ctx = canvas.getContext('2d', { willReadFrequently: true });
   if (!ctx) throw new Error('probe: no 2D context for OffscreenCanvas in this worker');
   return {
     info: { processor: 'probe', provider: 'cpu', reason: 'probe processor (no model)', warmupMs: 0 },
-    async process({ meta, pixels }: FrameMessage): Promise<ProcessorOutput> {
+    async process({ meta, pixels }: FrameMessage): Promise<ProbeOutput> {
       if (script.crashSeqs?.includes(meta.seq)) {
         // Thrown outside any handler: reaches the page as the worker's error event.
         setTimeout(() => {
@@ -32,7 +32,7 @@ export function createProbe(script: ProbeScript): Processor {
       for (let i = 0; i < data.length; i += 4) sum += 0.299 * data[i]! + 0.587 * data[i + 1]! + 0.114 * data[i + 2]!;
       if (script.delayMs > 0) await new Promise((r) => setTimeout(r, script.delayMs));
       if (script.failSeqs?.includes(meta.seq)) throw new Error(`probe: scripted failure on frame ${meta.seq}`);
-      return { kind: 'probe', meanLuma: sum / (SAMPLE * SAMPLE), width: meta.width, height: meta.height };
+      return { kind: 'probe', meanLuma: sum / (SAMPLE * SAMPLE) };
     },
   };
 }

@@ -1,14 +1,17 @@
-import type { WorkerInit } from '../../shared/protocol';
-import type { Processor } from './consumer';
+import type { Processor, WorkerInit } from '../../pipeline/worker';
+import type { DetectionsOutput, ProbeOutput, ProcessorConfig } from '../../shared/protocol';
 import { createDetectorProcessor, type Analyst } from './detector-processor';
 import { createProbe } from './probe';
 
-/** The processor a worker runs; `analyst` is what its kind adds to the detector's output. */
-export async function createProcessor(init: WorkerInit, analyst?: Analyst): Promise<Processor> {
-  switch (init.processor.kind) {
+/** The processor a worker of the app runs; `analyst` is what its group adds to the detector's output. */
+export async function createProcessor<Extra extends object = Record<never, never>, Control = never>(
+  init: WorkerInit<ProcessorConfig>,
+  analyst?: Analyst<Extra, Control>,
+): Promise<Processor<ProbeOutput | (DetectionsOutput & Extra), Control>> {
+  switch (init.config.kind) {
     case 'probe':
-      return createProbe(init.processor.script);
+      return createProbe(init.config.script);
     case 'detector':
-      return createDetectorProcessor(init.processor, analyst);
+      return createDetectorProcessor(init.config, analyst);
   }
 }

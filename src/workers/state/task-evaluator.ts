@@ -4,7 +4,9 @@ import { trackedScene } from '../../task/scene';
 import type { Task } from '../../task/types';
 import { validateTask } from '../../task/validate';
 import { Tracker } from '../../tracking/tracker';
-import type { WorkerInit } from '../../shared/protocol';
+import type { WorkerInit } from '../../pipeline/worker';
+import type { ProcessorConfig, TaskControl } from '../../shared/protocol';
+import type { TaskEvent } from '../../task/machine';
 import type { Analyst } from '../shared/detector-processor';
 
 /**
@@ -15,8 +17,8 @@ import type { Analyst } from '../shared/detector-processor';
  * few per second), so an object missed on one frame or hovering at the score threshold does not
  * flip the verdict, and "two cups" means two tracked cups.
  */
-export function createTaskEvaluator(init: WorkerInit): Analyst {
-  const p = init.processor;
+export function createTaskEvaluator(init: WorkerInit<ProcessorConfig>): Analyst<{ task: TaskEvent | null }, TaskControl> {
+  const p = init.config;
   const scoreThreshold = p.kind === 'detector' ? (p.scoreThreshold ?? p.manifest.scoreThreshold) : 0;
   let task: Task | null = null;
   let state: MachineState | undefined;
@@ -36,7 +38,7 @@ export function createTaskEvaluator(init: WorkerInit): Analyst {
     analyse(detections, uncertain, meta) {
       const tracks = tracker.update([...detections, ...uncertain], meta.captureTs);
       if (rejected) return { task: { type: 'error', message: rejected } };
-      if (!task) return {};
+      if (!task) return { task: null };
       state ??= startState(meta.captureTs, resumeAt, task);
       const r = advance(task, state, trackedScene(tracks, meta.width, meta.height), meta.captureTs);
       state = r.state;

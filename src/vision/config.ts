@@ -1,7 +1,10 @@
 import { YOLOX_NANO } from '../model/manifest';
 import { PROVIDER_PREFERENCES, type ProviderPreference } from '../model/provider';
-import { DROP_POLICIES, type DropPolicy, type ModelSource, type ProbeScript } from '../shared/protocol';
+import { ConfigError, channelProblems, timingProblems, type DropPolicy } from '../pipeline';
+import type { ModelSource, ProbeScript } from '../shared/protocol';
 import type { ModelManifest } from '../model/manifest';
+
+export { ConfigError };
 
 export interface ChannelConfig {
   readonly policy: DropPolicy;
@@ -68,12 +71,6 @@ export function threadsFor(c: PipelineConfig, cores: number): number {
 }
 
 
-export class ConfigError extends Error {
-  constructor(readonly problems: readonly string[]) {
-    super(`invalid pipeline configuration: ${problems.join('; ')}`);
-  }
-}
-
 /** Problems with a configuration, each naming its field; empty when it is valid. */
 export function validateConfig(c: PipelineConfig): string[] {
   const problems: string[] = [];
@@ -81,15 +78,8 @@ export function validateConfig(c: PipelineConfig): string[] {
     if (!Number.isInteger(v) || v < min || v > max) problems.push(`${name} must be a whole number from ${min} to ${max}, got ${v}`);
   };
   whole(c.poolSize, 'poolSize', 1, 16);
-  for (const [name, ch] of [['localization', c.localization], ['state', c.state]] as const) {
-    if (!DROP_POLICIES.includes(ch.policy)) problems.push(`${name}.policy must be one of ${DROP_POLICIES.join(', ')}, got "${ch.policy}"`);
-    whole(ch.capacity, `${name}.capacity`, 1, 1000);
-    if (ch.policy === 'latest-only' && ch.capacity !== 1) problems.push(`${name}.capacity must be 1 with latest-only, got ${ch.capacity}`);
-  }
-  if (!(c.state.maxRate >= 0 && c.state.maxRate <= 240)) problems.push(`state.maxRate must be from 0 to 240 per second, got ${c.state.maxRate}`);
-  whole(c.watchdogFloorMs, 'watchdogFloorMs', 50, 600_000);
-  whole(c.heartbeatMs, 'heartbeatMs', 10, 60_000);
-  whole(c.drainTimeoutMs, 'drainTimeoutMs', 0, 600_000);
+  problems.push(...channelProblems('localization', c.localization), ...channelProblems('state', c.state));
+  problems.push(...timingProblems(c));
   if (!['detector', 'probe'].includes(c.processor)) problems.push(`processor must be detector or probe, got "${c.processor}"`);
   if (!PROVIDER_PREFERENCES.includes(c.provider)) problems.push(`provider must be ${PROVIDER_PREFERENCES.join(', ')}, got "${c.provider}"`);
   whole(c.threadsPerWorker, 'threadsPerWorker', 0, 16);

@@ -1,0 +1,61 @@
+import { Pipeline, type GroupSpec, type PipelineResult, type PipelineStats } from '../pipeline';
+import type { ProcessorConfig, VisionControls, VisionOutputs, WorkerRole } from '../shared/protocol';
+import type { Task } from '../task/types';
+import { threadsFor, type PipelineConfig } from './config';
+
+/** The app's pipeline: one task-state worker and a pool of localization workers, on the public pipeline API. */
+export type VisionPipeline = Pipeline<VisionOutputs, VisionControls>;
+export type VisionResult = PipelineResult<VisionOutputs>;
+export type VisionStats = PipelineStats<WorkerRole>;
+
+function processorFor(config: PipelineConfig): ProcessorConfig {
+  if (config.processor === 'probe') return { kind: 'probe', script: config.probe };
+  const source = config.model.source;
+  return {
+    kind: 'detector',
+    manifest: config.model.manifest,
+    // Workers resolve relative URLs against their own script: make it absolute here.
+    source: 'url' in source ? { url: new URL(source.url, document.baseURI).href } : source,
+    provider: config.provider,
+    threads: threadsFor(config, navigator.hardwareConcurrency || 2),
+    scoreThreshold: config.scoreThreshold,
+    lowScoreThreshold: config.trackLowScore,
+    captureInput: config.captureModelInput,
+    loseDeviceAfterFrames: config.loseGpuDeviceAfterFrames,
+    failFrames: config.failFrames,
+  };
+}
+
+/** The two groups, from the app's configuration. The `new Worker(new URL(...))` form is what lets the bundler find each worker. */
+export function visionGroups(config: PipelineConfig): GroupSpec<WorkerRole>[] {
+  const processor = processorFor(config);
+  return [
+    {
+      role: 'state',
+      size: 1,
+      channel: config.state,
+      spawn: () => new Worker(new URL('../workers/state/worker.ts', import.meta.url), { type: 'module', name: 'state' }),
+      config: processor,
+    },
+    {
+      role: 'localization',
+      size: config.poolSize,
+      channel: config.localization,
+      // Lossless localization (block) accounts for every frame, in order.
+      ordering: config.localization.policy === 'block' ? 'complete' : 'latest',
+      spawn: () => new Worker(new URL('../workers/localization/worker.ts', import.meta.url), { type: 'module', name: 'localization' }),
+      config: processor,
+    },
+  ];
+}
+
+/** Spawns and warms the app's workers; output fps counts the localization pool's results. */
+export function createVisionPipeline(config: PipelineConfig): Promise<VisionPipeline> {
+  const { watchdogFloorMs, heartbeatMs, drainTimeoutMs } = config;
+  return Pipeline.create<VisionOutputs, VisionControls>({ groups: visionGroups(config), watchdogFloorMs, heartbeatMs, drainTimeoutMs }, 'localization');
+}
+
+/** Gives the state worker a task to evaluate, resuming at `step`; null clears it. */
+export function setTask(pipeline: VisionPipeline, task: Task | null, step = 0): void {
+  pipeline.control('state', { type: 'task', task, step });
+}
