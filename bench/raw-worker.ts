@@ -1,6 +1,6 @@
 // The benchmark's reference: the model alone, in one worker, back to back on real frames.
 import * as Comlink from 'comlink';
-import { Detector } from '../src/model/detector';
+import { Detector } from '../src/workers/detector/detector';
 import { loadModelBytes } from '../src/model/model-bytes';
 import { YOLOX_NANO } from '../src/model/manifest';
 import type { ProviderPreference } from '../src/model/provider';

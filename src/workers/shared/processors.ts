@@ -1,6 +1,6 @@
 import type { Processor, WorkerInit } from '../../pipeline/worker';
 import type { DetectionsOutput, ProbeOutput, ProcessorConfig } from '../../shared/protocol';
-import { createDetectorProcessor, type Analyst } from './detector-processor';
+import { createDetectorProcessor, type Analyst } from '../detector/detector-processor';
 import { createProbe } from './probe';
 
 /** The processor a worker of the app runs; `analyst` is what its group adds to the detector's output. */

@@ -7,7 +7,7 @@ import { Tracker } from '../../tracking/tracker';
 import type { WorkerInit } from '../../pipeline/worker';
 import type { ProcessorConfig, TaskControl } from '../../shared/protocol';
 import type { TaskEvent } from '../../task/machine';
-import type { Analyst } from '../shared/detector-processor';
+import type { Analyst } from '../detector/detector-processor';
 
 /**
  * The task state lives here, in the one state worker: the current task, its step and

@@ -3,14 +3,15 @@
 import type * as Ort from 'onnxruntime-web';
 import wasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.wasm?url';
 import asyncifyWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
-import type { FramePixels } from '../frame/frame';
-import { decode, type Detection } from './decode';
-import type { Letterbox } from './letterbox';
-import { checkOutputShape, type ModelManifest } from './manifest';
-import { assertLooksLikeOnnx, ModelLoadError } from './model-bytes';
+import type { FramePixels } from '../../frame/frame';
+import { decode, type Detection } from '../../model/decode';
+import type { Letterbox } from '../../model/letterbox';
+import { checkOutputShape, type ModelManifest } from '../../model/manifest';
+import { assertLooksLikeOnnx, ModelLoadError } from '../../model/model-bytes';
 import { CpuPreprocessor } from './preprocess-cpu';
 import { GpuPreprocessor } from './preprocess-gpu';
-import { chooseProvider, type Provider, type ProviderChoice, type ProviderPreference } from './provider';
+import type { Provider, ProviderPreference } from '../../model/provider';
+import { chooseProvider, type ProviderChoice } from './choose-provider';
 
 export interface DetectorOptions {
   readonly manifest: ModelManifest;

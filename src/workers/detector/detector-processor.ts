@@ -1,4 +1,4 @@
-import { Detector } from '../../model/detector';
+import { Detector } from './detector';
 import { loadModelBytes } from '../../model/model-bytes';
 import type { FrameMeta, FrameMessage, Processor, ProcessorInfo } from '../../pipeline/worker';
 import type { DetectionsOutput, DetectorConfig } from '../../shared/protocol';

@@ -1,7 +1,7 @@
-import type { FramePixels } from '../frame/frame';
-import { letterbox, type Letterbox } from './letterbox';
-import type { ModelManifest } from './manifest';
-import { letterboxLinear } from './resize';
+import type { FramePixels } from '../../frame/frame';
+import { letterbox, type Letterbox } from '../../model/letterbox';
+import type { ModelManifest } from '../../model/manifest';
+import { letterboxLinear } from '../../model/resize';
 
 /**
  * Letterbox on the CPU path, sampled exactly as the model's authors resized their training

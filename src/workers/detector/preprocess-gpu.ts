@@ -1,6 +1,6 @@
-import type { FramePixels } from '../frame/frame';
-import { letterbox, type Letterbox } from './letterbox';
-import type { ModelManifest } from './manifest';
+import type { FramePixels } from '../../frame/frame';
+import { letterbox, type Letterbox } from '../../model/letterbox';
+import type { ModelManifest } from '../../model/manifest';
 
 // One compute pass: resize the frame into the letterboxed square exactly as the model's
 // authors did (OpenCV INTER_LINEAR: half-pixel centres, edge pixels repeated, no antialiasing,
