@@ -6,6 +6,14 @@ export interface ChannelSink<T> {
   dropped(item: T, reason: DropReason): void;
 }
 
+/** A group's queue, as its owner configures it. */
+export interface ChannelConfig {
+  readonly policy: DropPolicy;
+  readonly capacity: number;
+  /** Most frames started per second by the whole group; 0 or absent = no limit. */
+  readonly maxRate?: number;
+}
+
 export interface ChannelStats {
   readonly name: string;
   readonly policy: DropPolicy;

@@ -4,10 +4,10 @@
 
 export { Pipeline, ConfigError, channelProblems, optionsProblems, timingProblems } from './pipeline';
 export type { GroupSpec, PipelineOptions, PipelineStats, ShutdownReport } from './pipeline';
-export type { ChannelConfig, SpawnWorker, SupervisorEvent } from './supervisor';
+export type { SpawnWorker, SupervisorEvent } from './supervisor';
 export type { Ordering, LaneStats } from './dispatcher';
 export type { PipelineResult, GroupResult } from './results';
-export type { ChannelStats } from './channel';
+export type { ChannelConfig, ChannelStats } from './channel';
 export { DROP_POLICIES, DROP_REASONS } from './protocol';
 export type { DropPolicy, DropReason, ProcessorInfo, WorkerStats } from './protocol';
 export type { FrameMeta, FramePixels } from '../frame/frame';

@@ -1,4 +1,4 @@
-import type { ChannelStats } from './channel';
+import type { ChannelConfig, ChannelStats } from './channel';
 import { Dispatcher, type LaneStats, type Ordering } from './dispatcher';
 import { FrameStore } from './frame-store';
 import { Ingest } from './ingest';
@@ -6,7 +6,7 @@ import { DROP_POLICIES, type WorkerStats } from './protocol';
 import type { PipelineResult } from './results';
 import type { FrameSource } from './sources/source';
 import { RateCounter } from './stats';
-import { Supervisor, type ChannelConfig, type SpawnWorker, type SupervisorEvent, type WorkerMetrics } from './supervisor';
+import { Supervisor, type SpawnWorker, type SupervisorEvent, type WorkerMetrics } from './supervisor';
 
 /** One group of identical workers behind one channel. */
 export interface GroupSpec<Role extends string = string> {

@@ -1,19 +1,12 @@
-import { Channel, type ChannelStats } from './channel';
+import { Channel, type ChannelConfig, type ChannelStats } from './channel';
 import type { Dispatcher } from './dispatcher';
-import type { DropPolicy, WorkerStats } from './protocol';
+import type { WorkerStats } from './protocol';
 import { cloneForTransfer, type FrameHandle, type FrameStore } from './frame-store';
 import { WorkerTally, type WorkerMetrics } from './stats';
 import { WorkerHandle, type FrameAnswer, type InFlight, type SpawnWorker } from './worker-handle';
 
 export type { SpawnWorker } from './worker-handle';
 export type { WorkerMetrics } from './stats';
-
-export interface ChannelConfig {
-  readonly policy: DropPolicy;
-  readonly capacity: number;
-  /** Most frames started per second by the whole group; 0 or absent = no limit. */
-  readonly maxRate?: number;
-}
 
 export interface GroupConfig {
   readonly role: string;

@@ -1,10 +1,11 @@
-import { LitElement, css, html, nothing } from 'lit';
+import { LitElement, html, nothing } from 'lit';
 import { customElement, query, state } from 'lit/decorators.js';
 import { configFromUrl, ConfigError, DEFAULT_CONFIG } from '../vision/config';
 import { applySettings, loadSettings, saveSettings, settingsFrom, type Settings } from '../settings';
 import { Store } from '../store/db';
-import { registerServiceWorker } from '../pwa';
 import type { Task } from '../task/types';
+import { appStyles } from './app-styles';
+import { AppUpdateController } from './controllers/app-update';
 import { GuideController } from './controllers/guide-controller';
 import { LiveSessionController } from './controllers/live-session';
 import { SyncController } from './controllers/sync-controller';
@@ -27,9 +28,6 @@ export class App extends LitElement {
   @state() private settings: Settings | undefined;
   @state() private toolsOpen = false;
   @state() private fullscreen = false;
-  /** A new version is waiting; applying it reloads, so it is offered only between sessions. */
-  @state() private applyUpdate: (() => Promise<void>) | undefined;
-  @state() private offlineReady = false;
   @query('video') private video!: HTMLVideoElement;
   @query('fw-overlay') private overlay!: Overlay;
   private store: Store | undefined;
@@ -44,29 +42,10 @@ export class App extends LitElement {
     draw: (frame) => this.overlay && (this.overlay.frame = frame),
     onError: this.report,
   });
+  private readonly appUpdate = new AppUpdateController(this);
   private readonly onFullscreen = () => (this.fullscreen = document.fullscreenElement === this);
 
-  static override styles = css`
-    :host { display: block; max-width: 1280px; margin: auto; padding: 8px 12px; box-sizing: border-box; }
-    :host(:fullscreen) { max-width: none; background: #0f172a; height: 100vh; }
-    header { display: flex; align-items: center; gap: 8px; flex-wrap: wrap; }
-    h1 { font-size: 20px; margin: 0; flex: 1; }
-    button { font: inherit; padding: 8px 14px; border-radius: 6px; border: 0; background: #38bdf8; color: #0f172a; cursor: pointer; }
-    button.quiet { background: #1e293b; color: #e2e8f0; border: 1px solid #334155; }
-    button:disabled { opacity: 0.5; cursor: default; }
-    main { display: grid; gap: 10px; margin-top: 8px; }
-    .guide { display: grid; gap: 12px; grid-template-columns: minmax(0, 3fr) minmax(260px, 2fr); align-items: start; }
-    @media (max-width: 760px), (orientation: portrait) { .guide { grid-template-columns: 1fr; } }
-    .stage { position: relative; }
-    video { width: 100%; height: min(62vh, 56vw); object-fit: contain; background: #000; border-radius: 8px; display: block; }
-    @media (orientation: portrait) { video { height: 36vh; } }
-    :host(:fullscreen) video { height: calc(100vh - 110px); }
-    .error { background: #7f1d1d; padding: 8px 12px; border-radius: 6px; }
-    .notice { background: #1e3a8a; padding: 8px 12px; border-radius: 6px; display: flex; gap: 12px; align-items: center; }
-    .aids { font-size: 13px; color: #94a3b8; }
-    aside { display: grid; gap: 10px; border-top: 1px solid #334155; padding-top: 10px; }
-    aside[hidden] { display: none; }
-  `;
+  static override styles = appStyles;
 
   override connectedCallback(): void {
     super.connectedCallback();
@@ -79,7 +58,6 @@ export class App extends LitElement {
     void Store.open()
       .then((store) => ((this.store = store), this.guide.load(store)))
       .catch((err: unknown) => (this.error = `Saved tasks and progress are unavailable (${err instanceof Error ? err.message : String(err)}); built-in tasks still work.`));
-    registerServiceWorker((apply) => (this.applyUpdate = apply), () => (this.offlineReady = true));
     document.addEventListener('fullscreenchange', this.onFullscreen);
   }
 
@@ -137,8 +115,7 @@ export class App extends LitElement {
         </section>
         <fw-task-picker .tasks=${g.tasks} .selected=${g.session?.task.id ?? ''} @task-select=${(e: CustomEvent<string>) => g.select(e.detail)}></fw-task-picker>
         <fw-sync-status .status=${this.sync.status} .off=${this.sync.off} .storage=${this.sync.storage}></fw-sync-status>
-        ${this.applyUpdate && live.status === 'idle' ? html`<div class="notice" role="status" data-testid="update">A new version of Framewise is ready. <button @click=${() => this.applyUpdate?.()}>Update now</button></div>` : nothing}
-        ${this.offlineReady ? html`<div class="notice" role="status" data-testid="offline-ready">Framewise now works offline. <button @click=${() => (this.offlineReady = false)} aria-label="Dismiss">✕</button></div>` : nothing}
+        ${this.appUpdate.notices(live.status === 'idle')}
         ${live.providerNotice ? html`<div class="notice" role="status" data-testid="provider-notice">${live.providerNotice}</div>` : nothing}
         <fw-result-line .results=${live.results} .last=${live.lastResult}></fw-result-line>
         <aside id="tools" aria-label="Tools" ?hidden=${!this.toolsOpen}>
