@@ -1,5 +1,5 @@
 import type { Letterbox } from './letterbox';
-import type { ModelManifest } from './manifest';
+import { END2END_ROW, type ModelManifest } from './manifest';
 
 /** One detected object, in source-frame pixels (x, y: top-left corner). */
 export interface Detection {
@@ -22,7 +22,10 @@ interface Candidate {
   y2: number;
 }
 
-/** Decodes a detector's raw output into detections in source-frame pixels, after per-class NMS. */
+/**
+ * Decodes a detector's raw output into detections in source-frame pixels: after per-class NMS
+ * for the dense heads, as given for an end-to-end head.
+ */
 export function decode(
   m: ModelManifest,
   data: Float32Array,
@@ -32,8 +35,16 @@ export function decode(
   srcHeight: number,
   scoreThreshold = m.scoreThreshold,
 ): Detection[] {
-  const candidates = m.output.decoder === 'yolox' ? yoloxCandidates(m, data, dims, scoreThreshold) : yolov8Candidates(m, data, dims, scoreThreshold);
-  return nms(candidates, m.nmsIou).map((c) => toSource(c, m, lb, srcWidth, srcHeight));
+  const inSource = (c: Candidate) => toSource(c, m, lb, srcWidth, srcHeight);
+  switch (m.output.decoder) {
+    case 'yolox':
+      return nms(yoloxCandidates(m, data, dims, scoreThreshold), m.nmsIou).map(inSource);
+    case 'yolov8':
+      return nms(yolov8Candidates(m, data, dims, scoreThreshold), m.nmsIou).map(inSource);
+    case 'end2end':
+      // The model chose its boxes itself (one-to-one matching): NMS here would drop real neighbours it kept on purpose.
+      return end2endCandidates(m, data, dims, scoreThreshold).map(inSource);
+  }
 }
 
 /** YOLOX: rows of [x, y, w, h, objectness, class scores…] over grids of strides 8, 16, 32. */
@@ -94,6 +105,33 @@ export function yolov8Candidates(_m: ModelManifest, data: Float32Array, dims: re
     const w = data[2 * n + i]!;
     const h = data[3 * n + i]!;
     out.push({ classId: best, score: bestScore, x1: cx - w / 2, y1: cy - h / 2, x2: cx + w / 2, y2: cy + h / 2 });
+  }
+  return out;
+}
+
+/**
+ * End-to-end (NMS-free) heads: rows of END2END_ROW, already final. A row that cannot be a
+ * box (non-finite numbers, inverted corners, a class the labels do not name) is skipped,
+ * not trusted: its numbers come straight from someone else's model.
+ */
+export function end2endCandidates(m: ModelManifest, data: Float32Array, dims: readonly number[], threshold: number): Candidate[] {
+  const cols = END2END_ROW.length;
+  // A shape promising more rows than the data holds must not become a long walk past its end.
+  const rows = Math.min(dims[1] ?? 0, Math.floor(data.length / cols));
+  const out: Candidate[] = [];
+  for (let r = 0; r < rows; r++) {
+    const o = r * cols;
+    const score = data[o + 4]!;
+    if (!Number.isFinite(score) || score < threshold) continue;
+    // The class shares the float tensor with the boxes, so it may arrive as 2.9999998.
+    const classId = Math.round(data[o + 5]!);
+    if (!(classId >= 0 && classId < m.labels.length)) continue;
+    const x1 = data[o]!;
+    const y1 = data[o + 1]!;
+    const x2 = data[o + 2]!;
+    const y2 = data[o + 3]!;
+    if (![x1, y1, x2, y2].every(Number.isFinite) || x2 < x1 || y2 < y1) continue;
+    out.push({ classId, score, x1, y1, x2, y2 });
   }
   return out;
 }

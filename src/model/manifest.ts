@@ -1,5 +1,16 @@
 import { COCO_LABELS } from './labels';
 
+/** The output layouts a manifest can name; anything that offers a choice of layout lists these. */
+export const OUTPUT_DECODERS = ['yolox', 'yolov8', 'end2end'] as const;
+export type OutputDecoder = (typeof OUTPUT_DECODERS)[number];
+
+/**
+ * One row of an end-to-end detector's [1, N, 6] output: corners in model-input pixels (the
+ * letterboxed square), the score, and the class index carried as a float. The model has
+ * already suppressed duplicates, so these rows are final.
+ */
+export const END2END_ROW = ['x1', 'y1', 'x2', 'y2', 'score', 'class'] as const;
+
 /** How a detector wants its input and how to read its output: everything model-specific lives here. */
 export interface ModelManifest {
   readonly id: string;
@@ -26,8 +37,11 @@ export interface ModelManifest {
     readonly fit: 'floor' | 'round';
   };
   readonly output: {
-    /** yolox: [1, N, 5 + classes], raw grid offsets; yolov8: [1, 4 + classes, N], decoded boxes, no objectness. */
-    readonly decoder: 'yolox' | 'yolov8';
+    /**
+     * yolox: [1, N, 5 + classes], raw grid offsets; yolov8: [1, 4 + classes, N], decoded boxes, no objectness;
+     * end2end: [1, N, 6] final boxes from an NMS-free head (YOLOv10, YOLO26), see END2END_ROW.
+     */
+    readonly decoder: OutputDecoder;
     /** yolox only: the grids' strides, in row order. */
     readonly strides?: readonly number[];
   };
@@ -59,6 +73,11 @@ export function yolov8Manifest(overrides: { id: string; name: string; size?: num
   };
 }
 
+/** An NMS-free Ultralytics export (YOLOv10, YOLO26 end-to-end): YOLOv8's input, [1, N, 6] final boxes out. */
+export function end2endManifest(overrides: Parameters<typeof yolov8Manifest>[0]): ModelManifest {
+  return { ...yolov8Manifest(overrides), output: { decoder: 'end2end' } };
+}
+
 /** The rows a YOLOX head emits for a square input: one per grid cell over all strides. */
 export function yoloxRows(size: number, strides: readonly number[]): number {
   return strides.reduce((n, s) => n + (size / s) * (size / s), 0);
@@ -71,6 +90,11 @@ export function yoloxRows(size: number, strides: readonly number[]): number {
 export function checkOutputShape(m: ModelManifest, dims: readonly number[]): string | undefined {
   const classes = m.labels.length;
   const shape = `[${dims.join(', ')}]`;
+  // Checked before the generic rank test: whatever is wrong, the person needs to see the one layout that fits.
+  if (m.output.decoder === 'end2end') {
+    const fits = dims.length === 3 && dims[0] === 1 && dims[1]! >= 1 && dims[2] === END2END_ROW.length;
+    return fits ? undefined : `the model's output is ${shape}, not the end-to-end layout [1, N, ${END2END_ROW.length}] (${END2END_ROW.join(', ')})`;
+  }
   if (dims.length !== 3 || dims[0] !== 1) return `the model's output is ${shape}; a detector with a [1, …, …] output was expected`;
   if (m.output.decoder === 'yolox') {
     const rows = yoloxRows(m.input.size, m.output.strides ?? [8, 16, 32]);
