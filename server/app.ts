@@ -19,13 +19,13 @@ import {
   EventsQuerySchema,
   LIMITS,
   SessionIdSchema,
-  SessionsQuerySchema,
   type ClientConfig,
   type EnrollResponse,
 } from '../src/sync/protocol';
 import { bearer, newDeviceCredential, sameSecret } from './auth';
 import { LiveFeed, newLiveStats, type LiveStats } from './live';
-import { decodeCursor, eventsJson, type Store } from './store';
+import { eventsJson, type Store } from './store';
+import { trainerRoutes } from './trainer-routes';
 import { newSyncStats, SyncConnection, type SyncStats } from './sync-connection';
 
 export interface AppOptions {
@@ -269,12 +269,7 @@ export async function createApp(opts: AppOptions): Promise<RunningApp> {
       log(`devices: revoked ${id}`);
       return device;
     });
-    admin.get('/api/sessions', { schema: { querystring: SessionsQuerySchema } }, async (request, reply) => {
-      const q = request.query as v.InferOutput<typeof SessionsQuerySchema>;
-      const cursor = q.cursor === undefined ? undefined : decodeCursor(q.cursor);
-      if (q.cursor !== undefined && !cursor) return reply.code(400).send({ error: 'bad cursor' });
-      return store.sessions(q.limit, cursor);
-    });
+    trainerRoutes(admin, store);
     admin.get(
       '/api/sessions/:id/events',
       { schema: { params: v.strictObject({ id: SessionIdSchema }), querystring: EventsQuerySchema } },

@@ -1,8 +1,10 @@
 // The dashboard's live feed. After the admin's hello a client gets the first page of sessions,
 // then only the summaries that changed, coalesced, fetched by id, and only while someone
-// listens. A client that does not read is not written to: its updates wait (merged) until its
-// buffer drains, and one that stays behind for too long is cut off, so a stalled dashboard
-// costs a bounded amount of memory.
+// listens; a session is pushed once more when it falls quiet, since its `live` (and perhaps
+// its outcome) changes then without a write. Timelines are not pushed: a page showing one
+// fetches it again when that session's summary arrives. A client that does not read is not
+// written to: its updates wait (merged) until its buffer drains, and one that stays behind for
+// too long is cut off, so a stalled dashboard costs a bounded amount of memory.
 import type { WebSocket } from 'ws';
 import { CLOSE, LIMITS, parseLiveClientMessage, type LiveServerMessage, type SessionSummary } from '../src/sync/protocol';
 import { sameSecret } from './auth';
@@ -58,6 +60,9 @@ export class LiveFeed {
   private readonly changedThisRound = new Set<string>();
   /** Size of each session's last summary as sent; bounded, it only feeds a statistic. */
   private readonly lastSize = new Map<string, number>();
+  /** When each recently written session falls quiet (stops being live) unless written again. */
+  private readonly quietAt = new Map<string, number>();
+  private quietTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(private readonly opts: LiveOptions) {
     this.maxBuffered = opts.maxBufferedBytes ?? 1024 * 1024;
@@ -103,6 +108,40 @@ export class LiveFeed {
 
   /** Something was stored in this session (here or on another instance). */
   changed(sessionId: string): void {
+    this.expectQuiet(sessionId);
+    this.notify(sessionId);
+  }
+
+  /**
+   * A session stops being live when nothing arrives for the store's window, and nothing is
+   * written then to say so: its summary is pushed again once the window has passed. The window
+   * is the same for every session, so the map's order (re-inserted on each write) is the order
+   * in which they fall quiet.
+   */
+  private expectQuiet(sessionId: string): void {
+    this.quietAt.delete(sessionId);
+    // A second past the window: the store judges by its own receive time, taken before this.
+    this.quietAt.set(sessionId, Date.now() + this.opts.store.liveWindowMs + 1000);
+    if (!this.quietTimer) this.armQuiet();
+  }
+
+  private armQuiet(): void {
+    const next = this.quietAt.values().next();
+    if (next.done) return;
+    this.quietTimer = setTimeout(() => {
+      this.quietTimer = undefined;
+      const now = Date.now();
+      for (const [id, at] of this.quietAt) {
+        if (at > now) break;
+        this.quietAt.delete(id);
+        this.notify(id);
+      }
+      this.armQuiet();
+    }, Math.max(0, next.value - Date.now()));
+    this.quietTimer.unref?.();
+  }
+
+  private notify(sessionId: string): void {
     let any = false;
     if (this.changedThisRound.size < MAX_PENDING) this.changedThisRound.add(sessionId);
     for (const c of this.clients.values()) {
@@ -131,6 +170,8 @@ export class LiveFeed {
 
   close(): void {
     clearTimeout(this.timer);
+    clearTimeout(this.quietTimer);
+    this.quietAt.clear();
     for (const [ws, c] of this.clients) {
       clearTimeout(c.helloTimer);
       ws.close(CLOSE.shutdown, 'server shutting down');

@@ -5,9 +5,16 @@
 // refresh, since notifications sent meanwhile are gone.
 import { backOff } from 'exponential-backoff';
 import pg from 'pg';
-import type { Device, SessionSummary, SyncEvent } from '../src/sync/protocol';
+import type { Device, EventKind, SessionFilter, SessionSummary, SyncEvent } from '../src/sync/protocol';
+import { FACT_KINDS, foldEvents, type SessionFacts } from './session-facts';
 import {
   encodeCursor,
+  factsColumns,
+  nextFacts,
+  parseFacts,
+  rawToFold,
+  sessionConditions,
+  storeClock,
   summaryDelta,
   summaryFromRow,
   type AppendResult,
@@ -18,10 +25,11 @@ import {
   type SessionsPage,
   type Store,
   type StoreChange,
+  type StoreOptions,
   type SummaryRow,
 } from './store';
 
-export interface PostgresOptions {
+export interface PostgresOptions extends StoreOptions {
   readonly url: string;
   /** Table names are `<prefix>_devices`, `<prefix>_sessions`, `<prefix>_events`; the NOTIFY channel is `<prefix>`. */
   readonly prefix?: string;
@@ -43,8 +51,24 @@ interface DeviceRow {
 const deviceFromRow = (r: DeviceRow): DeviceRecord => ({ deviceId: r.device_id, name: r.name, secretHash: r.secret_hash, createdAt: r.created_at, revokedAt: r.revoked_at });
 const publicDevice = ({ deviceId, name, createdAt, revokedAt }: DeviceRecord): Device => ({ deviceId, name, createdAt, revokedAt });
 
+/** Summary columns added after the first release: added to existing tables at open, then filled from their events. */
+const FACT_COLUMNS: [string, string][] = [
+  ['facts', 'TEXT'],
+  ['facts_seq', 'BIGINT NOT NULL DEFAULT 0'],
+  ['task_id', 'TEXT'],
+  ['completed_ts', 'DOUBLE PRECISION'],
+  ['ended_ts', 'DOUBLE PRECISION'],
+  ['received_at', 'DOUBLE PRECISION'],
+  ['search', "TEXT NOT NULL DEFAULT ''"],
+];
+
+type OwnerRow = { device_id: string; last_seq: number; revoked_at: number | null; name: string | null; facts: string | null };
+type RawRow = { seq: number; ts: number; kind: RawEvent['kind']; payload: string };
+
 export class PostgresStore implements Store {
   readonly kind = 'postgres';
+  readonly liveWindowMs: number;
+  private readonly now: () => number;
   private readonly listeners = new Set<(c: StoreChange) => void>();
   private listener: pg.Client | undefined;
   private closing = false;
@@ -53,7 +77,8 @@ export class PostgresStore implements Store {
   private readonly log: (line: string) => void;
   private readonly clientConfig: pg.ClientConfig;
 
-  private constructor(private readonly pool: pg.Pool, prefix: string, clientConfig: pg.ClientConfig, log: (line: string) => void) {
+  private constructor(private readonly pool: pg.Pool, prefix: string, clientConfig: pg.ClientConfig, log: (line: string) => void, opts: StoreOptions) {
+    ({ now: this.now, liveWindowMs: this.liveWindowMs } = storeClock(opts));
     this.t = { devices: `${prefix}_devices`, sessions: `${prefix}_sessions`, events: `${prefix}_events`, channel: prefix };
     this.clientConfig = clientConfig;
     this.log = log;
@@ -77,9 +102,10 @@ export class PostgresStore implements Store {
     const pool = new pg.Pool({ ...clientConfig, max: opts.poolSize ?? 10, idleTimeoutMillis: 30_000 });
     // An idle client that loses its connection is reported here; the pool discards it and opens another on demand.
     pool.on('error', (err) => log(`postgres: idle connection lost (${err.message}); the pool replaces it`));
-    const store = new PostgresStore(pool, prefix, clientConfig, log);
+    const store = new PostgresStore(pool, prefix, clientConfig, log, opts);
     try {
       await store.migrate();
+      await store.catchUp();
       await store.listen();
     } catch (err) {
       store.closing = true;
@@ -108,7 +134,49 @@ export class PostgresStore implements Store {
       await c.query(`CREATE TABLE IF NOT EXISTS ${events} (
         session_id TEXT NOT NULL, seq BIGINT NOT NULL, ts DOUBLE PRECISION NOT NULL, kind TEXT NOT NULL, payload TEXT NOT NULL,
         PRIMARY KEY (session_id, seq))`);
+      for (const [name, type] of FACT_COLUMNS) await c.query(`ALTER TABLE ${sessions} ADD COLUMN IF NOT EXISTS ${name} ${type}`);
+      await c.query(`CREATE INDEX IF NOT EXISTS ${sessions}_device ON ${sessions} (device_id, first_ts DESC, session_id DESC) WHERE first_ts IS NOT NULL`);
+      await c.query(`CREATE INDEX IF NOT EXISTS ${sessions}_task ON ${sessions} (task_id, first_ts DESC, session_id DESC) WHERE first_ts IS NOT NULL`);
     });
+  }
+
+  private ownerSql(): string {
+    return `SELECT s.device_id, s.last_seq::float8 AS last_seq, d.revoked_at, d.name, s.facts FROM ${this.t.sessions} s LEFT JOIN ${this.t.devices} d ON d.device_id = s.device_id WHERE s.session_id = $1`;
+  }
+
+  private async factEvents(c: pg.PoolClient, sessionId: string, afterSeq: number, toSeq: number): Promise<RawEvent[]> {
+    const { rows } = await c.query<RawRow>(`SELECT seq::float8 AS seq, ts, kind, payload FROM ${this.t.events} WHERE session_id = $1 AND seq > $2 AND seq <= $3 AND kind = ANY($4::text[]) ORDER BY seq`, [
+      sessionId,
+      afterSeq,
+      toSeq,
+      FACT_KINDS,
+    ]);
+    return rows.map((r) => ({ sessionId, ...r }));
+  }
+
+  /** Sessions whose facts lag their events (tables from before the facts existed) are folded from their events, once, at open. */
+  private async catchUp(): Promise<void> {
+    const { rows } = await this.pool.query<{ session_id: string }>(`SELECT session_id FROM ${this.t.sessions} WHERE first_ts IS NOT NULL AND facts_seq < last_seq`);
+    for (const { session_id } of rows) {
+      await this.transaction(async (c) => {
+        // The append's lock: an instance already running may be writing this session.
+        await c.query('SELECT pg_advisory_xact_lock(hashtext($1))', [session_id]);
+        const owner = (await c.query<OwnerRow>(this.ownerSql(), [session_id])).rows[0]!;
+        const kept = parseFacts(owner.facts);
+        if (kept.seq >= owner.last_seq) return;
+        const facts = foldEvents(kept, (await this.factEvents(c, session_id, kept.seq, owner.last_seq)).map(rawToFold));
+        const cols = factsColumns({ ...facts, seq: owner.last_seq }, owner.name ?? '');
+        await c.query(`UPDATE ${this.t.sessions} SET facts = $2, facts_seq = $3, task_id = $4, completed_ts = $5, ended_ts = $6, search = $7 WHERE session_id = $1`, [
+          session_id,
+          cols.facts,
+          cols.factsSeq,
+          cols.taskId,
+          cols.completedTs,
+          cols.endedTs,
+          cols.search,
+        ]);
+      });
+    }
   }
 
   private async listen(): Promise<void> {
@@ -226,19 +294,19 @@ export class PostgresStore implements Store {
   }
 
   async append(deviceId: string, sessionId: string, events: readonly SyncEvent[]): Promise<AppendResult> {
-    const { sessions, devices, events: table, channel } = this.t;
+    const { sessions, events: table, channel } = this.t;
     const result = await this.transaction(async (c): Promise<AppendResult> => {
       // One writer per session at a time, across instances; a separate statement, so the read below sees what the previous writer committed.
       await c.query('SELECT pg_advisory_xact_lock(hashtext($1))', [sessionId]);
-      const { rows } = await c.query<{ device_id: string; last_seq: number; revoked_at: number | null }>(
-        `SELECT s.device_id, s.last_seq::float8 AS last_seq, d.revoked_at FROM ${sessions} s LEFT JOIN ${devices} d ON d.device_id = s.device_id WHERE s.session_id = $1`,
-        [sessionId],
-      );
+      const { rows } = await c.query<OwnerRow>(this.ownerSql(), [sessionId]);
       const owner = rows[0];
       if (!owner || owner.device_id !== deviceId) return { ok: false, why: 'forbidden' };
       if (owner.revoked_at !== null) return { ok: false, why: 'revoked' };
       const delta = summaryDelta(owner.last_seq, events);
       if (!delta) return { ok: true, seq: owner.last_seq, stored: 0 };
+      const kept = parseFacts(owner.facts);
+      const missed = kept.seq < owner.last_seq ? await this.factEvents(c, sessionId, kept.seq, owner.last_seq) : [];
+      const cols = factsColumns({ ...nextFacts(kept, owner.last_seq, missed, delta.run), seq: delta.lastSeq }, owner.name ?? '');
       // One round trip for the rows, the summary and the notification (delivered at COMMIT).
       await c.query(
         `WITH ins AS (
@@ -247,7 +315,8 @@ export class PostgresStore implements Store {
            RETURNING 1),
          upd AS (
            UPDATE ${sessions} SET events = events + $6, last_seq = $7, first_ts = COALESCE(first_ts, $8::float8),
-             last_ts = GREATEST(COALESCE(last_ts, $9::float8), $9::float8), last_state = COALESCE($10::text, last_state)
+             last_ts = GREATEST(COALESCE(last_ts, $9::float8), $9::float8), last_state = COALESCE($10::text, last_state),
+             received_at = $12::float8, facts = $13::text, facts_seq = $14::int8, task_id = $15::text, completed_ts = $16::float8, ended_ts = $17::float8, search = $18::text
            WHERE session_id = $1 RETURNING 1)
          SELECT (SELECT count(*) FROM ins) AS inserted, (SELECT count(*) FROM upd) AS updated, pg_notify($11, 's:' || $1)`,
         [
@@ -262,6 +331,13 @@ export class PostgresStore implements Store {
           delta.maxTs,
           delta.lastState,
           channel,
+          this.now(),
+          cols.facts,
+          cols.factsSeq,
+          cols.taskId,
+          cols.completedTs,
+          cols.endedTs,
+          cols.search,
         ],
       );
       return { ok: true, seq: delta.lastSeq, stored: delta.run.length };
@@ -271,27 +347,42 @@ export class PostgresStore implements Store {
   }
 
   private summarySelect(where: string): string {
-    return `SELECT s.session_id, s.device_id, d.name, s.events::float8 AS events, s.last_seq::float8 AS last_seq, s.first_ts, s.last_ts, s.last_state
-      FROM ${this.t.sessions} s LEFT JOIN ${this.t.devices} d ON d.device_id = s.device_id WHERE s.first_ts IS NOT NULL ${where}`;
+    return `SELECT s.session_id, s.device_id, d.name, s.events::float8 AS events, s.last_seq::float8 AS last_seq, s.first_ts, s.last_ts, s.last_state, s.facts, s.received_at
+      FROM ${this.t.sessions} s LEFT JOIN ${this.t.devices} d ON d.device_id = s.device_id WHERE ${where}`;
   }
 
-  async sessions(limit: number, cursor?: SessionsCursor): Promise<SessionsPage> {
-    const { rows } = cursor
-      ? await this.pool.query<SummaryRow>(`${this.summarySelect('AND (s.first_ts < $1 OR (s.first_ts = $1 AND s.session_id < $2))')} ORDER BY s.first_ts DESC, s.session_id DESC LIMIT $3`, [
-          cursor.firstTs,
-          cursor.sessionId,
-          limit + 1,
-        ])
-      : await this.pool.query<SummaryRow>(`${this.summarySelect('')} ORDER BY s.first_ts DESC, s.session_id DESC LIMIT $1`, [limit + 1]);
-    const page = rows.slice(0, limit).map(summaryFromRow);
+  async sessions(limit: number, cursor?: SessionsCursor, filter: SessionFilter = {}): Promise<SessionsPage> {
+    const now = this.now();
+    const values: (string | number)[] = [];
+    const where = sessionConditions(filter, cursor, now - this.liveWindowMs, (value) => `$${values.push(value)}`, 'strpos');
+    const { rows } = await this.pool.query<SummaryRow>(`${this.summarySelect(where.join(' AND '))} ORDER BY s.first_ts DESC, s.session_id DESC LIMIT $${values.length + 1}`, [...values, limit + 1]);
+    const page = rows.slice(0, limit).map((r) => summaryFromRow(r, now, this.liveWindowMs));
     const last = page.at(-1);
     return { sessions: page, next: rows.length > limit && last ? encodeCursor(last) : null };
   }
 
   async sessionsById(ids: readonly string[]): Promise<SessionSummary[]> {
     if (!ids.length) return [];
-    const { rows } = await this.pool.query<SummaryRow>(`${this.summarySelect('AND s.session_id = ANY($1::text[])')} ORDER BY s.first_ts DESC, s.session_id DESC`, [ids]);
-    return rows.map(summaryFromRow);
+    const now = this.now();
+    const { rows } = await this.pool.query<SummaryRow>(`${this.summarySelect('s.first_ts IS NOT NULL AND s.session_id = ANY($1::text[])')} ORDER BY s.first_ts DESC, s.session_id DESC`, [ids]);
+    return rows.map((r) => summaryFromRow(r, now, this.liveWindowMs));
+  }
+
+  async sessionEvents(sessionId: string, kinds: readonly EventKind[], toSeq: number): Promise<RawEvent[]> {
+    const { rows } = await this.pool.query<RawRow>(`SELECT seq::float8 AS seq, ts, kind, payload FROM ${this.t.events} WHERE session_id = $1 AND seq <= $2 AND kind = ANY($3::text[]) ORDER BY seq`, [
+      sessionId,
+      toSeq,
+      kinds,
+    ]);
+    return rows.map((r) => ({ sessionId, ...r }));
+  }
+
+  async taskFacts(taskId: string): Promise<SessionFacts[]> {
+    const { rows } = await this.pool.query<{ facts: string | null }>(
+      `SELECT facts FROM ${this.t.sessions} WHERE task_id = $1 AND first_ts IS NOT NULL ORDER BY first_ts DESC, session_id DESC`,
+      [taskId],
+    );
+    return rows.map((r) => parseFacts(r.facts));
   }
 
   async events(sessionId: string, afterSeq: number, limit: number): Promise<RawEvent[]> {

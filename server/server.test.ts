@@ -238,6 +238,18 @@ describe('the sync socket', () => {
       firstTs: evs[0]!.ts,
       lastTs: evs[8]!.ts,
       lastState: evs.filter((e) => e.kind === 'state').at(-1)!.payload,
+      // These verdicts are not the app's (no task event in them): no task, no steps; received just now, so live.
+      taskId: null,
+      taskTitle: null,
+      startedTs: evs[0]!.ts,
+      endedTs: null,
+      durationMs: evs[8]!.ts - evs[0]!.ts,
+      completedTs: null,
+      outcome: 'in-progress',
+      stepsDone: 0,
+      stepsTotal: null,
+      derailments: 0,
+      live: true,
     } satisfies SessionSummary);
   });
 

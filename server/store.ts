@@ -1,8 +1,9 @@
 // Where devices, sessions and events live: SQLite (one instance) or PostgreSQL (several).
 // Both keep payloads as the JSON text that was received, so they accept the same payloads and
 // read them back byte for byte.
-import { contiguousFrom, SessionIdSchema, type Device, type EventKind, type SessionSummary, type SyncEvent } from '../src/sync/protocol';
+import { contiguousFrom, LIVE_WINDOW_MS, searchText, SessionIdSchema, type Device, type EventKind, type SessionFilter, type SessionSummary, type SyncEvent } from '../src/sync/protocol';
 import * as v from 'valibot';
+import { emptyFacts, foldEvents, summaryFacts, type SessionFacts } from './session-facts';
 
 export interface DeviceRecord extends Device {
   /** Hex SHA-256 of the device's secret. */
@@ -36,6 +37,15 @@ export interface SessionsPage {
   readonly next: string | null;
 }
 
+export interface StoreOptions {
+  /** The server's clock: when an append is received, and what liveness is judged against. */
+  readonly now?: () => number;
+  /** How long a session stays live after its newest event is received (LIVE_WINDOW_MS; tests shorten it). */
+  readonly liveWindowMs?: number;
+}
+
+export const storeClock = (opts: StoreOptions) => ({ now: opts.now ?? Date.now, liveWindowMs: opts.liveWindowMs ?? LIVE_WINDOW_MS });
+
 /**
  * `append` is idempotent (unique on session + seq), only ever extends a session's gap-free
  * prefix, checks in the same transaction that the session is the device's and the device is
@@ -44,6 +54,7 @@ export interface SessionsPage {
  */
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
+  readonly liveWindowMs: number;
   createDevice(device: DeviceRecord): Promise<void>;
   device(deviceId: string): Promise<DeviceRecord | undefined>;
   devices(): Promise<Device[]>;
@@ -52,10 +63,14 @@ export interface Store {
   /** Records `deviceId` as the owner of a session nobody has claimed; returns the owner either way. */
   claimSession(sessionId: string, deviceId: string, at: number): Promise<ClaimResult>;
   append(deviceId: string, sessionId: string, events: readonly SyncEvent[]): Promise<AppendResult>;
-  /** Sessions with at least one event, newest first by first event time, `limit` at a time. */
-  sessions(limit: number, cursor?: SessionsCursor): Promise<SessionsPage>;
+  /** Sessions with at least one event that `filter` matches, newest first by first event time, `limit` at a time; from the summary table alone. */
+  sessions(limit: number, cursor?: SessionsCursor, filter?: SessionFilter): Promise<SessionsPage>;
   sessionsById(ids: readonly string[]): Promise<SessionSummary[]>;
   events(sessionId: string, afterSeq: number, limit: number): Promise<RawEvent[]>;
+  /** One session's events of these kinds, in order, up to `toSeq`: what its timeline is folded from. */
+  sessionEvents(sessionId: string, kinds: readonly EventKind[], toSeq: number): Promise<RawEvent[]>;
+  /** The kept facts of every session of a task, newest first: what its aggregate is computed from, without reading events. */
+  taskFacts(taskId: string): Promise<SessionFacts[]>;
   onChange(listener: (change: StoreChange) => void): void;
   close(): Promise<void>;
 }
@@ -125,9 +140,11 @@ export interface SummaryRow {
   first_ts: number;
   last_ts: number;
   last_state: string | null;
+  facts: string | null;
+  received_at: number | null;
 }
 
-export function summaryFromRow(r: SummaryRow): SessionSummary {
+export function summaryFromRow(r: SummaryRow, now: number, liveWindowMs: number): SessionSummary {
   return {
     sessionId: r.session_id,
     deviceId: r.device_id,
@@ -137,7 +154,62 @@ export function summaryFromRow(r: SummaryRow): SessionSummary {
     firstTs: r.first_ts,
     lastTs: r.last_ts,
     lastState: r.last_state === null ? null : JSON.parse(r.last_state),
+    ...summaryFacts(parseFacts(r.facts), r.first_ts, r.last_ts, r.received_at, now, liveWindowMs),
   };
+}
+
+/** The facts column as written by factsColumns; a row from before it existed has none yet. */
+export const parseFacts = (text: string | null): SessionFacts => (text === null ? emptyFacts() : (JSON.parse(text) as SessionFacts));
+
+/** The summary columns kept from the facts: the facts themselves, and what lists filter on. */
+export interface FactsColumns {
+  readonly facts: string;
+  readonly factsSeq: number;
+  readonly taskId: string | null;
+  readonly completedTs: number | null;
+  readonly endedTs: number | null;
+  readonly search: string;
+}
+
+export const factsColumns = (f: SessionFacts, deviceName: string): FactsColumns => ({
+  facts: JSON.stringify(f),
+  factsSeq: f.seq,
+  taskId: f.taskId,
+  completedTs: f.completedTs,
+  endedTs: f.endedTs,
+  search: searchText(deviceName, f.taskTitle, f.taskId),
+});
+
+/**
+ * A session's facts after an append: what was kept, caught up first from the stored events when
+ * it lags them (rows written before the facts existed, or by an older instance during a rolling
+ * upgrade), then this run.
+ */
+export function nextFacts(kept: SessionFacts, storedSeq: number, missed: readonly RawEvent[], run: readonly SyncEvent[]): SessionFacts {
+  const caughtUp = kept.seq < storedSeq ? foldEvents(kept, missed.map(rawToFold)) : kept;
+  return foldEvents(caughtUp, run);
+}
+
+export const rawToFold = (e: RawEvent) => ({ seq: e.seq, ts: e.ts, kind: e.kind, payload: JSON.parse(e.payload) as unknown });
+
+/**
+ * The WHERE clauses of a sessions list, over the summary table only. `param` binds a value and
+ * returns its placeholder; `instr` is the store's substring-position function.
+ */
+export function sessionConditions(filter: SessionFilter, cursor: SessionsCursor | undefined, liveSince: number, param: (value: string | number) => string, instr: 'instr' | 'strpos'): string[] {
+  const where = ['s.first_ts IS NOT NULL'];
+  if (filter.device !== undefined) where.push(`s.device_id = ${param(filter.device)}`);
+  if (filter.task !== undefined) where.push(`s.task_id = ${param(filter.task)}`);
+  // matchesFilter in protocol.ts, and outcomeOf and isLive in session-facts.ts, in SQL.
+  if (filter.q !== undefined) where.push(`${instr}(s.search, ${param(filter.q.toLowerCase())}) > 0`);
+  if (filter.outcome === 'completed') where.push('s.completed_ts IS NOT NULL');
+  else if (filter.outcome === 'in-progress') where.push(`s.completed_ts IS NULL AND s.ended_ts IS NULL AND s.received_at >= ${param(liveSince)}`);
+  else if (filter.outcome === 'abandoned') where.push(`s.completed_ts IS NULL AND (s.ended_ts IS NOT NULL OR s.received_at IS NULL OR s.received_at < ${param(liveSince)})`);
+  if (cursor) {
+    // Bound twice rather than reused: SQLite's placeholders are positional.
+    where.push(`(s.first_ts < ${param(cursor.firstTs)} OR (s.first_ts = ${param(cursor.firstTs)} AND s.session_id < ${param(cursor.sessionId)}))`);
+  }
+  return where;
 }
 
 /** Serialises stored events for the API without re-encoding payloads: what was sent is what is read. */

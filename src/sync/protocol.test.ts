@@ -12,7 +12,13 @@ import {
   parseClientMessage,
   parseLiveClientMessage,
   parseServerMessage,
+  OUTCOMES,
+  SESSION_CSV_COLUMNS,
+  SessionExportQuerySchema,
+  SessionsExportQuerySchema,
   SessionsQuerySchema,
+  TaskIdSchema,
+  TIMELINE_CSV_COLUMNS,
   wellFormed,
   type SyncEvent,
 } from './protocol';
@@ -132,6 +138,24 @@ describe('server, live and HTTP shapes', () => {
     expect(v.parse(EventsQuerySchema, {})).toEqual({ after: 0, limit: 1000 });
     expect(v.parse(EventsQuerySchema, { after: '12', limit: '5000' })).toEqual({ after: 12, limit: 5000 });
     for (const q of [{ after: 'abc' }, { after: '-1' }, { limit: '5001' }]) expect(v.safeParse(EventsQuerySchema, q).success, JSON.stringify(q)).toBe(false);
+  });
+
+  it('reads the list filters: a device id, a task, one of the outcomes, and a trimmed search that may be empty', () => {
+    expect(v.parse(SessionsQuerySchema, { device: 'bench-device-0001', task: 'desk-setup', outcome: 'abandoned', q: '  Kitchen ' })).toEqual({ limit: 50, device: 'bench-device-0001', task: 'desk-setup', outcome: 'abandoned', q: 'Kitchen' });
+    expect(v.parse(SessionsQuerySchema, { q: '   ' }).q).toBeUndefined();
+    for (const outcome of OUTCOMES) expect(v.parse(SessionsQuerySchema, { outcome }).outcome).toBe(outcome);
+    for (const q of [{ outcome: 'done' }, { outcome: ['completed', 'abandoned'] }, { device: 'a b' }, { device: '' }, { task: '' }, { task: 'x'.repeat(201) }, { q: 'a\u0000' }, { q: 'x'.repeat(101) }, { q: '\ud800' }]) {
+      expect(v.safeParse(SessionsQuerySchema, q).success, JSON.stringify(q)).toBe(false);
+    }
+    expect(v.parse(SessionsExportQuerySchema, { format: 'csv', outcome: 'completed' })).toEqual({ format: 'csv', outcome: 'completed' });
+    for (const q of [{}, { format: 'xlsx' }, { format: 'csv', limit: '5' }, { format: 'csv', cursor: 'x' }]) expect(v.safeParse(SessionsExportQuerySchema, q).success, JSON.stringify(q)).toBe(false);
+    expect(v.safeParse(SessionExportQuerySchema, { format: 'json', q: 'x' }).success).toBe(false);
+    expect(v.safeParse(TaskIdSchema, 'my task, v2').success).toBe(true);
+    for (const id of ['', 'a\nb', 'x'.repeat(201)]) expect(v.safeParse(TaskIdSchema, id).success, JSON.stringify(id)).toBe(false);
+  });
+
+  it('names each CSV column once', () => {
+    for (const columns of [SESSION_CSV_COLUMNS, TIMELINE_CSV_COLUMNS]) expect(new Set(columns).size).toBe(columns.length);
   });
 
   it('bounds parseBounded by the size it is given', () => {
