@@ -1,6 +1,6 @@
 import { LitElement, css, html } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
-import { YOLOX_NANO, yolov8Manifest, type ModelManifest } from '../model/manifest';
+import { end2endManifest, YOLOX_NANO, yolov8Manifest, type ModelManifest, type OutputDecoder } from '../model/manifest';
 import type { ModelSource } from '../shared/protocol';
 
 export interface ModelChoice {
@@ -16,7 +16,7 @@ export class ModelPicker extends LitElement {
   /** Name of the model that is running now. */
   @property() current = YOLOX_NANO.name;
   @property({ type: Boolean }) busy = false;
-  @state() private decoder: 'yolox' | 'yolov8' = 'yolov8';
+  @state() private decoder: OutputDecoder = 'yolov8';
   @state() private size = 640;
   @state() private url = '';
 
@@ -36,9 +36,10 @@ export class ModelPicker extends LitElement {
         <span>Built in</span>
         <span><button type="button" ?disabled=${this.busy} @click=${() => this.emit('builtin')}>Use ${YOLOX_NANO.name}</button></span>
         <label for="decoder">Output layout</label>
-        <select id="decoder" .value=${this.decoder} @change=${(e: Event) => this.onDecoder((e.target as HTMLSelectElement).value as 'yolox' | 'yolov8')}>
+        <select id="decoder" .value=${this.decoder} @change=${(e: Event) => this.onDecoder((e.target as HTMLSelectElement).value as OutputDecoder)}>
           <option value="yolov8">YOLOv8-style [1, 4 + classes, N], RGB 0–1, centred</option>
           <option value="yolox">YOLOX [1, N, 5 + classes], BGR 0–255, top-left</option>
+          <option value="end2end">End-to-end, NMS-free (YOLOv10, YOLO26) [1, N, 6], RGB 0–1, centred</option>
         </select>
         <label for="size">Input size (px)</label>
         <input id="size" type="number" min="32" max="2048" step="32" .value=${String(this.size)} @change=${(e: Event) => (this.size = Number((e.target as HTMLInputElement).value))} />
@@ -51,15 +52,21 @@ export class ModelPicker extends LitElement {
     </details>`;
   }
 
-  private onDecoder(d: 'yolox' | 'yolov8'): void {
+  private onDecoder(d: OutputDecoder): void {
     this.decoder = d;
     this.size = d === 'yolox' ? 416 : 640;
   }
 
   private manifestFor(name: string): ModelManifest {
     const id = `user:${name}`;
-    if (this.decoder === 'yolov8') return yolov8Manifest({ id, name, size: this.size, inputName: '' });
-    return { ...YOLOX_NANO, id, name, input: { ...YOLOX_NANO.input, name: '', size: this.size } };
+    switch (this.decoder) {
+      case 'yolov8':
+        return yolov8Manifest({ id, name, size: this.size, inputName: '' });
+      case 'end2end':
+        return end2endManifest({ id, name, size: this.size, inputName: '' });
+      case 'yolox':
+        return { ...YOLOX_NANO, id, name, input: { ...YOLOX_NANO.input, name: '', size: this.size } };
+    }
   }
 
   private async onFile(e: Event): Promise<void> {
