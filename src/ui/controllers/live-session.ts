@@ -81,7 +81,7 @@ export class LiveSessionController implements ReactiveController {
       if (outbox) {
         // A full disk costs the record, not the guidance: say so and go on.
         const task = this.deps.guide.session?.task;
-        this.recorder = await Recorder.start(outbox, { task: task?.id ?? null, taskTitle: task?.title ?? null, model: config.model.manifest.id, poolSize: config.poolSize, userAgent: navigator.userAgent }, this.deps.onError).then((r) => new LiveRecord(r), (err: unknown) => {
+        this.recorder = await Recorder.start(outbox, { task: task?.id ?? null, taskTitle: task?.title ?? null, ...(task ? { steps: task.steps.map((st) => st.instruction) } : {}), model: config.model.manifest.id, poolSize: config.poolSize, userAgent: navigator.userAgent }, this.deps.onError).then((r) => new LiveRecord(r), (err: unknown) => {
           this.deps.onError(err instanceof Error ? err.message : String(err));
           return undefined;
         });
