@@ -64,7 +64,7 @@ test('block delivers 1,000 of 1,000 frames in order, the source paced by back-pr
 });
 
 test('counts add up on every channel under a live mix of policies and pool sizes', async ({ page }) => {
-  for (const [policy, capacity, poolSize] of [['drop-new', 5, 2], ['drop-oldest', 3, 2], ['latest-only', 1, 1]] as const) {
+  for (const [policy, capacity, poolSize] of [['drop-new', 5, 2], ['drop-oldest', 3, 2], ['latest-only', 1, 1], ['latest-only', 1, 2]] as const) {
     const s = await runScenario(page, {
       config: { poolSize, localization: { policy, capacity }, probe: { delayMs: 25 } },
       source: { fps: 200, count: 200, width: 64, height: 48 },

@@ -29,6 +29,23 @@ describe('Channel', () => {
     balanced();
   });
 
+  it('latest-only feeding a pool: each worker that frees up takes the newest frame, never an older one', () => {
+    const { ch, delivered, dropped, balanced } = harness('latest-only', 1);
+    ch.addConsumer('a');
+    ch.addConsumer('b');
+    ch.offer(1);
+    ch.offer(2);
+    expect(delivered).toEqual([[1, 'a'], [2, 'b']]);
+    for (let i = 3; i <= 7; i++) ch.offer(i); // both busy: only 7 waits
+    ch.release('b');
+    expect(delivered.at(-1)).toEqual([7, 'b']);
+    for (let i = 8; i <= 9; i++) ch.offer(i);
+    ch.release('a');
+    expect(delivered.at(-1)).toEqual([9, 'a']);
+    expect(dropped.map(([i]) => i)).toEqual([3, 4, 5, 6, 8]);
+    balanced();
+  });
+
   it('drop-new keeps the oldest `capacity` frames', () => {
     const { ch, delivered, dropped, balanced } = harness('drop-new', 5);
     ch.addConsumer('w');

@@ -2,7 +2,8 @@ import { LitElement, css, html } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import { validateSettings, type Settings } from '../settings';
 import { defaultDeviceName } from '../sync/enroll';
-import { DROP_POLICIES } from '../pipeline';
+import { DROP_POLICIES, type DropPolicy } from '../pipeline';
+import { capacityFor } from '../vision/config';
 import { PROVIDER_PREFERENCES, type ProviderPreference } from '../model/provider';
 
 const PROVIDER_NAMES: Record<ProviderPreference, string> = { auto: 'Best available', webgpu: 'WebGPU', wasm: 'WASM (CPU)' };
@@ -29,6 +30,11 @@ export class SettingsPanel extends LitElement {
 
   private applied = '';
 
+  private onPolicy(policy: DropPolicy): void {
+    const d = this.draft!;
+    this.draft = { ...d, locPolicy: policy, locCapacity: capacityFor(policy, { policy: d.locPolicy, capacity: d.locCapacity }) };
+  }
+
   override willUpdate(changed: Map<string, unknown>): void {
     // The parent re-renders often: only new values (not a new object with the same values) reset the form.
     const incoming = JSON.stringify(this.settings ?? null);
@@ -49,7 +55,7 @@ export class SettingsPanel extends LitElement {
       <form @submit=${(e: Event) => e.preventDefault()}>
         <label for="pool">Localization workers</label><input id="pool" type="number" min="1" max="16" .value=${String(d.poolSize)} @input=${num('poolSize')} />
         <label for="policy">Queue policy</label>
-        <select id="policy" .value=${d.locPolicy} @change=${text('locPolicy')}>
+        <select id="policy" .value=${d.locPolicy} @change=${(e: Event) => this.onPolicy((e.target as HTMLSelectElement).value as DropPolicy)}>
           ${DROP_POLICIES.map((p) => html`<option value=${p} ?selected=${p === d.locPolicy}>${p}</option>`)}
         </select>
         <label for="capacity">Queue size</label><input id="capacity" type="number" min="1" max="1000" .value=${String(d.locCapacity)} @input=${num('locCapacity')} />

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, configFromUrl, DEFAULT_CONFIG } from './config';
+import { capacityFor, ConfigError, configFromUrl, DEFAULT_CONFIG } from './config';
 
 describe('config', () => {
-  it('defaults follow the design: pool of 2, drop-new queue of 5, latest-only state slot', () => {
+  it('defaults: pool of 2 taking the newest frame when a worker frees up, latest-only state slot', () => {
     expect(configFromUrl('')).toEqual(DEFAULT_CONFIG);
-    expect(DEFAULT_CONFIG.localization).toEqual({ policy: 'drop-new', capacity: 5 });
+    expect(DEFAULT_CONFIG.localization).toEqual({ policy: 'latest-only', capacity: 1 });
     expect(DEFAULT_CONFIG.state).toMatchObject({ policy: 'latest-only', capacity: 1 });
   });
 
@@ -40,5 +40,13 @@ describe('fault injection from the URL', () => {
   it('a production build refuses failFrames, saying why', () => {
     expect(() => configFromUrl('?failFrames=5', DEFAULT_CONFIG, false)).toThrow(/failFrames \(fault injection\) is only accepted by test and development builds/);
     expect(configFromUrl('?pool=3', DEFAULT_CONFIG, false).failFrames).toBeUndefined();
+  });
+
+  it('changing the queue policy gives it a size that fits: the seed design\'s drop-new 5 stays one parameter away', () => {
+    expect(configFromUrl('?locPolicy=drop-new').localization).toEqual({ policy: 'drop-new', capacity: 5 });
+    expect(configFromUrl('?locPolicy=drop-oldest&locCapacity=8').localization).toEqual({ policy: 'drop-oldest', capacity: 8 });
+    expect(capacityFor('latest-only', { policy: 'drop-new', capacity: 5 })).toBe(1);
+    expect(capacityFor('drop-oldest', { policy: 'drop-new', capacity: 7 })).toBe(7);
+    expect(capacityFor('block', { policy: 'latest-only', capacity: 1 })).toBe(5);
   });
 });

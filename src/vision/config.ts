@@ -48,9 +48,23 @@ export interface PipelineConfig {
   readonly failFrames?: readonly number[];
 }
 
+/** A bounded queue's size when none is given: the seed design's 5. */
+export const QUEUE_CAPACITY = 5;
+
+/**
+ * The queue's size after its policy changes to `policy`: latest-only holds exactly one frame;
+ * leaving it for a real queue gives the usual size; otherwise the size stays.
+ */
+export function capacityFor(policy: DropPolicy, previous: { policy: DropPolicy; capacity: number }): number {
+  if (policy === 'latest-only') return 1;
+  return previous.policy === 'latest-only' ? QUEUE_CAPACITY : previous.capacity;
+}
+
 export const DEFAULT_CONFIG: PipelineConfig = Object.freeze<PipelineConfig>({
   poolSize: 2,
-  localization: { policy: 'drop-new', capacity: 5 },
+  // A free worker takes the newest frame: capture → drawn stays within the inference plus one
+  // frame interval (bench/ and the README's Performance section); drop-new 5 waits behind up to 5.
+  localization: { policy: 'latest-only', capacity: 1 },
   state: { policy: 'latest-only', capacity: 1, maxRate: 4 },
   watchdogFloorMs: 3000,
   heartbeatMs: 500,
@@ -113,9 +127,10 @@ export function configFromUrl(search: string, base: PipelineConfig = DEFAULT_CON
   const policy = (key: string, fallback: DropPolicy): DropPolicy => (params.get(key) as DropPolicy | null) ?? fallback;
 
   const statePolicy = policy('statePolicy', base.state.policy);
+  const locPolicy = policy('locPolicy', base.localization.policy);
   const config: PipelineConfig = {
     poolSize: num('pool', base.poolSize),
-    localization: { policy: policy('locPolicy', base.localization.policy), capacity: num('locCapacity', base.localization.capacity) },
+    localization: { policy: locPolicy, capacity: num('locCapacity', capacityFor(locPolicy, base.localization)) },
     state: {
       policy: statePolicy,
       capacity: num('stateCapacity', statePolicy === 'latest-only' ? 1 : base.state.capacity),
