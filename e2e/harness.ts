@@ -33,7 +33,7 @@ async function scenario(opts: ScenarioOptions) {
   );
   p.onEvent((e) => {
     if (e.type === 'deliver') deliveries.push({ workerId: e.workerId, seq: e.seq, newest: p.framesIn });
-    else restarts.push({ workerId: e.workerId, reason: e.reason });
+    else if (e.type === 'restart') restarts.push({ workerId: e.workerId, reason: e.reason });
   });
   const sampled = { maxLocQueued: 0, maxLocBlocked: 0, maxOpenFrames: 0, maxAhead: 0 };
   const sample = setInterval(() => {

@@ -3,8 +3,9 @@
 // refuses a deep import. Documented in docs/API.md.
 
 export { Pipeline, ConfigError, channelProblems, optionsProblems, timingProblems } from './pipeline';
-export type { GroupSpec, PipelineOptions, PipelineStats, ShutdownReport } from './pipeline';
-export type { SpawnWorker, SupervisorEvent } from './supervisor';
+export type { GroupSpec, PipelineEvent, PipelineOptions, PipelineStats, ShutdownReport } from './pipeline';
+export type { SupervisorEvent } from './supervisor';
+export type { SpawnWorker } from './worker-handle';
 export type { Ordering, LaneStats } from './dispatcher';
 export type { PipelineResult, GroupResult } from './results';
 export type { ChannelConfig, ChannelStats } from './channel';
@@ -22,3 +23,4 @@ export { CameraSource, CameraError, cameraConstraints, describeCameraError, FACI
 export { VideoFileSource } from './sources/video-file';
 export { ImageSource } from './sources/images';
 export { SyntheticSource, type SyntheticOptions } from './sources/synthetic';
+export { MemorySource, type MemorySourceOptions } from './sources/memory';

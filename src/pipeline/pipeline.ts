@@ -1,31 +1,15 @@
 import type { ChannelConfig, ChannelStats } from './channel';
-import { Dispatcher, type LaneStats, type Ordering } from './dispatcher';
+
+export type { GroupSpec } from './group';
+import { Dispatcher, type LaneStats } from './dispatcher';
 import { FrameStore } from './frame-store';
 import { Ingest } from './ingest';
 import { DROP_POLICIES, type WorkerStats } from './protocol';
 import type { PipelineResult } from './results';
 import type { FrameSource } from './sources/source';
 import { RateCounter } from './stats';
-import { Supervisor, type SpawnWorker, type SupervisorEvent, type WorkerMetrics } from './supervisor';
-
-/** One group of identical workers behind one channel. */
-export interface GroupSpec<Role extends string = string> {
-  /** The group's name: results, stats and control messages are addressed by it. */
-  readonly role: Role;
-  /** Workers in the group (1 for a serial stage, more for a pool sharing one queue). */
-  readonly size: number;
-  /** The group's queue: what happens to a frame when every worker is busy. */
-  readonly channel: ChannelConfig;
-  /**
-   * How results leave: `latest` discards one older than the last delivered (live), `complete`
-   * delivers every frame in order, dropped ones as skips. Default: complete for `block`, else latest.
-   */
-  readonly ordering?: Ordering;
-  /** Creates one worker; write it as `() => new Worker(new URL('./x.worker.ts', import.meta.url), { type: 'module' })` so the bundler finds it. */
-  readonly spawn: SpawnWorker;
-  /** Structured-cloned into each worker's defineProcessor factory. */
-  readonly config: unknown;
-}
+import type { GroupSpec } from './group';
+import { Supervisor, type SupervisorEvent, type WorkerMetrics } from './supervisor';
 
 export interface PipelineOptions<Role extends string = string> {
   readonly groups: readonly GroupSpec<Role>[];
@@ -106,6 +90,11 @@ export function optionsProblems(o: PipelineOptions): string[] {
 
 type Listener<Outputs extends object> = (result: PipelineResult<Outputs>) => void;
 
+/** What `onEvent` reports, with answers typed by the pipeline's outputs. */
+export type PipelineEvent<Outputs extends object = Record<string, unknown>> =
+  | Exclude<SupervisorEvent, { type: 'answer' }>
+  | { readonly type: 'answer'; readonly result: PipelineResult<Outputs> };
+
 /**
  * A frame pipeline: source → ingest → one channel per worker group → workers → one ordered
  * dispatcher. `Outputs` maps each group's role to what its processor returns; `Controls` maps
@@ -143,7 +132,7 @@ export class Pipeline<Outputs extends object = Record<string, unknown>, Controls
     const p = new Pipeline<Outputs, Controls>(options, outputRole);
     for (const g of options.groups) p.dispatcher.addLane(g.role, g.ordering ?? (g.channel.policy === 'block' ? 'complete' : 'latest'));
     try {
-      await Promise.all(options.groups.map((g) => p.supervisor.addGroup({ role: g.role, size: g.size, channel: g.channel, spawn: g.spawn, config: g.config })));
+      await Promise.all(options.groups.map((g) => p.supervisor.addGroup(g)));
     } catch (err) {
       p.closed = true;
       p.supervisor.shutdown();
@@ -177,9 +166,9 @@ export class Pipeline<Outputs extends object = Record<string, unknown>, Controls
     return this.dispatcher.subscribe(listener as (r: PipelineResult) => void);
   }
 
-  /** Worker restarts and deliveries, as they happen. */
-  onEvent(listener: (e: SupervisorEvent) => void): () => void {
-    return this.supervisor.onEvent(listener);
+  /** Worker restarts, deliveries and raw answers (before ordering), as they happen. */
+  onEvent(listener: (e: PipelineEvent<Outputs>) => void): () => void {
+    return this.supervisor.onEvent(listener as (e: SupervisorEvent) => void);
   }
 
   /** Pauses a group's workers; frames for it are superseded or queued meanwhile. */

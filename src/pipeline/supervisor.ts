@@ -1,21 +1,13 @@
-import { Channel, type ChannelConfig, type ChannelStats } from './channel';
+import { Channel, type ChannelStats } from './channel';
 import type { Dispatcher } from './dispatcher';
+import type { GroupSpec } from './group';
+import type { PipelineResult } from './results';
 import type { WorkerStats } from './protocol';
 import { cloneForTransfer, type FrameHandle, type FrameStore } from './frame-store';
 import { WorkerTally, type WorkerMetrics } from './stats';
-import { WorkerHandle, type FrameAnswer, type InFlight, type SpawnWorker } from './worker-handle';
+import { WorkerHandle, type FrameAnswer, type InFlight } from './worker-handle';
 
-export type { SpawnWorker } from './worker-handle';
 export type { WorkerMetrics } from './stats';
-
-export interface GroupConfig {
-  readonly role: string;
-  readonly size: number;
-  readonly channel: ChannelConfig;
-  readonly spawn: SpawnWorker;
-  /** Handed to each worker's processor factory. */
-  readonly config: unknown;
-}
 
 export interface SupervisorOptions {
   readonly store: FrameStore;
@@ -27,7 +19,9 @@ export interface SupervisorOptions {
 
 export type SupervisorEvent =
   | { readonly type: 'restart'; readonly workerId: string; readonly reason: string }
-  | { readonly type: 'deliver'; readonly workerId: string; readonly seq: number };
+  | { readonly type: 'deliver'; readonly workerId: string; readonly seq: number }
+  /** Every answer as it arrives, before ordering (which may then discard it as stale). */
+  | { readonly type: 'answer'; readonly result: PipelineResult };
 
 /** A worker id: its current generation and the counters that outlive restarts. */
 interface Slot {
@@ -38,7 +32,7 @@ interface Slot {
 }
 
 interface Group {
-  readonly config: GroupConfig;
+  readonly config: GroupSpec;
   readonly channel: Channel<FrameHandle>;
   readonly slots: Slot[];
 }
@@ -63,7 +57,7 @@ export class Supervisor {
   }
 
   /** Spawns a group's workers; resolves once all of them are warm and ready. */
-  async addGroup(config: GroupConfig): Promise<void> {
+  async addGroup(config: GroupSpec): Promise<void> {
     const { role } = config;
     if (this.groups.has(role)) throw new Error(`there is already a ${role} group`);
     const channel = new Channel<FrameHandle>(role, config.channel.policy, config.channel.capacity, {
@@ -174,7 +168,7 @@ export class Supervisor {
     const latencyMs = this.now() - captureTs;
     if (answer.type === 'result') {
       slot.tally.result(answer.processMs, latencyMs);
-      this.opts.dispatcher.push({ type: 'output', role, workerId: slot.id, seq, captureTs, width, height, latencyMs, output: Object.freeze(answer.output), processMs: answer.processMs });
+      this.push({ type: 'output', role, workerId: slot.id, seq, captureTs, width, height, latencyMs, output: Object.freeze(answer.output), processMs: answer.processMs });
     } else {
       this.failed(slot, entry, answer.message);
     }
@@ -184,7 +178,12 @@ export class Supervisor {
   private failed(slot: Slot, entry: InFlight, message: string): void {
     slot.tally.error();
     const { seq, captureTs, width, height } = entry.meta;
-    this.opts.dispatcher.push({ type: 'error', role: slot.group.config.role, workerId: slot.id, seq, captureTs, width, height, latencyMs: this.now() - captureTs, message });
+    this.push({ type: 'error', role: slot.group.config.role, workerId: slot.id, seq, captureTs, width, height, latencyMs: this.now() - captureTs, message });
+  }
+
+  private push(result: PipelineResult): void {
+    this.emit({ type: 'answer', result });
+    this.opts.dispatcher.push(result);
   }
 
   // ---- lifecycle and restart policy ----
