@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { countsAddUp, openHarness, runScenario } from './harness-types';
+import { countsAddUp, openHarness, runScenario, type HarnessWindow } from './harness-types';
 
 test.beforeEach(async ({ page }) => {
   page.on('console', (m) => m.type() === 'error' && console.log(`[page] ${m.text()}`));
@@ -77,4 +77,27 @@ test('counts add up on every channel under a live mix of policies and pool sizes
     const d = s.before.dispatcher.localization;
     expect(d.delivered + d.discarded).toBe(ch.delivered);
   }
+});
+
+test('the memory source hands out its pre-decoded frames round-robin as clones, and closes its own when it ends', async ({ page }) => {
+  const run = await page.evaluate(async () => {
+    const { fw } = window as unknown as HarnessWindow;
+    const canvas = new OffscreenCanvas(64, 48);
+    const ctx = canvas.getContext('2d')!;
+    const frames = ['#000', '#808080', '#fff'].map((colour, i) => {
+      ctx.fillStyle = colour;
+      ctx.fillRect(0, 0, 64, 48);
+      return new VideoFrame(canvas, { timestamp: i });
+    });
+    const p = await fw.createVisionPipeline({ ...fw.DEFAULT_CONFIG, processor: 'probe', poolSize: 1, localization: { policy: 'block', capacity: 2 } });
+    const lumas: number[] = [];
+    p.subscribe((r) => r.role === 'localization' && r.type === 'output' && lumas.push(Math.round(r.output.kind === 'probe' ? r.output.meanLuma : -1)));
+    await p.run(new fw.MemorySource(frames, { fps: 200, count: 9 }));
+    await p.drain(10_000, ['localization']);
+    const report = await p.shutdown();
+    return { lumas, leaked: report.leakedFrames, originalsClosed: frames.every((f) => f.format === null) };
+  });
+  expect(run.lumas).toEqual([0, 128, 255, 0, 128, 255, 0, 128, 255]);
+  expect(run.leaked).toBe(0);
+  expect(run.originalsClosed).toBe(true);
 });
