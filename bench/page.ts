@@ -1,8 +1,9 @@
 // The benchmark's page: every measurement runs here, in the same browser, on the same camera frames and model.
 import * as Comlink from 'comlink';
 import wasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.wasm?url';
-import { CameraSource, percentile } from '../src/pipeline';
+import { CameraSource, MemorySource, percentile, type FrameSource } from '../src/pipeline';
 import { DEFAULT_CONFIG, threadsFor, type PipelineConfig } from '../src/vision/config';
+import type { DetectionsOutput } from '../src/shared/protocol';
 import { createVisionPipeline } from '../src/vision/vision-pipeline';
 import { decode } from '../src/model/decode';
 import { letterbox, rgbaToTensor } from '../src/model/letterbox';
@@ -36,8 +37,10 @@ function watchMainThread() {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const p = (v: number[], q: number) => percentile(v, q) ?? NaN;
 
-async function raw(durationMs: number, provider: ProviderPreference, threads: number) {
-  // Real frames from the camera, varied (one every ~10 frames), reused round-robin.
+/** Real frames from the fake camera, varied (one every ~10 frames), copied once: the raw phase and the memory source reuse them. */
+let captured: VideoFrame[] | undefined;
+async function cameraFrames(): Promise<VideoFrame[]> {
+  if (captured) return captured;
   const camera = new CameraSource({ width: 640, height: 480 });
   await camera.open();
   const frames: VideoFrame[] = [];
@@ -54,6 +57,12 @@ async function raw(durationMs: number, provider: ProviderPreference, threads: nu
     f.close();
   }
   camera.stop();
+  captured = frames;
+  return frames;
+}
+
+async function raw(durationMs: number, provider: ProviderPreference, threads: number) {
+  const frames = (await cameraFrames()).map((f) => f.clone());
   const worker = new Worker(new URL('./raw-worker.ts', import.meta.url), { type: 'module' });
   worker.onerror = (e) => console.error(`raw worker: ${e.message}`);
   const api = Comlink.wrap<RawApi>(worker);
@@ -69,20 +78,46 @@ async function raw(durationMs: number, provider: ProviderPreference, threads: nu
   };
 }
 
-async function pipelineRun(opts: { poolSize: number; pauseState: boolean; durationMs: number; warmupMs: number; provider: ProviderPreference; localization: PipelineConfig['localization']; sampleMemory?: boolean }) {
+export interface PipelineRunOptions {
+  readonly poolSize: number;
+  readonly source: 'camera' | 'memory';
+  /** The memory source's rate: the fake camera's, so both phases offer the same input. */
+  readonly memoryFps: number;
+  readonly durationMs: number;
+  readonly warmupMs: number;
+  readonly provider: ProviderPreference;
+  readonly localization: PipelineConfig['localization'];
+  readonly sampleMemory?: boolean;
+}
+
+async function pipelineRun(opts: PipelineRunOptions) {
   const config: PipelineConfig = { ...DEFAULT_CONFIG, poolSize: opts.poolSize, provider: opts.provider, localization: opts.localization };
   const pipeline = await createVisionPipeline(config);
-  if (opts.pauseState) pipeline.pause('state');
-  const camera = new CameraSource({ width: 640, height: 480 });
-  (document.getElementById('video') as HTMLVideoElement).srcObject = await camera.open();
+  let source: FrameSource;
+  if (opts.source === 'camera') {
+    const camera = new CameraSource({ width: 640, height: 480 });
+    (document.getElementById('video') as HTMLVideoElement).srcObject = await camera.open();
+    source = camera;
+  } else {
+    source = new MemorySource((await cameraFrames()).map((f) => f.clone()), { fps: opts.memoryFps });
+  }
   let measuring = false;
   let results = 0;
   const latency: number[] = [];
+  const inference: number[] = [];
+  // Time each worker spent in inference, from every answer (also those the dispatcher then discards as stale).
+  const inferenceMsBy = new Map<string, number>();
+  pipeline.onEvent((e) => {
+    if (!measuring || e.type !== 'answer' || e.result.type !== 'output' || e.result.output.kind !== 'detections') return;
+    const out = e.result.output as DetectionsOutput;
+    inferenceMsBy.set(e.result.workerId, (inferenceMsBy.get(e.result.workerId) ?? 0) + out.inferenceMs);
+  });
   const overlay = (document.getElementById('overlay') as HTMLCanvasElement).getContext('2d')!;
   pipeline.subscribe((r) => {
     if (!measuring || r.role !== 'localization' || r.type !== 'output' || r.output.kind !== 'detections') return;
     results++;
     const out = r.output;
+    inference.push(out.inferenceMs);
     // "Rendered": the boxes are drawn in the next animation frame.
     requestAnimationFrame(() => {
       overlay.clearRect(0, 0, 640, 480);
@@ -91,7 +126,7 @@ async function pipelineRun(opts: { poolSize: number; pauseState: boolean; durati
       latency.push(performance.now() - r.captureTs);
     });
   });
-  const running = pipeline.run(camera);
+  const running = pipeline.run(source);
   await sleep(opts.warmupMs);
   let openMax = 0;
   const memory: number[] = [];
@@ -123,15 +158,17 @@ async function pipelineRun(opts: { poolSize: number; pauseState: boolean; durati
     input_fps: (after.framesIn - before.framesIn) / seconds,
     latency_ms_p50: p(latency, 50),
     latency_ms_p95: p(latency, 95),
+    inference_ms_p50: p(inference, 50),
     dropped: loc.dropped - locBefore.dropped,
     main_long_tasks: main.longTasks,
     main_raf_fps: main.rafFps,
     open_frames_max: openMax,
     leaked_frames: report.leakedFrames,
     memory,
-    workers: after.workers.map((w) => ({ id: w.workerId, provider: w.info?.provider, processed: w.processed, process_p50: w.processMsP50 })),
+    workers: after.workers.map((w) => ({ id: w.workerId, role: w.role, provider: w.info?.provider, model_busy: (inferenceMsBy.get(w.workerId) ?? 0) / 1000 / seconds })),
   };
 }
+export type PipelineRun = Awaited<ReturnType<typeof pipelineRun>>;
 
 /** Heap in use after a collection: the page and (where the browser can say) its workers. */
 async function heapBytes(): Promise<number> {
@@ -201,5 +238,11 @@ async function baseline(durationMs: number, warmupMs: number) {
   return { fps: results / seconds, latency_ms_p50: p(latency, 50), latency_ms_p95: p(latency, 95), preprocess_ms_p50: p(preprocess, 50), main_long_tasks: main.longTasks, main_raf_fps: main.rafFps };
 }
 
-(window as unknown as { bench: unknown }).bench = { raw, pipelineRun, baseline, cores: navigator.hardwareConcurrency, isolated: self.crossOriginIsolated, ua: navigator.userAgent };
+/** The app's defaults the runner needs: the localization queue, and the WASM threads each worker gets per pool size. */
+function defaults(pools: number[]) {
+  const cores = navigator.hardwareConcurrency || 2;
+  return { queue: DEFAULT_CONFIG.localization, threads: Object.fromEntries(pools.map((n) => [n, threadsFor({ ...DEFAULT_CONFIG, poolSize: n }, cores)])) };
+}
+
+(window as unknown as { bench: unknown }).bench = { raw, pipelineRun, baseline, defaults };
 document.body.dataset.ready = 'true';

@@ -14,6 +14,10 @@ const url = (id: string) => `/.assets/coco/${id}.jpg`;
 interface Compared {
   id: string;
   matched: number;
+  /** Matched boxes within IoU ≥ 0.9 and |Δscore| ≤ 0.02. */
+  within: number;
+  maxScoreDiff: number;
+  minIou: number;
   problems: string[];
 }
 
@@ -22,6 +26,9 @@ function compare(id: string, ref: RefDetection[], got: RefDetection[]): Compared
   const problems: string[] = [];
   const used = new Set<number>();
   let matched = 0;
+  let within = 0;
+  let maxScoreDiff = 0;
+  let minIou = 1;
   for (const r of ref) {
     let best = -1;
     let bestIou = 0;
@@ -37,14 +44,18 @@ function compare(id: string, ref: RefDetection[], got: RefDetection[]): Compared
     }
     used.add(best);
     const g = got[best]!;
+    const ds = Math.abs(g.score - r.score);
     if (bestIou < 0.9) problems.push(`${id}: ${r.label} IoU ${bestIou.toFixed(3)} < 0.9`);
-    if (Math.abs(g.score - r.score) > 0.02) problems.push(`${id}: ${r.label} score ${g.score.toFixed(3)} vs ${r.score.toFixed(3)}`);
+    if (ds > 0.02) problems.push(`${id}: ${r.label} score ${g.score.toFixed(3)} vs ${r.score.toFixed(3)}`);
     matched++;
+    if (bestIou >= 0.9 && ds <= 0.02) within++;
+    maxScoreDiff = Math.max(maxScoreDiff, ds);
+    minIou = Math.min(minIou, bestIou);
   }
   got.forEach((g, i) => {
     if (!used.has(i) && g.score > THRESHOLD) problems.push(`${id}: extra ${g.label} ${g.score.toFixed(3)}`);
   });
-  return { id, matched, problems };
+  return { id, matched, within, maxScoreDiff, minIou, problems };
 }
 
 const floats = (b64: string) => {
@@ -94,7 +105,10 @@ async function checkProvider(page: Page, provider: 'wasm' | 'webgpu') {
   expect(total).toBeGreaterThan(30);
   const inference = run.results.map((r) => r.inferenceMs!).sort((a, b) => a - b);
   const p95 = inference[Math.ceil(inference.length * 0.95) - 1]!;
-  console.log(`${provider}: ${total} boxes matched over ${IMAGES.length} images; input vs the authors' preprocessing: max |Δ| ${worstMaxDiff.toFixed(2)}, mean |Δ| ${worstLetterboxDiff.toFixed(3)}; inference p50 ${inference[Math.floor(inference.length / 2)]!.toFixed(0)} ms, p95 ${p95.toFixed(0)} ms`);
+  const within = compared.reduce((n, c) => n + c.within, 0);
+  const maxDs = Math.max(...compared.map((c) => c.maxScoreDiff));
+  const minIou = Math.min(...compared.map((c) => c.minIou));
+  console.log(`${provider}: ${total} boxes matched over ${IMAGES.length} images, ${within} of them (${((100 * within) / total).toFixed(1)} %) within IoU ≥ 0.9 and |Δscore| ≤ 0.02; max |Δscore| ${maxDs.toFixed(4)}, min IoU ${minIou.toFixed(3)}; input vs the authors' preprocessing: max |Δ| ${worstMaxDiff.toFixed(2)}, mean |Δ| ${worstLetterboxDiff.toFixed(3)}; inference p50 ${inference[Math.floor(inference.length / 2)]!.toFixed(0)} ms, p95 ${p95.toFixed(0)} ms`);
 }
 
 test('WASM path: browser detections match onnxruntime-node on 12 COCO photographs', async ({ page }) => {
