@@ -124,8 +124,15 @@ export class CameraSource implements FrameSource {
 
   stop(): void {
     this.stopped = true;
-    void this.reader?.cancel().catch(() => {});
     this.stream?.getTracks().forEach((t) => t.stop());
+    // Cancelling the reader would discard the frames the track processor still buffers without
+    // closing them; with the track stopped its stream ends, so read them out and close each.
+    const reader = this.reader;
+    if (reader) {
+      void (async () => {
+        for (let r = await reader.read(); !r.done; r = await reader.read()) r.value?.close();
+      })().catch(() => {});
+    }
     this.latest?.close();
     this.latest = undefined;
     this.pendingResolve?.(undefined);
