@@ -241,7 +241,7 @@ async function baseline(durationMs: number, warmupMs: number) {
 /** The app's defaults the runner needs: the localization queue, and the WASM threads each worker gets per pool size. */
 function defaults(pools: number[]) {
   const cores = navigator.hardwareConcurrency || 2;
-  return { queue: DEFAULT_CONFIG.localization, threads: Object.fromEntries(pools.map((n) => [n, threadsFor({ ...DEFAULT_CONFIG, poolSize: n }, cores)])) };
+  return { queue: DEFAULT_CONFIG.localization, pool: DEFAULT_CONFIG.poolSize, threads: Object.fromEntries(pools.map((n) => [n, threadsFor({ ...DEFAULT_CONFIG, poolSize: n }, cores)])) };
 }
 
 (window as unknown as { bench: unknown }).bench = { raw, pipelineRun, baseline, defaults };

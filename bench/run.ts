@@ -57,6 +57,8 @@ const SEED_QUEUE = { policy: 'drop-new', capacity: 5 } as const;
 const queueName = (q: { policy: string; capacity: number }) => `${q.policy} ${q.capacity}`;
 /** The fake camera's rate (e2e/fixtures/global-setup.ts); the memory source offers the same. */
 const CAMERA_FPS = 30;
+/** How long the model runs alone before each pipeline run, to measure its limit in that moment's conditions. */
+const PAIRED_RAW_MS = 4000;
 
 if (!existsSync('public/models/yolox_nano.onnx')) throw new Error('the model is missing: run npm run assets');
 if (!existsSync(FAKE_CAMERA_Y4M)) await globalSetup();
@@ -83,7 +85,7 @@ const step = (s: string) => console.error(`bench: ${s}…`);
 const env = await page.evaluate(() => ({ cores: navigator.hardwareConcurrency, isolated: self.crossOriginIsolated, ua: navigator.userAgent }));
 if (!env.isolated) throw new Error('the bench page is not cross-origin isolated: WASM threads would be off');
 // The app's defaults, as the page sees them (its configuration reads Vite's environment).
-const defaults = await page.evaluate((ps) => (window as unknown as { bench: { defaults: (p: number[]) => { queue: { policy: DropPolicy; capacity: number }; threads: Record<number, number> } } }).bench.defaults(ps), pools);
+const defaults = await page.evaluate((ps) => (window as unknown as { bench: { defaults: (p: number[]) => { queue: { policy: DropPolicy; capacity: number }; pool: number; threads: Record<number, number> } } }).bench.defaults(ps), pools);
 /** The queue policies measured: the default, and the seed design's drop-new queue of 5 beside it. */
 const DEFAULT_QUEUE = defaults.queue;
 /** What each localization worker gets in the pipeline (threadsFor): the raw phase at the same count is its limit. */
@@ -130,15 +132,18 @@ interface Phase {
   readonly pool: number;
   readonly queue: { readonly policy: DropPolicy; readonly capacity: number };
   readonly runs: PipelineRun[];
+  /** The model alone, measured just before each run: the limit in the machine's conditions of that moment. */
+  readonly rawFps: number[];
 }
 const phases: Phase[] = [];
 const queues = [DEFAULT_QUEUE, ...(queueName(DEFAULT_QUEUE) === queueName(SEED_QUEUE) ? [] : [SEED_QUEUE])];
 for (const queue of queues) {
   for (const source of ['memory', 'camera'] as const) {
     for (const pool of pools) {
-      const phase: Phase = { name: `${source} · pool ${pool} · ${queueName(queue)}`, source, pool, queue, runs: [] };
+      const phase: Phase = { name: `${source} · pool ${pool} · ${queueName(queue)}`, source, pool, queue, runs: [], rawFps: [] };
       for (let i = 1; i <= repeats; i++) {
-        step(`pipeline: ${phase.name} (run ${i} of ${repeats})`);
+        step(`pipeline: ${phase.name} (run ${i} of ${repeats}), after the model alone for ${PAIRED_RAW_MS / 1000} s`);
+        phase.rawFps.push((await call<Raw>('raw', PAIRED_RAW_MS, provider, threadsIn(pool))).raw_fps);
         phase.runs.push(await call<PipelineRun>('pipelineRun', { poolSize: pool, source, memoryFps: CAMERA_FPS, durationMs, warmupMs, provider, localization: queue }));
       }
       phases.push(phase);
@@ -181,9 +186,9 @@ const phaseResults = phases.map((ph) => {
   // What the model allows: pool × its own rate, as long as the machine has a core per worker
   // thread. The task-state worker runs the same model beside the pool (its busy time is measured
   // in the same run), so a pool can only use the cores it leaves.
-  const limits = runs.map((x) => {
+  const limits = runs.map((x, i) => {
     const stateBusy = x.workers.filter((w) => w.role === 'state').reduce((a, w) => a + w.model_busy * threads, 0);
-    return raw[threads]!.raw_fps * Math.min(ph.pool, (env.cores - stateBusy) / threads);
+    return ph.rawFps[i]! * Math.min(ph.pool, (env.cores - stateBusy) / threads);
   });
   const limitFps = median(limits);
   const inputFps = runs.map((x) => x.input_fps);
@@ -197,6 +202,7 @@ const phaseResults = phases.map((ph) => {
     queue: queueName(ph.queue),
     threads_per_worker: threadsIn(ph.pool),
     model_limit_fps: r(limitFps, 2),
+    raw_fps_before_runs: ph.rawFps.map((v) => r(v, 2)),
     state_busy: summary(runs.map((x) => x.workers.filter((w) => w.role === 'state').reduce((a, w) => a + w.model_busy, 0)), 3),
     fps: summary(runs.map((x) => x.fps), 2),
     input_fps: summary(inputFps, 2),
@@ -245,7 +251,8 @@ const t1 = raw[1]!;
 const capacity = 1 + DEFAULT_QUEUE.capacity; // the state slot and the localization queue
 const checks: [string, boolean | null][] = [
   ...defaultPhases.map((x): [string, boolean] => [`${x.name}: efficiency ≥ ${EFFICIENCY_TARGET} (median ${x.efficiency.median})`, x.efficiency.median! >= EFFICIENCY_TARGET]),
-  ...defaultPhases.map((x): [string, boolean] => [`${x.name}: latency p50 ≤ inference p50 + one input frame = ${x.latency_target_ms} ms (median ${x.latency_ms_p50.median})`, x.latency_ms_p50.median! <= x.latency_target_ms!]),
+  // The latency target is the live path's: the camera, with the default pool and queue.
+  ...defaultPhases.filter((x) => x.source === 'camera' && x.pool === defaults.pool).map((x): [string, boolean] => [`${x.name} (the live path, defaults): latency p50 ≤ inference p50 + one input frame = ${x.latency_target_ms} ms (median ${x.latency_ms_p50.median})`, x.latency_ms_p50.median! <= x.latency_target_ms!]),
   ['preprocess_ms_p50 ≤ 10% of inference_ms_p50 (model alone, 1 thread)', t1.preprocess_ms_p50 <= 0.1 * t1.inference_ms_p50],
   ['main thread: 0 long tasks in every pipeline run', phaseResults.every((x) => x.main_long_tasks === 0)],
   ['main thread: ≥ 55 animation frames/s in every pipeline run', phaseResults.every((x) => x.main_raf_fps! >= 55)],
