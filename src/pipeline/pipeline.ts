@@ -1,6 +1,4 @@
 import type { ChannelConfig, ChannelStats } from './channel';
-
-export type { GroupSpec } from './group';
 import { Dispatcher, type LaneStats } from './dispatcher';
 import { FrameStore } from './frame-store';
 import { Ingest } from './ingest';
@@ -10,6 +8,8 @@ import type { FrameSource } from './sources/source';
 import { RateCounter } from './stats';
 import type { GroupSpec } from './group';
 import { Supervisor, type SupervisorEvent, type WorkerMetrics } from './supervisor';
+
+export type { GroupSpec } from './group';
 
 export interface PipelineOptions<Role extends string = string> {
   readonly groups: readonly GroupSpec<Role>[];
