@@ -33,6 +33,8 @@ export default defineConfig({
       ? [
           { name: 'docs', testMatch: /docs\.shot\.ts/, use: { launchOptions: fakeCamera, viewport: { width: 1100, height: 1100 } } },
           { name: 'docs-task', testMatch: /docs-task\.shot\.ts/, use: { launchOptions: cameraPlaying(TASK_CAMERA_Y4M), viewport: { width: 1100, height: 1100 } } },
+          // Its devices run in a browser of their own, whose camera plays the trainer video (e2e/fixtures/ui.ts).
+          { name: 'docs-trainer', testMatch: /docs-trainer\.shot\.ts/, use: { viewport: { width: 1280, height: 1000 } } },
         ]
       : []),
   ],

@@ -64,12 +64,17 @@ test('signs in with the admin token once (kept for the tab, never in a URL), pag
   const socket = await DeviceSocket.open(server.url);
   await socket.hello('session-dash-live', device.token);
   await socket.send('session-dash-live', [1, 2].map((seq) => verdictEvent(seq, 'dashboard bench tablet')));
-  await expect(page.locator('tr.session').first()).toContainText('session-dash-live', { timeout: 10_000 });
+  await expect(page.locator('tr.session').first()).toHaveAttribute('data-session', 'session-dash-live', { timeout: 10_000 });
+  await expect(page.locator('tr.session')).toHaveCount(56);
+  await expect(page.locator('tr.session').first().getByTestId('live')).toHaveText('● Live');
   await page.locator('tr.session').first().click();
+  await expect(page).toHaveURL(/#session=session-dash-live$/);
   await expect(page.getByTestId('events')).toContainText('desk-setup');
+  await page.getByText('Recorded events', { exact: false }).click();
   await axe(page, 'sessions and events');
+  // An open session follows its new events.
   await socket.send('session-dash-live', [verdictEvent(3, 'dashboard bench tablet')]);
-  await expect(page.locator('tr.session').first().locator('td').nth(2)).toHaveText('3', { timeout: 10_000 });
+  await expect(page.getByTestId('events').locator('tbody tr')).toHaveCount(3, { timeout: 10_000 });
   socket.close();
 
   // The same tab stays signed in across a reload; another tab is not signed in.

@@ -1,8 +1,9 @@
 import { reconnecting } from '../sync/backoff';
 import { CLOSE, LiveServerMessageSchema, parseBounded, type LiveClientMessage, type SessionSummary } from '../sync/protocol';
+import { SignedOut } from './dashboard/api';
 
-/** The admin credential was refused (changed, or the backend was reset): no retry can mend it. */
-export class SignedOut extends Error {}
+// Declared beside the HTTP client, which meets the same refusal.
+export { SignedOut };
 
 export interface LiveFeedHandlers {
   /** Summaries that changed; the first call after a (re)connect is the first page. */

@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import type { SessionSummary } from '../../sync/protocol';
+import { applyUpserts, compareNewest, filterFrom, filterParams, taskOptions } from './sessions-state';
+
+const s = (id: string, firstTs: number, over: Partial<SessionSummary> = {}): SessionSummary => ({
+  sessionId: id,
+  deviceId: 'dev-a',
+  deviceName: 'Bench A',
+  events: 1,
+  lastSeq: 1,
+  firstTs,
+  lastTs: firstTs,
+  lastState: null,
+  taskId: 'desk-setup',
+  taskTitle: 'Set up your desk',
+  startedTs: firstTs,
+  endedTs: null,
+  durationMs: 0,
+  completedTs: null,
+  outcome: 'in-progress',
+  stepsDone: 0,
+  stepsTotal: 4,
+  derailments: 0,
+  live: true,
+  ...over,
+});
+const ids = (list: readonly SessionSummary[]) => list.map((x) => x.sessionId);
+
+describe('compareNewest', () => {
+  it('orders as the server does: newest start, then id descending', () => {
+    const list = [s('session-a', 5), s('session-c', 9), s('session-b', 5)].sort(compareNewest);
+    expect(ids(list)).toEqual(['session-c', 'session-b', 'session-a']);
+  });
+});
+
+describe('filters', () => {
+  it('drop empty controls and trim the search', () => {
+    expect(filterFrom({ device: '', task: 'desk-setup', outcome: '', q: '  bench ' })).toEqual({ task: 'desk-setup', q: 'bench' });
+    expect(filterFrom({ q: '   ' })).toEqual({});
+  });
+  it('become query parameters', () => {
+    expect(filterParams({ device: 'dev-a', outcome: 'completed', q: 'a&b' }).toString()).toBe('device=dev-a&outcome=completed&q=a%26b');
+    expect(filterParams({}).toString()).toBe('');
+  });
+});
+
+describe('applyUpserts', () => {
+  const list = [s('session-9', 900), s('session-5', 500), s('session-1', 100)];
+  it('replaces a listed session where it stands', () => {
+    const out = applyUpserts(list, [s('session-5', 500, { events: 7 })], {}, true);
+    expect(ids(out)).toEqual(['session-9', 'session-5', 'session-1']);
+    expect(out[1]!.events).toBe(7);
+  });
+  it('puts a new session in order', () => {
+    expect(ids(applyUpserts(list, [s('session-new', 1000), s('session-3', 300)], {}, true))).toEqual(['session-new', 'session-9', 'session-5', 'session-3', 'session-1']);
+  });
+  it('leaves one older than the loaded rows to "Load more" while more pages exist', () => {
+    expect(ids(applyUpserts(list, [s('session-0', 50), s('session-new', 1000)], {}, false))).toEqual(['session-new', 'session-9', 'session-5', 'session-1']);
+    expect(ids(applyUpserts(list, [s('session-0', 50)], {}, true))).toEqual(['session-9', 'session-5', 'session-1', 'session-0']);
+  });
+  it('applies the filter: a non-matching newcomer is not listed, a listed one that stops matching goes', () => {
+    const filter = { outcome: 'in-progress' as const };
+    expect(ids(applyUpserts(list, [s('session-new', 1000, { outcome: 'completed' })], filter, true))).toEqual(ids(list));
+    expect(ids(applyUpserts(list, [s('session-5', 500, { outcome: 'abandoned' })], filter, true))).toEqual(['session-9', 'session-1']);
+    // Search is on names, case-insensitively, as the server searches.
+    expect(ids(applyUpserts([], [s('session-new', 1000, { deviceName: 'Kiosk B' }), s('session-old', 10)], { q: 'KIOSK' }, true))).toEqual(['session-new']);
+  });
+  it('returns the same list when nothing arrived', () => {
+    expect(applyUpserts(list, [], {}, true)).toBe(list);
+  });
+});
+
+describe('taskOptions', () => {
+  it('offers known tasks and those seen, by title, once each', () => {
+    const known = [{ id: 'desk-setup', title: 'Set up your desk' }];
+    const seen = [s('x', 1, { taskId: 'mine', taskTitle: 'A custom one' }), s('y', 1, { taskId: 'desk-setup', taskTitle: 'Renamed' }), s('z', 1, { taskId: null, taskTitle: null }), s('w', 1, { taskId: 'untitled', taskTitle: null })];
+    expect(taskOptions(known, seen)).toEqual([
+      { id: 'mine', title: 'A custom one' },
+      { id: 'desk-setup', title: 'Set up your desk' },
+      { id: 'untitled', title: 'untitled' },
+    ]);
+  });
+});

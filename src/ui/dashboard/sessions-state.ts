@@ -1,0 +1,66 @@
+// The sessions list's state changes, pure: the filter as a query, and live upserts applied to a
+// paginated list the way the server would have listed them.
+import { matchesFilter, type SessionFilter, type SessionSummary } from '../../sync/protocol';
+
+/** The server's order: newest start first, then session id descending (the stores' ORDER BY). */
+export function compareNewest(a: SessionSummary, b: SessionSummary): number {
+  if (a.firstTs !== b.firstTs) return b.firstTs - a.firstTs;
+  return a.sessionId < b.sessionId ? 1 : a.sessionId > b.sessionId ? -1 : 0;
+}
+
+/** What the filter controls hold, as a filter: empty means "any"; the search is trimmed as the server trims it. */
+export function filterFrom(values: { readonly device?: string; readonly task?: string; readonly outcome?: string; readonly q?: string }): SessionFilter {
+  const f: { device?: string; task?: string; outcome?: SessionFilter['outcome']; q?: string } = {};
+  if (values.device) f.device = values.device;
+  if (values.task) f.task = values.task;
+  if (values.outcome) f.outcome = values.outcome as SessionFilter['outcome'];
+  const q = values.q?.trim();
+  if (q) f.q = q;
+  return f;
+}
+
+/** The filter as query parameters of the list and its export. */
+export function filterParams(f: SessionFilter): URLSearchParams {
+  const p = new URLSearchParams();
+  for (const [key, value] of Object.entries(f)) if (value !== undefined) p.set(key, String(value));
+  return p;
+}
+
+/**
+ * The list after the live feed's upserts: a listed session is replaced where it stands, or
+ * removed once it no longer matches the filter (its outcome changed, say); a new one that
+ * matches is placed in order, but only within what is loaded — one older than the last row
+ * waits for "Load more", which would otherwise list it twice.
+ */
+export function applyUpserts(list: readonly SessionSummary[], incoming: readonly SessionSummary[], filter: SessionFilter, allLoaded: boolean): SessionSummary[] {
+  if (!incoming.length) return list as SessionSummary[];
+  const byId = new Map(incoming.map((s) => [s.sessionId, s]));
+  const out: SessionSummary[] = [];
+  for (const s of list) {
+    const update = byId.get(s.sessionId);
+    if (!update) out.push(s);
+    else {
+      byId.delete(s.sessionId);
+      if (matchesFilter(update, filter)) out.push(update);
+    }
+  }
+  const last = out.at(-1);
+  const added = [...byId.values()].filter((s) => matchesFilter(s, filter) && (allLoaded || !last || compareNewest(s, last) < 0)).sort(compareNewest);
+  if (!added.length) return out;
+  // Both are in order: merge.
+  const merged: SessionSummary[] = [];
+  let i = 0;
+  for (const s of added) {
+    while (i < out.length && compareNewest(out[i]!, s) <= 0) merged.push(out[i++]!);
+    merged.push(s);
+  }
+  while (i < out.length) merged.push(out[i++]!);
+  return merged;
+}
+
+/** Tasks to offer in the task filter: those known ahead (the built-in ones) and those seen in sessions, by title. */
+export function taskOptions(known: readonly { readonly id: string; readonly title: string }[], seen: Iterable<{ readonly taskId: string | null; readonly taskTitle: string | null }>): { id: string; title: string }[] {
+  const byId = new Map<string, string>(known.map((t) => [t.id, t.title]));
+  for (const s of seen) if (s.taskId !== null && !byId.has(s.taskId)) byId.set(s.taskId, s.taskTitle ?? s.taskId);
+  return [...byId].map(([id, title]) => ({ id, title })).sort((a, b) => a.title.localeCompare(b.title) || a.id.localeCompare(b.id));
+}
