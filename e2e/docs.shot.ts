@@ -11,13 +11,13 @@ test('live page screenshot', async ({ page }) => {
   await page.screenshot({ path: 'docs/live.png', fullPage: true });
 });
 
-test('analysis, settings and dashboard screenshots', async ({ page, context }) => {
+test('analysis and settings screenshots', async ({ page }) => {
   test.setTimeout(120_000);
   const { existsSync } = await import('node:fs');
   const { resolve } = await import('node:path');
   const { startServer } = await import('../server/spawn-server');
   const { ANALYSIS_WEBM } = await import('./fixtures/paths');
-  const { ADMIN, backendEnv } = await import('./fixtures/backend');
+  const { backendEnv } = await import('./fixtures/backend');
   const server = await startServer(backendEnv(23456, { staticDir: resolve('dist'), origins: ['http://localhost:23456'] }), 23456);
   try {
     const base = `http://localhost:${server.port}`;
@@ -30,14 +30,7 @@ test('analysis, settings and dashboard screenshots', async ({ page, context }) =
     await openTools(page);
     await page.getByText('Settings').click();
     await page.screenshot({ path: 'docs/analysis-settings.png', fullPage: true });
-    const dash = await context.newPage();
-    await dash.setViewportSize({ width: 1100, height: 700 });
-    await dash.goto(`${base}/dashboard`);
-    await dash.getByLabel('Admin token').fill(ADMIN);
-    await dash.getByRole('button', { name: 'Sign in' }).click();
-    await dash.locator('tr.session').first().click();
-    await expect(dash.getByTestId('events')).toContainText('detections');
-    await dash.screenshot({ path: 'docs/dashboard.png' });
+    // The dashboard's screenshots are the trainer's view: e2e/docs-trainer.shot.ts.
   } finally {
     await server.kill('SIGTERM');
   }
