@@ -17,6 +17,7 @@ import {
 import { BUILTIN_TASKS } from '../src/task/builtin';
 import { ADMIN, backendEnv, DeviceSocket, enrolDevice } from './fixtures/backend';
 import { guidedDevice, guideLog, launchTrainerCamera, watchGuide, type GuideMoment } from './fixtures/ui';
+import { parseCsv } from '../server/test-support';
 
 // The trainer's view on the built app and the real backend: guided sessions recorded by the app
 // on two enrolled devices, read back as a list, timelines, task figures and exports.
@@ -59,26 +60,6 @@ function durationMs(iso: string | null): number {
 const shownMs = async (cell: Locator) => durationMs(await cell.locator('time').getAttribute('datetime'));
 
 /** RFC 4180, as the server writes it: CRLF rows, quoted cells with doubled quotes. */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let cell = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') (cell += '"'), i++;
-      else if (c === '"') quoted = false;
-      else cell += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') row.push(cell), (cell = '');
-    else if (c === '\r' && text[i + 1] === '\n') {
-      row.push(cell), rows.push(row), (row = []), (cell = ''), i++;
-    } else cell += c;
-  }
-  if (cell || row.length) row.push(cell), rows.push(row);
-  return rows;
-}
 
 async function downloaded(page: Page, button: Locator): Promise<{ name: string; text: string }> {
   const [download] = await Promise.all([page.waitForEvent('download'), button.click()]);

@@ -2,7 +2,6 @@
 // the events), ownership and revocation checked in the append's transaction, stable pages, and a
 // live feed that reads nothing while nobody watches and only what changed while someone does.
 import Database from 'better-sqlite3';
-import { EventEmitter } from 'node:events';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +11,7 @@ import { LIMITS, type SessionSummary } from '../src/sync/protocol';
 import { LiveFeed, newLiveStats } from './live';
 import { SqliteStore } from './sqlite-store';
 import { decodeCursor, type Store } from './store';
-import { events, waitFor } from './test-support';
+import { events, FakeSocket, waitFor } from './test-support';
 
 async function fresh(): Promise<{ store: SqliteStore; file: string }> {
   const file = join(mkdtempSync(join(tmpdir(), 'fw-store-')), 'store.sqlite');
@@ -95,22 +94,6 @@ describe('the SQLite store', () => {
 });
 
 /** Just enough of a ws socket for the live feed. */
-class FakeSocket extends EventEmitter {
-  readonly OPEN = 1;
-  readyState = 1;
-  bufferedAmount = 0;
-  readonly sent: { type: string; sessions: SessionSummary[] }[] = [];
-  send(text: string) {
-    this.sent.push(JSON.parse(text));
-  }
-  close() {
-    this.readyState = 3;
-    this.emit('close');
-  }
-  terminate() {
-    this.close();
-  }
-}
 
 /** Counts what the live feed asks of the store. */
 function counting(store: Store) {

@@ -1,8 +1,9 @@
 // What the server tests share: realistic events, socket outcomes, enrolment, polling for a condition.
 import { connect as tcp, type Socket } from 'node:net';
+import { EventEmitter } from 'node:events';
 import WebSocket from 'ws';
 import { COCO_LABELS } from '../src/model/labels';
-import type { SyncEvent } from '../src/sync/protocol';
+import type { SessionSummary, SyncEvent } from '../src/sync/protocol';
 import type { ServerProcess } from './spawn-server';
 
 // ---- realistic payloads, as the recorder writes them ----
@@ -196,5 +197,47 @@ export async function waitFor<T>(what: string, check: () => T | undefined | fals
     }
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
     await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/** An RFC 4180 reader written apart from server/csv.ts, so the exports are checked by an independent parser. */
+export function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let cell = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') (cell += '"'), i++;
+      else if (c === '"') quoted = false;
+      else cell += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') row.push(cell), (cell = '');
+    else if (c === '\r' && text[i + 1] === '\n') {
+      row.push(cell);
+      rows.push(row);
+      (row = []), (cell = ''), i++;
+    } else cell += c;
+  }
+  if (row.length > 0 || cell !== '') throw new Error('the CSV does not end with CRLF');
+  return rows;
+}
+
+/** A stand-in for a dashboard's socket on the live feed: records what the server sends it. */
+export class FakeSocket extends EventEmitter {
+  readonly OPEN = 1;
+  readyState = 1;
+  bufferedAmount = 0;
+  readonly sent: { type: string; sessions: SessionSummary[] }[] = [];
+  send(text: string) {
+    this.sent.push(JSON.parse(text));
+  }
+  close() {
+    this.readyState = 3;
+    this.emit('close');
+  }
+  terminate() {
+    this.close();
   }
 }

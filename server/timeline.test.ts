@@ -4,7 +4,6 @@
 // session run through the app's state machine, and figures worked out by hand for the rest.
 import Database from 'better-sqlite3';
 import fc from 'fast-check';
-import { EventEmitter } from 'node:events';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,7 +20,7 @@ import { dropTables, PG_URL, pgUnreachable } from './pg-support';
 import { emptyFacts, foldEvents, timelineSteps } from './session-facts';
 import { SqliteStore } from './sqlite-store';
 import { decodeCursor, type Store } from './store';
-import { waitFor } from './test-support';
+import { FakeSocket, waitFor } from './test-support';
 import { BENCH, Clock, history, KITCHEN, seed, T0 } from './trainer-fixtures';
 import { loadTimeline } from './trainer-routes';
 
@@ -457,22 +456,6 @@ describe('the SQLite store, statement by statement', () => {
 });
 
 /** Just enough of a ws socket for the live feed. */
-class FakeSocket extends EventEmitter {
-  readonly OPEN = 1;
-  readyState = 1;
-  bufferedAmount = 0;
-  readonly sent: { type: string; sessions: SessionSummary[] }[] = [];
-  send(text: string) {
-    this.sent.push(JSON.parse(text));
-  }
-  close() {
-    this.readyState = 3;
-    this.emit('close');
-  }
-  terminate() {
-    this.close();
-  }
-}
 
 describe('the live feed', () => {
   it('pushes the new summary fields on each write, and the summary again when the session falls quiet', async () => {

@@ -21,6 +21,7 @@ import { LAPTOP_LEFT } from './guided-sessions';
 import { SqliteStore } from './sqlite-store';
 import { BENCH, Clock, KITCHEN, seed, T0 } from './trainer-fixtures';
 import { sessionsExport } from './trainer-routes';
+import { parseCsv } from './test-support';
 
 const ADMIN = `trainer-admin-${process.pid}`;
 const clock = new Clock(T0 + 1_000_000);
@@ -46,28 +47,6 @@ const json = async (url: string) => {
 const ids = (sessions: readonly SessionSummary[]) => sessions.map((s) => s.sessionId);
 
 /** RFC 4180, written here rather than taken from the code under test. */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let cell = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') (cell += '"'), i++;
-      else if (c === '"') quoted = false;
-      else cell += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') row.push(cell), (cell = '');
-    else if (c === '\r' && text[i + 1] === '\n') {
-      row.push(cell);
-      rows.push(row);
-      (row = []), (cell = ''), i++;
-    } else cell += c;
-  }
-  expect(row.length === 0 && cell === '', 'the last line ends with CRLF').toBe(true);
-  return rows;
-}
 const records = (rows: string[][]) => rows.slice(1).map((r) => Object.fromEntries(rows[0]!.map((name, i) => [name, r[i]])));
 
 const ROUTES = [
