@@ -1,4 +1,4 @@
-// A localization worker: one of the pool fed by the shared drop-new queue.
+// A localization worker: one of the pool fed by the shared localization queue (latest-only by default).
 import { defineProcessor } from '../../pipeline/worker';
 import type { LocalizationOutput, ProcessorConfig } from '../../shared/protocol';
 import { createProcessor } from '../shared/processors';
