@@ -36,6 +36,8 @@ export interface WorkerInit<Config = unknown> {
   /** The group's processor configuration, structured-cloned into the worker. */
   readonly config: Config;
   readonly heartbeatMs: number;
+  /** How many times this worker id was restarted before this generation: 0 for its first life. */
+  readonly restarts: number;
 }
 
 export interface WorkerStats {

@@ -199,7 +199,7 @@ export class Supervisor {
 
   private async start(slot: Slot): Promise<void> {
     const { role, config } = slot.group.config;
-    if (await slot.handle.start({ workerId: slot.id, role, config, heartbeatMs: this.opts.heartbeatMs })) {
+    if (await slot.handle.start({ workerId: slot.id, role, config, heartbeatMs: this.opts.heartbeatMs, restarts: slot.tally.restarts })) {
       slot.group.channel.resume(slot.id);
     }
   }

@@ -59,15 +59,26 @@ export interface VisionControls {
   readonly state: TaskControl;
 }
 
+/**
+ * A scripted fault of the probe processor. It is keyed on what a worker actually receives
+ * (its n-th frame, counting from 1), never on a sequence number: a drop policy may skip any
+ * given seq, and a fault on a frame that never arrives would never happen. Faults apply to a
+ * worker's first life only, so its replacement after a hang or crash runs clean.
+ *  - `fail`: processing throws (an error result, the worker lives on);
+ *  - `hang`: the worker spins forever (the watchdog must restart it);
+ *  - `crash`: the worker throws outside any handler.
+ */
+export interface ProbeFault {
+  readonly kind: 'fail' | 'hang' | 'crash';
+  readonly onReceived: number;
+  /** Only this worker (e.g. "localization-1"); every worker running the probe (state included) when absent. */
+  readonly workerId?: string;
+}
+
 /** Scripted behaviour of the probe processor, for tests and demos. */
 export interface ProbeScript {
   readonly delayMs: number;
-  /** Frames whose processing throws (an error result, the worker lives on). */
-  readonly failSeqs?: readonly number[];
-  /** Frames on which the worker spins forever (the watchdog must restart it). */
-  readonly hangSeqs?: readonly number[];
-  /** Frames on which the worker throws outside any handler (a crash). */
-  readonly crashSeqs?: readonly number[];
+  readonly faults?: readonly ProbeFault[];
 }
 
 /** Where a model's bytes come from: a URL (cached for offline use) or bytes the person picked. */

@@ -10,7 +10,7 @@ export async function createProcessor<Extra extends object = Record<never, never
 ): Promise<Processor<ProbeOutput | (DetectionsOutput & Extra), Control>> {
   switch (init.config.kind) {
     case 'probe':
-      return createProbe(init.config.script);
+      return createProbe(init.config.script, init);
     case 'detector':
       return createDetectorProcessor(init.config, analyst);
   }
