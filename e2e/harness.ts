@@ -26,13 +26,13 @@ async function scenario(opts: ScenarioOptions) {
   const config: PipelineConfig = { ...DEFAULT_CONFIG, processor: 'probe', ...opts.config };
   const p = await createVisionPipeline(config);
   const results: { role: string; type: string; seq: number; workerId: string; message?: string; meanLuma?: number }[] = [];
-  const deliveries: { workerId: string; seq: number; newest: number }[] = [];
+  const deliveries: { workerId: string; seq: number; newest: number; at: number }[] = [];
   const restarts: { workerId: string; reason: string }[] = [];
   p.subscribe((r) =>
     results.push({ role: r.role, type: r.type, seq: r.seq, workerId: r.workerId, ...(r.type === 'error' ? { message: r.message } : r.output.kind === 'probe' ? { meanLuma: r.output.meanLuma } : {}) }),
   );
   p.onEvent((e) => {
-    if (e.type === 'deliver') deliveries.push({ workerId: e.workerId, seq: e.seq, newest: p.framesIn });
+    if (e.type === 'deliver') deliveries.push({ workerId: e.workerId, seq: e.seq, newest: p.framesIn, at: performance.now() });
     else if (e.type === 'restart') restarts.push({ workerId: e.workerId, reason: e.reason });
   });
   const sampled = { maxLocQueued: 0, maxLocBlocked: 0, maxOpenFrames: 0, maxAhead: 0 };
