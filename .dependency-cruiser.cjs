@@ -18,6 +18,13 @@ module.exports = {
       from: { path: '^src/pipeline/' },
       to: { pathNot: ['^src/pipeline/', '^src/frame/', 'node_modules'] },
     },
+    {
+      name: 'no-test-support-in-product',
+      severity: 'error',
+      comment: 'Test support (test/) is for tests, benchmarks and e2e: the app and the server never import it',
+      from: { path: '^(src|server)/' },
+      to: { path: '^test/' },
+    },
   ],
   options: {
     doNotFollow: { path: 'node_modules' },

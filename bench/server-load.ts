@@ -8,7 +8,7 @@ import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import WebSocket from 'ws';
-import { startServer, type ServerProcess } from '../server/spawn-server';
+import { startServer, type ServerProcess } from '../test/server/spawn-server';
 import { COCO_LABELS as LABELS } from '../src/model/labels';
 import { LIMITS, type SyncEvent } from '../src/sync/protocol';
 

@@ -2,7 +2,7 @@ import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Page } from '@playwright/test';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { startServer, type ServerProcess } from '../server/spawn-server';
+import { startServer, type ServerProcess } from '../test/server/spawn-server';
 import { ADMIN, backendEnv, DeviceSocket, enrolDevice, verdictEvent, type Device } from './fixtures/backend';
 
 // The supervisor's dashboard on the built app: the admin credential is asked for once, kept

@@ -1,7 +1,7 @@
 import { expect, test, type Browser, type Page } from '@playwright/test';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { startServer } from '../server/spawn-server';
+import { startServer } from '../test/server/spawn-server';
 import { ADMIN, backendEnv } from './fixtures/backend';
 import { guidedDevice, launchTrainerCamera } from './fixtures/ui';
 

@@ -15,7 +15,7 @@ test('analysis and settings screenshots', async ({ page }) => {
   test.setTimeout(120_000);
   const { existsSync } = await import('node:fs');
   const { resolve } = await import('node:path');
-  const { startServer } = await import('../server/spawn-server');
+  const { startServer } = await import('../test/server/spawn-server');
   const { ANALYSIS_WEBM } = await import('./fixtures/paths');
   const { backendEnv } = await import('./fixtures/backend');
   const server = await startServer(backendEnv(23456, { staticDir: resolve('dist'), origins: ['http://localhost:23456'] }), 23456);

@@ -1,7 +1,7 @@
 import { expect, test, type Page } from '@playwright/test';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { startServer, type ServerProcess } from '../server/spawn-server';
+import { startServer, type ServerProcess } from '../test/server/spawn-server';
 import { NEEDS_CODE } from '../src/sync/enroll';
 import { CREDENTIAL_REFUSED } from '../src/sync/client';
 import { ADMIN, allSessions, backendEnv, storedEvents } from './fixtures/backend';

@@ -3,7 +3,7 @@ import { chromiumArgs, chromiumPath } from './browser';
 import { appendFileSync, cpSync, existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { startServer, type ServerProcess } from '../server/spawn-server';
+import { startServer, type ServerProcess } from '../test/server/spawn-server';
 import { backendEnv } from './fixtures/backend';
 
 // The built PWA, served by the real server from a copy of dist/ (so a test can ship a "new version").

@@ -1,5 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
-import { startServer, type ServerProcess } from '../server/spawn-server';
+import { startServer, type ServerProcess } from '../test/server/spawn-server';
 import { backendEnv, DeviceSocket, enrolDevice, storedEvents, verdictEvent } from './fixtures/backend';
 import { startFakeBackend } from './fixtures/fake-backend';
 import { startRelay, type Relay } from './fixtures/ws-relay';

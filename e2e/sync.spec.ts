@@ -1,5 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
-import { startServer, type ServerProcess } from '../server/spawn-server';
+import { startServer, type ServerProcess } from '../test/server/spawn-server';
 import { backendEnv, enrolDevice, storedEvents } from './fixtures/backend';
 import { startProxy, type CuttableProxy } from './fixtures/proxy';
 import { openHarness, type HarnessWindow } from './harness-types';

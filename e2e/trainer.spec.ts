@@ -3,7 +3,7 @@ import { expect, test, type Browser, type Locator, type Page, type WebSocket } f
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import * as v from 'valibot';
-import { startServer, type ServerProcess } from '../server/spawn-server';
+import { startServer, type ServerProcess } from '../test/server/spawn-server';
 import {
   SESSION_CSV_COLUMNS,
   SessionsPageSchema,
@@ -17,7 +17,7 @@ import {
 import { BUILTIN_TASKS } from '../src/task/builtin';
 import { ADMIN, backendEnv, DeviceSocket, enrolDevice } from './fixtures/backend';
 import { guidedDevice, guideLog, launchTrainerCamera, watchGuide, type GuideMoment } from './fixtures/ui';
-import { parseCsv } from '../server/test-support';
+import { parseCsv } from '../test/server/test-support';
 
 // The trainer's view on the built app and the real backend: guided sessions recorded by the app
 // on two enrolled devices, read back as a list, timelines, task figures and exports.

@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type WebSocket from 'ws';
-import { startServer, type ServerProcess } from './spawn-server';
-import { api, enrol, greet, Inbox, opened, outcome, rawHttp, statePayload, waitFor, wsOpen, type WsOutcome } from './test-support';
+import { startServer, type ServerProcess } from '../test/server/spawn-server';
+import { api, enrol, greet, Inbox, opened, outcome, rawHttp, statePayload, waitFor, wsOpen, type WsOutcome } from '../test/server/test-support';
 
 const ADMIN = `availability-admin-${process.pid}`;
 const started: ServerProcess[] = [];

@@ -12,12 +12,12 @@ import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CLOSE, contiguousFrom, jsonDepth, LIMITS, parseClientMessage, type ServerMessage } from '../src/sync/protocol';
 import { newAdminToken, newDeviceCredential } from './auth';
-import { messageDesc, render, type MessageDesc, type RenderContext, type SessionRef, type TokenRef } from './fuzz-arbitraries';
-import { startServer, type ServerProcess } from './spawn-server';
+import { messageDesc, render, type MessageDesc, type RenderContext, type SessionRef, type TokenRef } from '../test/server/fuzz-arbitraries';
+import { startServer, type ServerProcess } from '../test/server/spawn-server';
 import { SqliteStore } from './sqlite-store';
 import { decodeCursor, eventsJson, type Store } from './store';
 import { SyncConnection } from './sync-connection';
-import { enrol, events, eventsText, greet, Inbox, opened, sendEvents, wsOpen } from './test-support';
+import { enrol, events, eventsText, greet, Inbox, opened, sendEvents, wsOpen } from '../test/server/test-support';
 
 const SEED = Number(process.env.FRAMEWISE_FUZZ_SEED ?? 20261124);
 const IN_PROCESS_RUNS = 1000; // × 100 messages

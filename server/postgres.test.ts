@@ -7,9 +7,9 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLOSE, type SessionsPage, type SessionSummary, type SyncEvent } from '../src/sync/protocol';
-import { dropTables, PG_URL, pgUnreachable } from './pg-support';
-import { startServer, type ServerProcess } from './spawn-server';
-import { api, enrol, events, eventsText, greet, Inbox, opened, sendEvents, waitFor, wsOpen } from './test-support';
+import { dropTables, PG_URL, pgUnreachable } from '../test/server/pg-support';
+import { startServer, type ServerProcess } from '../test/server/spawn-server';
+import { api, enrol, events, eventsText, greet, Inbox, opened, sendEvents, waitFor, wsOpen } from '../test/server/test-support';
 
 const why = await pgUnreachable();
 if (why) console.warn(`PostgreSQL tests skipped: no PostgreSQL at ${PG_URL} (${why}); set FRAMEWISE_TEST_PG to run them`);

@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLOSE, type SessionsPage, type SessionSummary } from '../src/sync/protocol';
-import { startServer, type ServerProcess } from './spawn-server';
-import { api, enrol, events, eventsText, greet, Inbox, opened, outcome, rawHttp, sendEvents, waitFor, wsOpen } from './test-support';
+import { startServer, type ServerProcess } from '../test/server/spawn-server';
+import { api, enrol, events, eventsText, greet, Inbox, opened, outcome, rawHttp, sendEvents, waitFor, wsOpen } from '../test/server/test-support';
 
 const ADMIN = `admin-${process.pid}-${Math.random().toString(36).slice(2)}`;
 const CODE = 'enrol-code-7d1f';

@@ -3,8 +3,8 @@ import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { startExpectingFailure, startServer, type ServerProcess } from './spawn-server';
-import { waitFor } from './test-support';
+import { startExpectingFailure, startServer, type ServerProcess } from '../test/server/spawn-server';
+import { waitFor } from '../test/server/test-support';
 
 const fresh = () => mkdtempSync(join(tmpdir(), 'fw-start-'));
 const adminWorks = async (server: ServerProcess, token: string) => (await fetch(`${server.url}/api/sessions`, { headers: { authorization: `Bearer ${token}` } })).status;

@@ -7,12 +7,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseClientMessage, type SyncEvent } from '../src/sync/protocol';
-import { payloadText } from './fuzz-arbitraries';
+import { payloadText } from '../test/server/fuzz-arbitraries';
 import { PostgresStore } from './pg-store';
-import { dropTables, PG_URL, pgUnreachable } from './pg-support';
+import { dropTables, PG_URL, pgUnreachable } from '../test/server/pg-support';
 import { SqliteStore } from './sqlite-store';
 import { eventsJson, type Store } from './store';
-import { events as realistic } from './test-support';
+import { events as realistic } from '../test/server/test-support';
 
 const why = await pgUnreachable();
 if (why) console.warn(`SQLite/PostgreSQL parity skipped: no PostgreSQL at ${PG_URL} (${why}); set FRAMEWISE_TEST_PG to run it`);

@@ -11,7 +11,7 @@ import { LIMITS, type SessionSummary } from '../src/sync/protocol';
 import { LiveFeed, newLiveStats } from './live';
 import { SqliteStore } from './sqlite-store';
 import { decodeCursor, type Store } from './store';
-import { events, FakeSocket, waitFor } from './test-support';
+import { events, FakeSocket, waitFor } from '../test/server/test-support';
 
 async function fresh(): Promise<{ store: SqliteStore; file: string }> {
   const file = join(mkdtempSync(join(tmpdir(), 'fw-store-')), 'store.sqlite');

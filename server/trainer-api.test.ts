@@ -17,11 +17,11 @@ import {
   type SessionSummary,
 } from '../src/sync/protocol';
 import { createApp, type RunningApp } from './app';
-import { LAPTOP_LEFT } from './guided-sessions';
+import { LAPTOP_LEFT } from '../test/server/guided-sessions';
 import { SqliteStore } from './sqlite-store';
-import { BENCH, Clock, KITCHEN, seed, T0 } from './trainer-fixtures';
+import { BENCH, Clock, KITCHEN, seed, T0 } from '../test/server/trainer-fixtures';
 import { sessionsExport } from './trainer-routes';
-import { parseCsv } from './test-support';
+import { parseCsv } from '../test/server/test-support';
 
 const ADMIN = `trainer-admin-${process.pid}`;
 const clock = new Clock(T0 + 1_000_000);

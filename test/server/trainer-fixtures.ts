@@ -1,8 +1,8 @@
 // A small history of guided sessions for the trainer's views, written through a real store the
 // way devices write them (claim, then appends in batches), with what each should come out as.
-import type { SyncEvent } from '../src/sync/protocol';
+import type { SyncEvent } from '../../src/sync/protocol';
 import { allDone, completed, derailed, DESK, executing, LAPTOP_LEFT, Recording, simulatedFruitBowl } from './guided-sessions';
-import type { Store } from './store';
+import type { Store } from '../../server/store';
 
 export const T0 = 1_800_000_000_000;
 

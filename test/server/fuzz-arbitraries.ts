@@ -2,7 +2,7 @@
 // PostgreSQL parity test. A message is generated as a description and rendered to text at run
 // time, because which session ids and tokens exist is only known then.
 import fc from 'fast-check';
-import { LIMITS } from '../src/sync/protocol';
+import { LIMITS } from '../../src/sync/protocol';
 import { detectionsPayload, statePayload } from './test-support';
 
 const loneSurrogate = fc.integer({ min: 0xd800, max: 0xdfff }).map((c) => String.fromCharCode(c));

@@ -3,14 +3,14 @@
 // (state, instruction) and src/task/machine.ts (the verdicts), typed with the app's own types
 // so that a change of shape there breaks these at compile time. The `step` a state event
 // carries is the page's, after its TaskSession applied the verdict, as live-session.ts does.
-import { clip, labelCounts } from '../src/sync/payloads';
-import type { EventKind, SyncEvent } from '../src/sync/protocol';
-import { BUILTIN_TASKS } from '../src/task/builtin';
-import { instructionFor } from '../src/task/instructions';
-import { advance, startState, type TaskEvent } from '../src/task/machine';
-import type { Box } from '../src/task/predicates';
-import { newProgress, TaskSession } from '../src/task/session';
-import type { Task } from '../src/task/types';
+import { clip, labelCounts } from '../../src/sync/payloads';
+import type { EventKind, SyncEvent } from '../../src/sync/protocol';
+import { BUILTIN_TASKS } from '../../src/task/builtin';
+import { instructionFor } from '../../src/task/instructions';
+import { advance, startState, type TaskEvent } from '../../src/task/machine';
+import type { Box } from '../../src/task/predicates';
+import { newProgress, TaskSession } from '../../src/task/session';
+import type { Task } from '../../src/task/types';
 
 const builtin = (id: string) => BUILTIN_TASKS.find((t) => t.id === id)!;
 /** 4 steps; the laptop must stay in view from step 2 on. */
