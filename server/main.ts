@@ -22,7 +22,7 @@ async function openStore(config: Config): Promise<{ store: Store; where: string 
     return { store, where: `PostgreSQL (tables ${config.pgPrefix}_*)` };
   }
   mkdirSync(dirname(config.sqliteFile), { recursive: true });
-  return { store: new SqliteStore(config.sqliteFile), where: config.sqliteFile };
+  return { store: await SqliteStore.open(config.sqliteFile), where: config.sqliteFile };
 }
 
 let config: Config;
