@@ -113,7 +113,7 @@ export class App extends LitElement {
             <p class="aids">${this.guide.aids(running)}</p>
           </div>
         </section>
-        <fw-task-picker .tasks=${g.tasks} .selected=${g.selectedId} @task-select=${(e: CustomEvent<string>) => g.select(e.detail)}></fw-task-picker>
+        <fw-task-picker .tasks=${g.tasks} .selected=${g.selectedId} @task-select=${(e: CustomEvent<string>) => ((this.error = ""), g.select(e.detail))}></fw-task-picker>
         <fw-sync-status .status=${this.sync.status} .off=${this.sync.off} .storage=${this.sync.storage}></fw-sync-status>
         ${this.appUpdate.notices(live.status === 'idle')}
         ${live.providerNotice ? html`<div class="notice" role="status" data-testid="provider-notice">${live.providerNotice}</div>` : nothing}
