@@ -1,11 +1,14 @@
 // A model's class names, from the two places a person's model can carry them: the ONNX file's
 // own metadata (Ultralytics writes `names` there) or a labels file given beside it. Pure: runs
 // on the page, in a worker or in Node, and every refusal is one sentence a person can act on.
-import { Reader } from 'protobufjs/minimal';
+// The CommonJS module as a whole: Node's ESM loader (the e2e tests import this file) sees no named exports in it.
+import protobuf from 'protobufjs/minimal.js';
 import { parse as parseYaml } from 'yaml';
 
 /** Refused class names: the message says what is wrong and where. */
 export class ClassNamesError extends Error {}
+
+const { Reader } = protobuf;
 
 /** Class names and where they came from, in words ("the labels file "parts.txt""), for messages. */
 export interface ClassNames {
