@@ -25,9 +25,9 @@ export default defineConfig({
     launchOptions: { executablePath: chromiumPath(), args: chromiumArgs() },
   },
   projects: [
-    { name: 'pipeline', testIgnore: /(camera|model|task|product|pwa|analysis|failures)\.spec\.ts/ },
+    { name: 'pipeline', testIgnore: /(camera|model|task|product|pwa|analysis|failures|custom-classes)\.spec\.ts/ },
     { name: 'task', testMatch: /task\.spec\.ts/, use: { launchOptions: cameraPlaying(TASK_CAMERA_Y4M) } },
-    { name: 'camera', testMatch: /(camera|model|product|pwa|analysis|failures)\.spec\.ts/, use: { launchOptions: fakeCamera } },
+    { name: 'camera', testMatch: /(camera|model|product|pwa|analysis|failures|custom-classes)\.spec\.ts/, use: { launchOptions: fakeCamera } },
     // Screenshots for docs/ and the README: only when asked for (FRAMEWISE_DOCS=1).
     ...(process.env.FRAMEWISE_DOCS
       ? [

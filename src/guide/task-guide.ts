@@ -1,6 +1,8 @@
 import { setTask, type VisionPipeline, type VisionResult } from '../vision/vision-pipeline';
 import type { Store } from '../store/db';
+import { YOLOX_NANO } from '../model/manifest';
 import { BUILTIN_TASKS } from '../task/builtin';
+import { unsupportedTask } from '../task/labels';
 import { instructionFor, type Instruction } from '../task/instructions';
 import { trackedScene } from '../task/scene';
 import { newProgress, TaskSession } from '../task/session';
@@ -36,8 +38,14 @@ export class TaskGuide extends EventTarget {
   session: TaskSession | undefined;
   /** The instruction for the current step, built from the newest tracked scene. */
   instruction: Instruction | undefined;
+  /** Why the chosen task is not running: it needs labels the active model does not detect. */
+  refusal: string | undefined;
   private pipeline: VisionPipeline | undefined;
   private store: Store | undefined;
+  /** The chosen task's id, also while it is refused. */
+  private chosen = '';
+  /** The active model: a task is started only if it detects every label the task uses. */
+  private model: { readonly name: string; readonly labels: readonly string[] } = YOLOX_NANO;
 
   /** Saved tasks and progress live in `store`; without it the built-in tasks still work. */
   async load(store: Store): Promise<void> {
@@ -52,11 +60,31 @@ export class TaskGuide extends EventTarget {
     return this.session?.task.lang ?? 'en';
   }
 
+  /** The task the person chose (it may be refused for the active model). */
+  get selectedId(): string {
+    return this.chosen;
+  }
+
+  /**
+   * The active model changed: the chosen task is checked again. One the new model cannot judge
+   * stops, saying which labels it lacks; one it refused before starts if the new model fits.
+   */
+  setModel(model: { readonly name: string; readonly labels: readonly string[] }): void {
+    this.model = { name: model.name, labels: model.labels };
+    const task = this.tasks.find((t) => t.id === this.chosen);
+    if (!task) return;
+    const refused = unsupportedTask(task, this.model) !== undefined;
+    if (refused !== (this.session === undefined)) void this.select(task.id);
+  }
+
   async select(id: string): Promise<void> {
     const task = this.tasks.find((t) => t.id === id);
     this.instruction = undefined;
-    if (!task) {
+    this.chosen = task ? id : '';
+    this.refusal = task ? unsupportedTask(task, this.model) : undefined;
+    if (!task || this.refusal) {
       this.session = undefined;
+      if (this.refusal) this.fail(this.refusal);
     } else {
       const stored = await this.store?.getProgress(task.id);
       this.session = new TaskSession(task, stored ?? newProgress(task.id, Date.now()));

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decode, iou, nms } from './decode';
 import { letterbox, rgbaToTensor } from './letterbox';
-import { checkOutputShape, YOLOX_NANO, yoloxRows, yolov8Manifest } from './manifest';
+import { checkOutputClasses, checkOutputShape, end2endManifest, YOLOX_NANO, yoloxRows, yolov8Manifest } from './manifest';
 
 describe('letterbox', () => {
   it('fits the long side and pads at the top-left, as YOLOX was trained', () => {
@@ -124,12 +124,32 @@ describe('nms', () => {
   });
 });
 
+describe('checkOutputShape: the class count', () => {
+  const parts = yolov8Manifest({ id: 'p', name: 'parts.onnx', labels: ['torque wrench', 'bolt', 'nut'], labelsFrom: 'the labels file "parts.txt"' });
+
+  it('names both counts when the layout fits but the classes do not', () => {
+    expect(checkOutputShape(parts, [1, 7, 8400])).toBeUndefined();
+    expect(checkOutputShape(parts, [1, 6, 8400])).toBe(`the labels file "parts.txt" names 3 classes but the model's output has 2 ([1, 6, 8400] is the YOLOv8 layout [1, 4 + classes, N])`);
+    const yolox = { ...YOLOX_NANO, labels: parts.labels, labelsFrom: parts.labelsFrom };
+    expect(checkOutputShape(yolox, [1, 3549, 85])).toBe(`the labels file "parts.txt" names 3 classes but the model's output has 80 ([1, 3549, 85] is the YOLOX layout [1, 3549, 5 + classes])`);
+  });
+
+  it("reads an end-to-end model's classes from its rows: a confident row past the names is refused", () => {
+    const e2e = end2endManifest({ id: 'e', name: 'e.onnx', labels: ['torque wrench', 'bolt'], labelsFrom: "the model's metadata (names)" });
+    expect(checkOutputClasses(e2e, [0, 0, 9, 9, 0.9, 1, 0, 0, 0, 0, 0, 0])).toBeUndefined();
+    // An empty slot (score 0) of class 7 says nothing.
+    expect(checkOutputClasses(e2e, [0, 0, 9, 9, 0.9, 1, 0, 0, 0, 0, 0, 7])).toBeUndefined();
+    expect(checkOutputClasses(e2e, [0, 0, 9, 9, 0.9, 1, 0, 0, 9, 9, 0.5, 4])).toBe(`the model's metadata (names) names 2 classes but the model's output has a box of class 4, so at least 5`);
+    expect(checkOutputClasses(yolov8Manifest({ id: 'a', name: 'a' }), [0, 0, 9, 9, 0.9, 400])).toBeUndefined();
+  });
+});
+
 describe('checkOutputShape', () => {
   it('accepts YOLOX-Nano and explains a mismatch', () => {
     expect(checkOutputShape(YOLOX_NANO, [1, 3549, 85])).toBeUndefined();
     expect(checkOutputShape(YOLOX_NANO, [1, 8400, 85])).toMatch(/not the YOLOX layout \[1, 3549, 85\]/);
     expect(checkOutputShape(YOLOX_NANO, [1, 1000])).toMatch(/a detector with a \[1, …, …\] output was expected/);
     expect(checkOutputShape(yolov8Manifest({ id: 'a', name: 'a' }), [1, 84, 8400])).toBeUndefined();
-    expect(checkOutputShape(yolov8Manifest({ id: 'a', name: 'a' }), [1, 85, 8400])).toMatch(/YOLOv8 layout/);
+    expect(checkOutputShape(yolov8Manifest({ id: 'a', name: 'a' }), [1, 85, 8400])).toBe("COCO's 80 class names names 80 classes but the model's output has 81 ([1, 85, 8400] is the YOLOv8 layout [1, 4 + classes, N])");
   });
 });

@@ -113,7 +113,7 @@ const StepIndex = v.pipe(v.number(), v.safeInteger(), v.minValue(0), v.maxValue(
 
 /**
  * The `session-start` payload of a camera session (src/ui/controllers/live-session.ts:
- * `{task, taskTitle, model, poolSize, userAgent}`); a video file's analysis records
+ * `{task, taskTitle, steps, model, modelName, labels | labelCount, poolSize, userAgent}`); a video file's analysis records
  * `{mode: 'file', …}` and no task. `steps`, the task's step instructions in order, is not
  * recorded by the page yet: without it the server knows a custom task's step instructions
  * only for the built-in tasks, and its step count only once it is completed.

@@ -1,5 +1,6 @@
 import { LitElement, css, html } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
+import { checkLabelsFileSize, ClassNamesError, parseLabelsFile, type ClassNames } from '../model/class-names';
 import { end2endManifest, YOLOX_NANO, yolov8Manifest, type ModelManifest, type OutputDecoder } from '../model/manifest';
 import type { ModelSource } from '../shared/protocol';
 
@@ -8,14 +9,25 @@ export interface ModelChoice {
   readonly source: ModelSource;
 }
 
-export type ModelChangeEvent = CustomEvent<ModelChoice | 'builtin'>;
+/** A person's own model, before its class names are settled: the labels file they gave, if any, wins over the model's own names. */
+export interface OwnModelChoice extends ModelChoice {
+  readonly labelsFile: ClassNames | undefined;
+}
+
+export type ModelChangeEvent = CustomEvent<OwnModelChoice | 'builtin'>;
+
+/** Past this many, the picker says how many labels the model has rather than listing them. */
+const LISTED_LABELS = 40;
 
 /** Pick the built-in detector or load your own ONNX file or URL, saying how to read its output. */
 @customElement('fw-model-picker')
 export class ModelPicker extends LitElement {
   /** Name of the model that is running now. */
   @property() current = YOLOX_NANO.name;
+  /** The running model's class names. */
+  @property({ attribute: false }) labels: readonly string[] = YOLOX_NANO.labels;
   @property({ type: Boolean }) busy = false;
+  @state() private labelsFile: ClassNames | undefined;
   @state() private decoder: OutputDecoder = 'yolov8';
   @state() private size = 640;
   @state() private url = '';
@@ -32,6 +44,7 @@ export class ModelPicker extends LitElement {
   override render() {
     return html`<details>
       <summary>Model: <b data-testid="model-name">${this.current}</b></summary>
+      <p data-testid="model-labels">Detects ${this.labels.length > LISTED_LABELS ? `${this.labels.length} classes` : this.labels.join(', ')}</p>
       <form @submit=${(e: Event) => e.preventDefault()}>
         <span>Built in</span>
         <span><button type="button" ?disabled=${this.busy} @click=${() => this.emit('builtin')}>Use ${YOLOX_NANO.name}</button></span>
@@ -43,6 +56,11 @@ export class ModelPicker extends LitElement {
         </select>
         <label for="size">Input size (px)</label>
         <input id="size" type="number" min="32" max="2048" step="32" .value=${String(this.size)} @change=${(e: Event) => (this.size = Number((e.target as HTMLInputElement).value))} />
+        <label for="labels">Labels file (optional)</label>
+        <span><input id="labels" type="file" accept=".txt,.names,.json,.yaml,.yml,text/plain,application/json" ?disabled=${this.busy} @change=${this.onLabels} />
+          ${this.labelsFile
+            ? html`<span data-testid="labels-file">${this.labelsFile.labels.length} names from ${this.labelsFile.from}</span> <button type="button" @click=${() => (this.labelsFile = undefined)}>Forget</button>`
+            : html`<span>else the names the model carries, else COCO's 80</span>`}</span>
         <label for="file">ONNX file</label>
         <input id="file" type="file" accept=".onnx,application/octet-stream" ?disabled=${this.busy} @change=${this.onFile} />
         <label for="url">or URL</label>
@@ -69,13 +87,28 @@ export class ModelPicker extends LitElement {
     }
   }
 
+  private async onLabels(e: Event): Promise<void> {
+    const input = e.target as HTMLInputElement;
+    const file = input.files?.[0];
+    input.value = '';
+    if (!file) return;
+    try {
+      // The size first: a wrong file picked by mistake may be a video.
+      checkLabelsFileSize(file.name, file.size);
+      this.labelsFile = parseLabelsFile(file.name, await file.text());
+    } catch (err) {
+      this.labelsFile = undefined;
+      this.dispatchEvent(new CustomEvent('model-error', { detail: err instanceof ClassNamesError ? `The labels cannot be used: ${err.message}.` : String(err), bubbles: true, composed: true }));
+    }
+  }
+
   private async onFile(e: Event): Promise<void> {
     const input = e.target as HTMLInputElement;
     const file = input.files?.[0];
     if (!file) return;
     const bytes = await file.arrayBuffer();
     input.value = '';
-    this.emit({ manifest: this.manifestFor(file.name), source: { bytes, fileName: file.name } });
+    this.emit({ manifest: this.manifestFor(file.name), source: { bytes, fileName: file.name }, labelsFile: this.labelsFile });
   }
 
   private onUrl(): void {
@@ -86,10 +119,10 @@ export class ModelPicker extends LitElement {
       this.dispatchEvent(new CustomEvent('model-error', { detail: `"${this.url}" is not a URL`, bubbles: true, composed: true }));
       return;
     }
-    this.emit({ manifest: this.manifestFor(url.pathname.split('/').pop() || url.host), source: { url: url.href } });
+    this.emit({ manifest: this.manifestFor(url.pathname.split('/').pop() || url.host), source: { url: url.href }, labelsFile: this.labelsFile });
   }
 
-  private emit(detail: ModelChoice | 'builtin'): void {
+  private emit(detail: OwnModelChoice | 'builtin'): void {
     this.dispatchEvent(new CustomEvent('model-change', { detail, bubbles: true, composed: true }));
   }
 }

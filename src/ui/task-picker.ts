@@ -1,6 +1,6 @@
-import { LitElement, css, html, nothing } from 'lit';
+import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
-import { COCO_LABELS } from '../model/labels';
+import { YOLOX_NANO, type ModelManifest } from '../model/manifest';
 import type { Task } from '../task/types';
 import { formatProblem, validateTask, type TaskProblem } from '../task/validate';
 
@@ -13,6 +13,8 @@ export class TaskPicker extends LitElement {
   @property({ attribute: false }) tasks: readonly Task[] = [];
   @property() selected = '';
   @property({ type: Boolean }) tools = false;
+  /** The active model: the editor checks labels against its names and suggests from them. */
+  @property({ attribute: false }) model: Pick<ModelManifest, 'name' | 'labels'> | undefined;
   @state() private draft = '';
   @state() private problems: readonly TaskProblem[] = [];
   @state() private editing = false;
@@ -25,6 +27,15 @@ export class TaskPicker extends LitElement {
     ul.problems { color: #fca5a5; font: 13px ui-monospace, monospace; padding-left: 1.2em; }
     .ok { color: #86efac; }
   `;
+
+  override willUpdate(changed: PropertyValues<this>): void {
+    // Another model, other labels: the draft is judged again against them.
+    if (changed.has('model') && this.draft) this.check(this.draft);
+  }
+
+  private get labels(): readonly string[] {
+    return (this.model ?? YOLOX_NANO).labels;
+  }
 
   override render() {
     return html`
@@ -52,6 +63,7 @@ export class TaskPicker extends LitElement {
   private renderEditor() {
     return html`
       <label for="editor">Task JSON</label>
+      <p data-testid="editor-labels">Labels of the model "${(this.model ?? YOLOX_NANO).name}": ${this.labels.length > 40 ? `${this.labels.slice(0, 40).join(', ')}, … (${this.labels.length} in all)` : this.labels.join(', ')}</p>
       <textarea id="editor" spellcheck="false" .value=${this.draft} @input=${(e: Event) => this.check((e.target as HTMLTextAreaElement).value)}></textarea>
       ${this.problems.length
         ? html`<ul class="problems" data-testid="task-problems" aria-live="polite">${this.problems.map((p) => html`<li>${formatProblem(p)}</li>`)}</ul>`
@@ -71,7 +83,7 @@ export class TaskPicker extends LitElement {
   private check(text: string): void {
     this.draft = text;
     try {
-      this.problems = validateTask(JSON.parse(text), COCO_LABELS);
+      this.problems = validateTask(JSON.parse(text), this.labels);
     } catch (err) {
       this.problems = [{ path: '', message: `not valid JSON: ${err instanceof Error ? err.message : String(err)}` }];
     }

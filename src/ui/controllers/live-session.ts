@@ -4,14 +4,25 @@ import type { Analysis } from '../../analysis/export';
 import { LiveScene } from '../../guide/live-scene';
 import type { TaskGuide } from '../../guide/task-guide';
 import { cameraConstraints, CameraError, CameraSource, type Facing } from '../../pipeline';
+import type { ModelManifest } from '../../model/manifest';
 import type { PipelineConfig } from '../../vision/config';
 import { createVisionPipeline, type VisionPipeline, type VisionResult, type VisionStats } from '../../vision/vision-pipeline';
 import type { Outbox } from '../../sync/outbox';
 import { Recorder } from '../../sync/recorder';
 import { LiveRecord } from '../../guide/live-record';
 import type { Store } from '../../store/db';
-import type { ModelChoice } from '../model-picker';
+import type { ModelChoice, OwnModelChoice } from '../model-picker';
+import { withClassNames } from '../../vision/model-labels';
 import type { OverlayFrame } from '../overlay';
+
+/** Labels longer than this (all names together) are recorded as a count: the session start must stay well inside an event's 16 KiB. */
+const RECORDED_LABELS_CHARS = 4000;
+
+/** What the session start says about the model: which one, and the labels the record's names come from. */
+function modelRecord(m: ModelManifest): Record<string, unknown> {
+  const fits = m.labels.reduce((n, l) => n + l.length + 3, 0) <= RECORDED_LABELS_CHARS;
+  return { model: m.id, modelName: m.name, ...(fits ? { labels: m.labels } : { labelCount: m.labels.length }) };
+}
 
 export type LiveStatus = 'idle' | 'starting' | 'running' | 'stopping';
 
@@ -81,7 +92,7 @@ export class LiveSessionController implements ReactiveController {
       if (outbox) {
         // A full disk costs the record, not the guidance: say so and go on.
         const task = this.deps.guide.session?.task;
-        this.recorder = await Recorder.start(outbox, { task: task?.id ?? null, taskTitle: task?.title ?? null, ...(task ? { steps: task.steps.map((st) => st.instruction) } : {}), model: config.model.manifest.id, poolSize: config.poolSize, userAgent: navigator.userAgent }, this.deps.onError).then((r) => new LiveRecord(r), (err: unknown) => {
+        this.recorder = await Recorder.start(outbox, { task: task?.id ?? null, taskTitle: task?.title ?? null, ...(task ? { steps: task.steps.map((st) => st.instruction) } : {}), ...modelRecord(config.model.manifest), poolSize: config.poolSize, userAgent: navigator.userAgent }, this.deps.onError).then((r) => new LiveRecord(r), (err: unknown) => {
           this.deps.onError(err instanceof Error ? err.message : String(err));
           return undefined;
         });
@@ -128,10 +139,11 @@ export class LiveSessionController implements ReactiveController {
    * Tries `config` in a fresh pipeline; only once its workers are warm does it take over the
    * camera (when running). If it cannot start, the error says why and nothing changes.
    */
-  async switchPipeline(config: PipelineConfig, what: string): Promise<boolean> {
+  async switchPipeline(config: PipelineConfig, what: string, beforeSwap?: () => void): Promise<boolean> {
     this.set({ modelBusy: true });
     try {
       const next = await createVisionPipeline(config);
+      beforeSwap?.();
       const prev = this.pipeline;
       if (this.status === 'running' && prev) {
         await prev.detachSource();
@@ -142,16 +154,42 @@ export class LiveSessionController implements ReactiveController {
       }
       return true;
     } catch (err) {
-      const running = (this.model ?? this.config!.model).manifest.name;
-      this.deps.onError(`${what} cannot be used: ${err instanceof Error ? err.message : String(err)}. ${this.status === 'running' ? `Still running ${running}.` : `Keeping ${running}.`}`);
+      this.refuse(what, err);
       return false;
     } finally {
       this.set({ modelBusy: false });
     }
   }
 
+  private refuse(what: string, err: unknown): void {
+    const running = (this.model ?? this.config!.model).manifest.name;
+    this.deps.onError(`${what} cannot be used: ${err instanceof Error ? err.message : String(err)}. ${this.status === 'running' ? `Still running ${running}.` : `Keeping ${running}.`}`);
+  }
+
+  /** The model the pipeline runs (or will run when the camera starts): its labels are the ones tasks are checked against. */
+  get activeModel(): ModelManifest | undefined {
+    return (this.model ?? this.config?.model)?.manifest;
+  }
+
   async changeModel(choice: ModelChoice): Promise<void> {
-    if (this.config && (await this.switchPipeline(this.currentConfig(choice), `The model "${choice.manifest.name}"`))) this.set({ model: choice });
+    // The guide learns the new labels just before the new workers take over, so the task they are given already fits them.
+    if (this.config && (await this.switchPipeline(this.currentConfig(choice), `The model "${choice.manifest.name}"`, () => this.deps.guide.setModel(choice.manifest)))) this.set({ model: choice });
+  }
+
+  /** A person's own model: its class names are settled from its bytes and their labels file first. */
+  async loadOwnModel(choice: OwnModelChoice): Promise<void> {
+    if (!this.config) return;
+    let manifest: ModelManifest;
+    this.set({ modelBusy: true });
+    try {
+      manifest = await withClassNames(choice.manifest, choice.source, choice.labelsFile);
+    } catch (err) {
+      this.refuse(`The model "${choice.manifest.name}"`, err);
+      return;
+    } finally {
+      this.set({ modelBusy: false });
+    }
+    await this.changeModel({ manifest, source: choice.source });
   }
 
   async analyse(file: File): Promise<void> {

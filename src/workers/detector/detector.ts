@@ -6,7 +6,7 @@ import asyncifyWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.was
 import type { FramePixels } from '../../frame/frame';
 import { decode, type Detection } from '../../model/decode';
 import type { Letterbox } from '../../model/letterbox';
-import { checkOutputShape, type ModelManifest } from '../../model/manifest';
+import { checkOutputClasses, checkOutputShape, type ModelManifest } from '../../model/manifest';
 import { assertLooksLikeOnnx, ModelLoadError } from '../../model/model-bytes';
 import { CpuPreprocessor } from './preprocess-cpu';
 import { GpuPreprocessor } from './preprocess-gpu';
@@ -104,7 +104,8 @@ export class Detector {
       await session.release();
       throw new ModelLoadError(`the model rejected a [1, 3, ${size}, ${size}] input: ${err instanceof Error ? err.message : String(err)}`);
     }
-    const shapeProblem = checkOutputShape(m, out.dims);
+    // The class count is checked here, once the session exists: the output's shape (or, end-to-end, its rows) says how many classes the model has.
+    const shapeProblem = checkOutputShape(m, out.dims) ?? checkOutputClasses(m, (await out.getData()) as Float32Array);
     out.dispose();
     if (shapeProblem) {
       await session.release();

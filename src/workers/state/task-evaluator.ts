@@ -26,10 +26,12 @@ export function createTaskEvaluator(init: WorkerInit<ProcessorConfig>): Analyst<
   let rejected: string | undefined;
   // A few frames a second: two sightings in a row confirm an object (the page's tracker, at camera rate, wants three).
   const tracker = new Tracker({ highScore: scoreThreshold, newTrackScore: scoreThreshold, minHits: 2 });
+  // Judged with the labels of the model this worker runs; the probe detects nothing, so any COCO task is as good as another there.
+  const labels = p.kind === 'detector' ? p.manifest.labels : COCO_LABELS;
   return {
     control(msg) {
       // The page validated it; a worker still refuses a malformed task rather than crash on it.
-      const problems = msg.task ? validateTask(msg.task, COCO_LABELS) : [];
+      const problems = msg.task ? validateTask(msg.task, labels) : [];
       rejected = problems.length ? `task refused: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}` : undefined;
       task = rejected ? null : msg.task;
       state = undefined;
