@@ -7,7 +7,7 @@
 import { expect, test, type Page } from '@playwright/test';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { startServer, type ServerProcess } from '../server/spawn-server';
+import { startServer, type ServerProcess } from '../test/server/spawn-server';
 import { BUILTIN_TASKS } from '../src/task/builtin';
 import type { Task } from '../src/task/types';
 import { ADMIN, backendEnv, storedEvents } from './fixtures/backend';
