@@ -9,7 +9,7 @@ import { STEPS_CAMERA_PATCH } from './fixtures/paths';
 import { PATCH_GREY } from './fixtures/y4m';
 
 // Issue 19 on the built app, its real backend and the fake camera (project `steps`): three apples
-// for 5 s, then the right-hand one covered by a grey patch for 5 s, looping. A removal step (3 → 2),
+// for 10 s, then the right-hand one covered by a grey patch for 4 s, looping. A removal step (3 → 2),
 // a confirm step done with Space, one done with the button, and a wait; the overlay, the voice and
 // the trainer's timeline checked for each; and the removal's latency measured (printed, not asserted).
 
@@ -115,15 +115,22 @@ async function axe(page: Page, screen: string) {
   expect(found, screen).toEqual([]);
 }
 
-/** Removal latencies: from the first covered frame after the removal step began to the step's completion on screen. */
+/**
+ * Removal latencies: from the first covered frame after a run's first step ("show the three")
+ * appeared to the removal step's end on screen. Anchored on the first step, not the removal step:
+ * the page shows a step only once the worker's verdict arrives, which can be after the covered
+ * frame that the worker already judged the removal step on.
+ */
 function removalLatencies(w: Watch): number[] {
   const out: number[] = [];
-  const begins = w.panel.filter((p, i) => p.instruction === TAKE_ONE.instruction && w.panel[i - 1]?.instruction !== TAKE_ONE.instruction);
+  const at = (p: Watch['panel'][number]) => (p.summary ? 'summary' : p.instruction);
+  const begins = w.panel.filter((p, i) => at(p) === SHOW_THREE.instruction && (i === 0 || at(w.panel[i - 1]!) !== SHOW_THREE.instruction));
   for (const b of begins) {
     const left = w.cover.find((c) => c.covered && c.t > b.t);
-    // The step's end: the first change away from it. Only an end after the apple left counts (a removal it watched).
-    const done = w.panel.find((p) => p.t > b.t && p.instruction !== TAKE_ONE.instruction);
-    if (left && done && done.t > left.t) out.push(done.t - left.t);
+    if (!left) continue;
+    const done = w.panel.find((p) => p.t > left.t && at(p) !== SHOW_THREE.instruction && at(p) !== TAKE_ONE.instruction && at(p) !== '');
+    const removing = w.panel.some((p) => p.t > b.t && (!done || p.t < done.t) && at(p) === TAKE_ONE.instruction);
+    if (done && removing) out.push(done.t - left.t);
   }
   return out;
 }
@@ -239,12 +246,16 @@ test('removal latency: from the first covered frame to the completed step, over 
   await useTask(page, { id: 'e2e-remove', title: 'Take one apple away', steps: [SHOW_THREE, TAKE_ONE] }, 'e2e-remove');
   await page.getByRole('button', { name: 'Start camera' }).click();
   await expect(page.getByTestId('status')).toHaveText('running', { timeout: 30_000 });
-  for (let run = 0; run < RUNS; run++) {
+  // A run whose first step ended only as the apple was being covered is not a removal it watched: run until RUNS were.
+  for (let run = 1; ; run++) {
     await expect(panel(page).getByTestId('summary')).toBeVisible({ timeout: 60_000 });
-    if (run < RUNS - 1) await page.getByRole('button', { name: 'Do it again' }).click();
+    if (removalLatencies(await watched(page)).length >= RUNS || run >= RUNS + 3) break;
+    await page.getByRole('button', { name: 'Do it again' }).click();
   }
-  const latency = removalLatencies(await watched(page)).sort((a, b) => a - b);
-  expect(latency.length, 'every run completed on a removal it watched').toBe(RUNS);
+  const w = await watched(page);
+  const latency = removalLatencies(w).sort((a, b) => a - b);
+  const seen = { panel: w.panel.map((p) => [Math.round(p.t), p.summary ? 'summary' : p.instruction.slice(0, 14)]), cover: w.cover.map((c) => [Math.round(c.t), c.covered]) };
+  expect(latency.length, `runs that completed on a removal they watched: ${JSON.stringify(seen)}`).toBeGreaterThanOrEqual(RUNS);
   const median = (latency[(latency.length - 1) >> 1]! + latency[latency.length >> 1]!) / 2;
   console.log(`removal latency over ${latency.length} runs: median ${Math.round(median)} ms, worst ${Math.round(latency.at(-1)!)} ms (each: ${latency.map((ms) => Math.round(ms)).join(', ')} ms)`);
 });
