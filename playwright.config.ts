@@ -1,7 +1,7 @@
 import { defineConfig } from '@playwright/test';
 import { resolve } from 'node:path';
 import { chromiumArgs, chromiumPath } from './e2e/browser';
-import { FAKE_CAMERA_Y4M, TASK_CAMERA_Y4M } from './e2e/fixtures/paths';
+import { FAKE_CAMERA_Y4M, STEPS_CAMERA_Y4M, TASK_CAMERA_Y4M } from './e2e/fixtures/paths';
 
 const cameraPlaying = (file: string) => ({
   executablePath: chromiumPath(),
@@ -25,8 +25,10 @@ export default defineConfig({
     launchOptions: { executablePath: chromiumPath(), args: chromiumArgs() },
   },
   projects: [
-    { name: 'pipeline', testIgnore: /(camera|model|task|product|pwa|analysis|failures|custom-classes)\.spec\.ts/ },
+    { name: 'pipeline', testIgnore: /(camera|model|task|product|pwa|analysis|failures|custom-classes|steps)\.spec\.ts/ },
     { name: 'task', testMatch: /task\.spec\.ts/, use: { launchOptions: cameraPlaying(TASK_CAMERA_Y4M) } },
+    // Issue 19's steps: three apples, then one covered, looping (e2e/fixtures/paths.ts).
+    { name: 'steps', testMatch: /steps\.spec\.ts/, use: { launchOptions: cameraPlaying(STEPS_CAMERA_Y4M) } },
     { name: 'camera', testMatch: /(camera|model|product|pwa|analysis|failures|custom-classes)\.spec\.ts/, use: { launchOptions: fakeCamera } },
     // Screenshots for docs/ and the README: only when asked for (FRAMEWISE_DOCS=1).
     ...(process.env.FRAMEWISE_DOCS

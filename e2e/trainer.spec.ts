@@ -356,7 +356,7 @@ function bigTimeline(sessionId: string): SessionTimeline {
   for (let i = 0; i < N; i++) {
     const took = 1_500 + ((i * 7_919) % 6_000);
     const derailments = i % 7 === 3 ? [{ step: i, reason: 'The laptop left the view — bring it back', startTs: t + 400, endTs: t + 1_300, durationMs: 900, ongoing: false }] : [];
-    steps.push({ index: i, instruction: `Fit part ${i + 1} into the frame`, status: 'completed', startedTs: t, completedTs: t + took, durationMs: took, derailments, instructions: [{ ts: t, text: `Fit part ${i + 1} into the frame` }] });
+    steps.push({ index: i, instruction: `Fit part ${i + 1} into the frame`, status: 'completed', startedTs: t, completedTs: t + took, durationMs: took, completedBy: 'seen', derailments, instructions: [{ ts: t, text: `Fit part ${i + 1} into the frame` }] });
     t += took;
   }
   return { session: summary(sessionId, t0, t, N), steps };

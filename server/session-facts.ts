@@ -4,6 +4,7 @@
 // event, collecting what the summary does not keep. One fold for both, so they cannot disagree.
 import * as v from 'valibot';
 import { BUILTIN_TASKS } from '../src/task/builtin';
+import type { StepEnding } from '../src/task/types';
 import {
   LIVE_WINDOW_MS,
   RecordedEndSchema,
@@ -23,6 +24,8 @@ export interface StepFacts {
   readonly index: number;
   startedTs: number;
   completedTs: number | null;
+  /** How it was completed (absent in facts kept before it was recorded: read as seen). */
+  completedBy?: StepEnding | null;
   derailments: number;
   derailedMs: number;
 }
@@ -179,12 +182,24 @@ function verdict(f: SessionFacts, ts: number, payload: unknown, note?: (n: Facts
     case 'completed_task': {
       if (!reach(f, e.completedStep, ts) || e.completedStep !== f.step) return;
       closeDerailment(f, ts, note);
-      stepFacts(f, e.completedStep)!.completedTs = ts;
+      const done = stepFacts(f, e.completedStep)!;
+      done.completedTs = ts;
+      done.completedBy = e.by ?? 'seen';
       if (e.nextStep === null) {
         f.step = e.completedStep + 1;
         f.stepsTotal = e.completedStep + 1;
         f.completedTs ??= ts;
       } else begin(f, Math.max(e.nextStep, e.completedStep + 1), ts);
+      return;
+    }
+    case 'went_back': {
+      // The person went back a step: it is open again (its first start kept), and the step left stays started.
+      if (f.step === null || e.fromStep !== f.step || e.step >= e.fromStep) return;
+      closeDerailment(f, ts, note);
+      f.step = e.step;
+      const again = stepFacts(f, e.step);
+      if (again) Object.assign(again, { completedTs: null, completedBy: null });
+      else begin(f, e.step, ts);
       return;
     }
     case 'derailed': {
@@ -280,6 +295,7 @@ export function timelineSteps(events: readonly FoldEvent[], lastTs: number): Tim
       startedTs: s?.startedTs ?? null,
       completedTs: s?.completedTs ?? null,
       durationMs: s ? span(s.startedTs, s.completedTs) : null,
+      completedBy: s?.completedTs != null ? (s.completedBy ?? 'seen') : null,
       derailments: derailments.filter((d) => d.step === index),
       instructions: given.filter((g) => g.step === index).map((g) => g.instruction),
     };

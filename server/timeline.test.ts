@@ -131,6 +131,39 @@ describe('derivations from the recorded events', () => {
     expect(foldEvents(emptyFacts(), told.events).stepsTotal).toBe(2);
   });
 
+  it('say how each step ended (seen, confirmed, waited, skipped) and follow a person going back a step', () => {
+    const steps = [
+      { instruction: 'Take one bottle away', require: [{ label: 'bottle', minCount: 2, maxCount: 2 }] },
+      { kind: 'confirm' as const, instruction: 'Tighten the caps, then say next' },
+      { kind: 'wait' as const, instruction: 'Let them stand', durationMs: 3_000 },
+    ];
+    const task = { id: 'bottles', title: 'Bottles', steps };
+    const rec = new Recording(task, t(0), { start: { task: task.id, taskTitle: task.title, steps: steps.map((s) => s.instruction) } })
+      .verdict(t(500), executing(0))
+      .verdict(t(2_000), completed(0, 1, 2_000, 'seen'))
+      .verdict(t(4_000), completed(1, 2, 2_000, 'confirmed'))
+      .verdict(t(4_500), { type: 'went_back', fromStep: 2, step: 1 })
+      .verdict(t(5_000), executing(1));
+    const back = timelineSteps(rec.events, t(5_000));
+    expect(back.map((s) => [s.status, s.completedBy])).toEqual([
+      ['completed', 'seen'],
+      ['started', null],
+      ['started', null],
+    ]);
+    expect(foldEvents(emptyFacts(), rec.events).step).toBe(1);
+    rec.verdict(t(6_000), completed(1, 2, 1_000, 'confirmed')).verdict(t(9_000), completed(2, null, 3_000, 'waited'));
+    const done = timelineSteps(rec.events, t(9_000));
+    expect(done.map((s) => [s.status, s.completedTs, s.completedBy])).toEqual([
+      ['completed', t(2_000), 'seen'],
+      ['completed', t(6_000), 'confirmed'],
+      ['completed', t(9_000), 'waited'],
+    ]);
+    expect(foldEvents(emptyFacts(), rec.events)).toMatchObject({ completedTs: t(9_000), stepsTotal: 3 });
+    // A verdict recorded before `by` existed was seen.
+    const old = new Recording(task, t(0)).verdict(t(1_000), { type: 'completed_task', completedStep: 0, nextStep: 1, stepMs: 1_000 } as never);
+    expect(timelineSteps(old.events, t(1_000))[0]!.completedBy).toBe('seen');
+  });
+
   it("follow neither another task chosen mid-session nor a step going backwards; a session started without a task takes the first one guided", () => {
     const rec = new Recording(DESK, t(0)).verdict(t(1_000), completed(0, 1, 1_000));
     rec.record(t(1_500), 'state', { task: 'fruit-bowl', step: 0, frame: 9, event: completed(0, 1, 1_500), objects: {} });

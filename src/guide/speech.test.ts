@@ -37,6 +37,16 @@ describe('spoken guidance', () => {
     expect(synth.spoken.every((s) => s.lang === 'en' && s.voice === 'Local English')).toBe(true);
   });
 
+  it('repeat says the standing instruction again; a countdown does not make it new again', () => {
+    const synth = new FakeSynth();
+    const g = new SpeechGuide(synth, utterance, memory());
+    g.announce('instruction', 'Let the glue set: 30 seconds', 'en');
+    expect(g.announce('repeat', 'Let the glue set: 30 seconds', 'en')).toBe(true);
+    g.announce('countdown', '10 seconds left', 'en');
+    expect(g.announce('instruction', 'Let the glue set: 30 seconds', 'en')).toBe(false);
+    expect(synth.spoken.map((s) => s.text)).toEqual(['Let the glue set: 30 seconds', 'Let the glue set: 30 seconds', '10 seconds left']);
+  });
+
   it('one utterance at a time: each new one cancels what is being said', () => {
     const synth = new FakeSynth();
     const g = new SpeechGuide(synth, utterance, memory());

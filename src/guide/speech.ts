@@ -8,7 +8,8 @@ export interface Synth {
   getVoices(): readonly Pick<SpeechSynthesisVoice, 'lang' | 'localService' | 'name'>[];
 }
 
-export type SpeechKind = 'instruction' | 'completed' | 'derailed' | 'done';
+/** `repeat`: the standing instruction again, on request; `countdown`: a wait's time left. */
+export type SpeechKind = 'instruction' | 'repeat' | 'completed' | 'derailed' | 'done' | 'countdown';
 
 export type VoiceStatus =
   | { readonly kind: 'ok'; readonly voice: string; readonly offline: boolean }
@@ -56,12 +57,13 @@ export class SpeechGuide {
   }
 
   /**
-   * Says `text` unless muted or it is the instruction already standing. At most one utterance
+   * Says `text` unless muted or it is the instruction already standing (a `repeat` says it
+   * anyway: the person asked). A countdown leaves the standing instruction as it is. At most one utterance
    * at a time: a newer one cuts the older off (the person needs the current state, not a queue).
    */
   announce(kind: SpeechKind, text: string, lang: string): boolean {
     if (kind === 'instruction' && text === this.standing) return false;
-    this.standing = text;
+    if (kind !== 'countdown') this.standing = text;
     if (this.mutedValue || !this.synth || !text) return false;
     const u = this.makeUtterance(text);
     u.lang = lang;

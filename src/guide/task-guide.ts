@@ -1,11 +1,12 @@
-import { setTask, type VisionPipeline, type VisionResult } from '../vision/vision-pipeline';
+import { commandTask, setTask, type VisionPipeline, type VisionResult } from '../vision/vision-pipeline';
 import type { Store } from '../store/db';
 import { YOLOX_NANO } from '../model/manifest';
 import { BUILTIN_TASKS } from '../task/builtin';
 import { unsupportedTask } from '../task/labels';
 import { instructionFor, type Instruction } from '../task/instructions';
 import { trackedScene } from '../task/scene';
-import { newProgress, TaskSession } from '../task/session';
+import { newProgress, TaskSession, type SessionView } from '../task/session';
+import type { TaskCommand } from '../task/machine';
 import type { Task } from '../task/types';
 import type { LiveSceneView } from './live-scene';
 import type { SpeechKind } from './speech';
@@ -26,6 +27,11 @@ export type GuideEventMap = {
 };
 
 const seconds = (ms: number) => `${Math.round(ms / 1000)} seconds`;
+/** A wait says how long is left once, at this mark (when it is longer than that). */
+export const COUNTDOWN_MARK_MS = 10_000;
+
+/** A wait's time left went from above `mark` to at most `mark` (and it was longer than `mark` to begin with). */
+const crossed = (before: SessionView, now: SessionView, mark: number) => now.holdMs > mark && before.holdMs - before.heldMs > mark && now.holdMs - now.heldMs <= mark;
 
 /**
  * The page side of guidance: which task is selected, its progress (kept in IndexedDB so a
@@ -128,6 +134,27 @@ export class TaskGuide extends EventTarget {
     this.changed();
   }
 
+  /**
+   * A person's command: `next` confirms a confirm step (or skips any other), `back` returns a
+   * step. The state worker decides, in order with the frames; false when nothing can hear it
+   * (no task, the task done, no camera running) or there is no step to go back to.
+   */
+  command(type: TaskCommand['type']): boolean {
+    const s = this.session;
+    if (!s || s.current.done || !this.pipeline) return false;
+    const step = s.current.step;
+    if (type === 'back' && step === 0) return false;
+    commandTask(this.pipeline, s.task, { type, step }, type === 'next' ? step + 1 : step - 1);
+    return true;
+  }
+
+  /** Says the current instruction again, even though it stands. */
+  repeat(): void {
+    const s = this.session;
+    if (!s || s.current.done) return;
+    this.announce('repeat', this.instruction?.text ?? s.task.steps[s.current.step]!.instruction);
+  }
+
   /** A verdict from the state worker. */
   onResult(r: VisionResult): void {
     const s = this.session;
@@ -142,7 +169,10 @@ export class TaskGuide extends EventTarget {
       this.instruction = undefined;
       const next = s.task.steps[now.step];
       if (now.done) this.announce('done', `All done: ${s.task.title}, in ${seconds((now.progress.completedAt ?? Date.now()) - now.progress.startedAt)}.`);
+      else if (next && event.type === 'went_back') this.announce('completed', `Back to step ${now.step + 1}: ${next.instruction}`);
       else if (next) this.announce('completed', `Step ${before.step + 1} done. Next: ${next.instruction}`);
+    } else if (s.task.steps[now.step]?.kind === 'wait' && crossed(before, now, COUNTDOWN_MARK_MS)) {
+      this.announce('countdown', `${seconds(COUNTDOWN_MARK_MS)} left`);
     } else if (now.derailed && !before.derailed) {
       this.announce('derailed', now.derailed);
     } else if (before.derailed && !now.derailed) {

@@ -180,9 +180,9 @@ export class Pipeline<Outputs extends object = Record<string, unknown>, Controls
     this.supervisor.resumeRole(role);
   }
 
-  /** Sends a message to every worker of a group, in order with the frames, and again to any that restarts. */
-  control<Role extends keyof Controls & string>(role: Role, msg: Controls[Role]): void {
-    this.supervisor.control(role, msg);
+  /** Sends a message to every worker of a group, in order with the frames; any that restarts gets `replay` (default: the same message). */
+  control<Role extends keyof Controls & string>(role: Role, msg: Controls[Role], replay: Controls[Role] = msg): void {
+    this.supervisor.control(role, msg, replay);
   }
 
   /** Resolves when nothing is queued or in flight (for `roles`, default all), or after `timeoutMs`; true if it drained. */

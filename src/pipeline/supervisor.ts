@@ -99,9 +99,13 @@ export class Supervisor {
     for (const slot of slots) if (slot.handle.ready) channel.resume(slot.id);
   }
 
-  /** Sends a control message to every worker of a role, now and after any restart. */
-  control(role: string, msg: unknown): void {
-    this.lastControl.set(role, msg);
+  /**
+   * Sends a control message to every worker of a role now; a worker that starts later gets
+   * `replay` instead (by default the same message). A one-off message, such as a command, is
+   * not to be repeated: its sender replays the state it leads to.
+   */
+  control(role: string, msg: unknown, replay: unknown = msg): void {
+    this.lastControl.set(role, replay);
     for (const slot of this.group(role).slots) slot.handle.control(msg);
   }
 

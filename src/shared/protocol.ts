@@ -5,7 +5,7 @@
 import type { Detection } from '../model/decode';
 import type { ModelManifest } from '../model/manifest';
 import type { Provider, ProviderPreference } from '../model/provider';
-import type { TaskEvent } from '../task/machine';
+import type { TaskCommand, TaskEvent } from '../task/machine';
 import type { Task } from '../task/types';
 
 /** The app's worker groups. */
@@ -46,14 +46,14 @@ export interface VisionOutputs {
 export type ProcessorOutput = StateOutput | LocalizationOutput;
 
 /**
- * The state worker's one control message, sent on the frame port so it applies from the next
- * frame on (and replayed to a restarted worker): the task to evaluate, resuming at `step`.
+ * The state worker's control messages, sent on the frame port so each applies from the next
+ * frame on, in order with the frames: the task to evaluate, resuming at `step` (replayed to a
+ * restarted worker), or a person's command (next, back), applied at the next frame's capture
+ * time. A command is never replayed: a restarted worker gets the task at the step it led to.
  */
-export interface TaskControl {
-  readonly type: 'task';
-  readonly task: Task | null;
-  readonly step: number;
-}
+export type TaskControl =
+  | { readonly type: 'task'; readonly task: Task | null; readonly step: number }
+  | { readonly type: 'command'; readonly command: TaskCommand };
 
 export interface VisionControls {
   readonly state: TaskControl;

@@ -1,6 +1,7 @@
 // The sync boundary: browser ↔ backend over WebSocket and HTTP, declared once (as valibot
 // schemas, with the types inferred from them) and imported by the page, the dashboard and the server.
 import * as v from 'valibot';
+import { STEP_ENDINGS } from '../task/types';
 
 export const EVENT_KINDS = ['session-start', 'session-end', 'state', 'instruction', 'detections', 'error'] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
@@ -127,7 +128,9 @@ export const RecordedStartSchema = v.looseObject({
 /** The state worker's verdict on one frame (src/task/machine.ts `TaskEvent`), as far as the server reads it. */
 export const RecordedTaskEventSchema = v.variant('type', [
   v.looseObject({ type: v.literal('executing_task'), step: StepIndex, done: v.boolean() }),
-  v.looseObject({ type: v.literal('completed_task'), completedStep: StepIndex, nextStep: v.nullable(StepIndex) }),
+  // `by` is absent from verdicts recorded before confirm and wait steps existed: those were seen.
+  v.looseObject({ type: v.literal('completed_task'), completedStep: StepIndex, nextStep: v.nullable(StepIndex), by: v.optional(v.picklist(STEP_ENDINGS)) }),
+  v.looseObject({ type: v.literal('went_back'), fromStep: StepIndex, step: StepIndex }),
   v.looseObject({ type: v.literal('derailed'), step: StepIndex, reason: v.string() }),
   v.looseObject({ type: v.literal('error'), message: v.string() }),
 ]);
@@ -275,6 +278,8 @@ export const TimelineStepSchema = v.strictObject({
   completedTs: v.nullable(v.number()),
   /** completedTs − startedTs; null unless both are known. */
   durationMs: v.nullable(v.number()),
+  /** How it was completed: seen by the camera, confirmed by the person, waited out, or skipped by the person; null unless completed. */
+  completedBy: v.nullable(v.picklist(STEP_ENDINGS)),
   derailments: v.array(DerailmentSchema),
   instructions: v.array(GivenInstructionSchema),
 });

@@ -51,4 +51,19 @@ export const BUILTIN_TASKS: readonly Task[] = [
     ],
     derail: [{ kind: 'forbidden', label: 'cell phone', minMs: 1000 }],
   },
+  {
+    id: 'bottle-station',
+    title: 'Set up a refill station',
+    description: 'Bottles counted, placed and cleared; a check by hand and a wait between.',
+    steps: [
+      { instruction: 'Put three bottles in view', require: [{ label: 'bottle', minCount: 3 }], holdMs: 1000 },
+      { instruction: 'Take one bottle away: leave exactly two', require: [{ label: 'bottle', minCount: 2, maxCount: 2 }], holdMs: 1000 },
+      { instruction: 'Stand a bottle in the left third of the view', require: [{ label: 'bottle', region: 'left-third' }], holdMs: 1000 },
+      { kind: 'confirm', instruction: 'Screw the caps on tight by hand, then say next' },
+      { kind: 'wait', instruction: 'Let the bottles stand', durationMs: 15_000 },
+      { instruction: 'Take every bottle away', require: [{ label: 'bottle', maxCount: 0 }], holdMs: 1500 },
+    ],
+    // The bottles stay while they are counted, placed, checked and left to stand; the last step clears them.
+    derail: [{ kind: 'must-stay', label: 'bottle', maxAbsentMs: 2000, steps: [1, 2, 3, 4] }],
+  },
 ];

@@ -1,5 +1,5 @@
 import { checkStep, regionRect, type Box, type Rect, type Scene } from './predicates';
-import type { Region, RegionName, Step } from './types';
+import { assertNever, type Region, type RegionName, type SeeStep, type Step } from './types';
 
 export interface Point {
   readonly x: number;
@@ -18,6 +18,10 @@ export interface Instruction {
   readonly focus?: Box;
   /** Where it must go: an arrow from the object to the spot, or a zone to put it in. */
   readonly target?: { readonly kind: 'arrow'; readonly from: Point; readonly to: Point } | { readonly kind: 'zone'; readonly rect: Rect };
+  /** Boxes of which some or all must be taken away (drawn as "remove"). */
+  readonly remove?: readonly Box[];
+  /** The regions the step's counts are limited to (drawn as outlined zones). */
+  readonly scopes?: readonly Rect[];
 }
 
 const centre = (b: Rect): Point => ({ x: b.x + b.w / 2, y: b.y + b.h / 2 });
@@ -28,6 +32,10 @@ const REGION_WORDS: Record<RegionName, string> = {
   'top-half': 'the top half of the view',
   'bottom-half': 'the bottom half of the view',
   center: 'the middle of the view',
+  'left-third': 'the left third of the view',
+  'right-third': 'the right third of the view',
+  'top-third': 'the top third of the view',
+  'bottom-third': 'the bottom third of the view',
 };
 const regionWords = (r: Region) => (typeof r === 'string' ? REGION_WORDS[r] : 'the marked area');
 
@@ -39,18 +47,51 @@ export function describePosition(a: Rect, b: Rect): string {
   return dy < 0 ? 'above' : 'below';
 }
 
-/** Builds the instruction for a step from one frame's detections: which box to look at, where it must go. */
+/** "bottle" → "bottles", "wine glass" → "wine glasses". */
+export const plural = (label: string, n: number) => (n === 1 ? label : /(s|sh|ch|x)$/.test(label) ? `${label}es` : `${label}s`);
+
+/** A wait step's words: what to do and for how long (the countdown is shown beside them). */
+export const waitText = (instruction: string, durationMs: number) => `${instruction}: ${Math.round(durationMs / 1000)} seconds`;
+
+/** Builds the instruction for a step from one frame's detections: which box to look at, where it must go, what to take away. */
 export function instructionFor(step: Step, stepIndex: number, scene: Scene): Instruction {
+  switch (step.kind) {
+    case 'confirm':
+      return { step: stepIndex, text: step.instruction, met: false, highlight: [] };
+    case 'wait':
+      return { step: stepIndex, text: waitText(step.instruction, step.durationMs), met: false, highlight: [] };
+    case undefined:
+    case 'see':
+      return seeInstruction(step, stepIndex, scene);
+    default:
+      return assertNever(step);
+  }
+}
+
+function seeInstruction(step: SeeStep, stepIndex: number, scene: Scene): Instruction {
   const check = checkStep(step, scene);
-  const base = { step: stepIndex, highlight: check.relevant };
+  const scoped = [...step.require.map((r) => r.region), ...(step.relations ?? []).map((r) => (r.relation === 'inside' ? undefined : r.region))];
+  const scopes = scoped.flatMap((r) => (r === undefined ? [] : [regionRect(r, scene)]));
+  const base = { step: stepIndex, highlight: check.relevant, ...(scopes.length ? { scopes } : {}) };
   const missing = check.missing[0];
   if (missing) {
     const more = missing.need - missing.have;
+    const where = missing.region === undefined ? 'view' : regionWords(missing.region);
     const text =
       missing.have === 0
-        ? `Bring ${missing.need > 1 ? `${missing.need} ${missing.label}s` : `a ${missing.label}`} into view`
-        : `${more} more ${missing.label}${more > 1 ? 's' : ''} needed in view`;
-    return { ...base, text, met: false };
+        ? `Bring ${missing.need > 1 ? `${missing.need} ${plural(missing.label, missing.need)}` : `a ${missing.label}`} into ${where}`
+        : `${more} more ${plural(missing.label, more)} needed in ${where}`;
+    return { ...base, text, met: false, ...(missing.region === undefined ? {} : { target: { kind: 'zone', rect: regionRect(missing.region, scene) } }) };
+  }
+  const excess = check.excess[0];
+  if (excess) {
+    const fewer = excess.have - excess.max;
+    const from = excess.region === undefined ? '' : ` from ${regionWords(excess.region)}`;
+    const text =
+      excess.max === 0
+        ? `Remove the ${excess.have > 1 ? `${excess.have} ${plural(excess.label, excess.have)}` : excess.label} from ${excess.region === undefined ? 'view' : regionWords(excess.region)}`
+        : `Take ${fewer} ${plural(excess.label, fewer)} away${from}`;
+    return { ...base, text, met: false, remove: excess.boxes };
   }
   const failed = check.relations.find((r) => !r.holds);
   if (failed && failed.subject) {

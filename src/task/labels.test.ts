@@ -19,6 +19,20 @@ describe('labelsOf', () => {
     expect(labelsOf(PARTS)).toEqual(['torque wrench', 'bolt', 'hand']);
   });
 
+  it('takes a region-scoped relation and a removal as labels, and nothing from confirm and wait steps', () => {
+    const task: Task = {
+      id: 'clear-bench',
+      title: 'Clear the bench',
+      steps: [
+        { instruction: 'Take every bolt off the bench', require: [{ label: 'bolt', maxCount: 0 }] },
+        { kind: 'confirm', instruction: 'Wipe the bench, then say next' },
+        { kind: 'wait', instruction: 'Let it dry', durationMs: 30_000 },
+        { instruction: 'Put the wrench on the left', require: [{ label: 'torque wrench', region: 'left-third' }], relations: [{ subject: 'torque wrench', relation: 'left-of', object: 'bolt', region: 'left-half' }] },
+      ],
+    };
+    expect(labelsOf(task)).toEqual(['bolt', 'torque wrench']);
+  });
+
   it('every built-in task needs only COCO labels, so it runs on the built-in model', () => {
     for (const t of BUILTIN_TASKS) expect(missingLabels(t, COCO_LABELS), t.id).toEqual([]);
   });

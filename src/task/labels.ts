@@ -1,4 +1,4 @@
-import type { Task } from './types';
+import { assertNever, type Task } from './types';
 
 /**
  * The labels a task needs the detector to know: every required object, every relation's
@@ -9,10 +9,21 @@ import type { Task } from './types';
 export function labelsOf(task: Task): string[] {
   const out = new Set<string>();
   for (const step of task.steps) {
-    for (const r of step.require) out.add(r.label);
-    for (const rel of step.relations ?? []) {
-      out.add(rel.subject);
-      if (rel.relation !== 'inside') out.add(rel.object);
+    switch (step.kind) {
+      case undefined:
+      case 'see':
+        for (const r of step.require) out.add(r.label);
+        for (const rel of step.relations ?? []) {
+          out.add(rel.subject);
+          if (rel.relation !== 'inside') out.add(rel.object);
+        }
+        break;
+      case 'confirm':
+      case 'wait':
+        // Nothing to see: such a step needs no label.
+        break;
+      default:
+        assertNever(step);
     }
   }
   for (const d of task.derail ?? []) out.add(d.label);

@@ -1,5 +1,5 @@
 import type { Detection } from '../model/decode';
-import { DEFAULTS, type Region, type Relation, type Requirement, type Step } from './types';
+import { DEFAULTS, type Region, type Relation, type Requirement, type SeeStep } from './types';
 
 /** A detected object in frame pixels (x, y: top-left): what predicates need of a Detection. */
 export type Box = Pick<Detection, 'label' | 'score' | 'x' | 'y' | 'w' | 'h'> & {
@@ -37,6 +37,10 @@ export function regionRect(region: Region, scene: Scene): Rect {
     case 'top-half': return { x: 0, y: 0, w: W, h: H / 2 };
     case 'bottom-half': return { x: 0, y: H / 2, w: W, h: H / 2 };
     case 'center': return { x: W / 4, y: H / 4, w: W / 2, h: H / 2 };
+    case 'left-third': return { x: 0, y: 0, w: W / 3, h: H };
+    case 'right-third': return { x: (2 * W) / 3, y: 0, w: W / 3, h: H };
+    case 'top-third': return { x: 0, y: 0, w: W, h: H / 3 };
+    case 'bottom-third': return { x: 0, y: (2 * H) / 3, w: W, h: H / 3 };
   }
 }
 
@@ -69,10 +73,32 @@ export function inside(a: Rect, region: Region, scene: Scene): boolean {
   return cx(a) >= r.x && cx(a) <= r.x + r.w && cy(a) >= r.y && cy(a) <= r.y + r.h;
 }
 
+/** Objects of a label, at least `minScore`, and (when scoped) with their centre in `region`: what a requirement counts. */
+export function countedObjects(scene: Scene, label: string, minScore: number, region?: Region): Box[] {
+  const found = objectsOf(scene, label, minScore);
+  return region === undefined ? found : found.filter((b) => inside(b, region, scene));
+}
+
+/** The counts a requirement allows: `maxCount` alone means "at most" (from 0), `minCount` alone "at least" (to any). */
+export function countRange(r: Requirement): { readonly min: number; readonly max: number } {
+  const min = r.minCount ?? (r.maxCount !== undefined ? 0 : DEFAULTS.minCount);
+  return { min, max: r.maxCount ?? Infinity };
+}
+
 export interface Missing {
   readonly label: string;
   readonly need: number;
   readonly have: number;
+  readonly region?: Region;
+}
+
+/** Too many in view: `boxes` are the ones counted, any `have − max` of which must go. */
+export interface Excess {
+  readonly label: string;
+  readonly max: number;
+  readonly have: number;
+  readonly boxes: readonly Box[];
+  readonly region?: Region;
 }
 
 export interface RelationCheck {
@@ -86,36 +112,42 @@ export interface RelationCheck {
 export interface StepCheck {
   readonly met: boolean;
   readonly missing: readonly Missing[];
+  readonly excess: readonly Excess[];
   readonly relations: readonly RelationCheck[];
   /** The objects this step is about, as seen in this frame. */
   readonly relevant: readonly Box[];
 }
 
-function minScoreFor(step: Step, label: string): number {
+function minScoreFor(step: SeeStep, label: string): number {
   return step.require.find((r: Requirement) => r.label === label)?.minScore ?? DEFAULTS.minScore;
 }
 
 /** Evaluates one step's completion condition on one frame's detections. */
-export function checkStep(step: Step, scene: Scene): StepCheck {
+export function checkStep(step: SeeStep, scene: Scene): StepCheck {
   const missing: Missing[] = [];
+  const excess: Excess[] = [];
   const relevant = new Set<Box>();
   for (const r of step.require) {
-    const found = objectsOf(scene, r.label, r.minScore ?? DEFAULTS.minScore);
+    const found = countedObjects(scene, r.label, r.minScore ?? DEFAULTS.minScore, r.region);
     found.forEach((b) => relevant.add(b));
-    const need = r.minCount ?? DEFAULTS.minCount;
-    if (found.length < need) missing.push({ label: r.label, need, have: found.length });
+    const { min, max } = countRange(r);
+    const scope = r.region === undefined ? {} : { region: r.region };
+    if (found.length < min) missing.push({ label: r.label, need: min, have: found.length, ...scope });
+    if (found.length > max) excess.push({ label: r.label, max, have: found.length, boxes: found, ...scope });
   }
   const relations = (step.relations ?? []).map((rel): RelationCheck => {
-    const subjects = objectsOf(scene, rel.subject, minScoreFor(step, rel.subject));
     if (rel.relation === 'inside') {
+      const subjects = objectsOf(scene, rel.subject, minScoreFor(step, rel.subject));
       const hit = subjects.find((s) => inside(s, rel.region, scene));
       return { relation: rel, holds: !!hit, subject: hit ?? subjects[0] };
     }
-    const objects = objectsOf(scene, rel.object, minScoreFor(step, rel.object));
+    // A scoped relation only looks at objects in its region, as a scoped requirement counts only those.
+    const subjects = countedObjects(scene, rel.subject, minScoreFor(step, rel.subject), rel.region);
+    const objects = countedObjects(scene, rel.object, minScoreFor(step, rel.object), rel.region);
     for (const s of subjects) for (const o of objects) if (s !== o && related(rel.relation, s, o, scene)) return { relation: rel, holds: true, subject: s, object: o };
     const s = subjects[0];
     const o = objects.find((x) => x !== s);
     return { relation: rel, holds: false, subject: s, object: o };
   });
-  return { met: missing.length === 0 && relations.every((r) => r.holds), missing, relations, relevant: [...relevant] };
+  return { met: missing.length === 0 && excess.length === 0 && relations.every((r) => r.holds), missing, excess, relations, relevant: [...relevant] };
 }

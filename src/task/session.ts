@@ -1,5 +1,5 @@
 import type { TaskEvent } from './machine';
-import type { Task } from './types';
+import { stepTargetMs, type Task } from './types';
 
 /** A task's progress as stored: enough to resume after a reload and to summarise at the end. */
 export interface Progress {
@@ -37,7 +37,7 @@ export class TaskSession {
 
   constructor(readonly task: Task, progress: Progress) {
     const done = progress.step >= task.steps.length;
-    this.view = { task, step: progress.step, done, heldMs: 0, holdMs: task.steps[progress.step]?.holdMs ?? 0, missing: [], derailed: null, progress };
+    this.view = { task, step: progress.step, done, heldMs: 0, holdMs: this.targetMs(progress.step), missing: [], derailed: null, progress };
   }
 
   get current(): SessionView {
@@ -70,11 +70,23 @@ export class TaskSession {
           stepTimes: [...v.progress.stepTimes, e.stepMs],
           ...(e.nextStep === null ? { completedAt: now } : {}),
         };
-        this.view = { ...v, step: next, done: e.nextStep === null, heldMs: 0, holdMs: this.task.steps[next]?.holdMs ?? 0, missing: [], derailed: null, progress };
+        this.view = { ...v, step: next, done: e.nextStep === null, heldMs: 0, holdMs: this.targetMs(next), missing: [], derailed: null, progress };
+        return true;
+      }
+      case 'went_back': {
+        if (e.fromStep !== v.step) return false;
+        // The step gone back to is done again, so its time so far no longer stands.
+        const progress: Progress = { ...v.progress, step: e.step, stepStartedAt: now, stepTimes: v.progress.stepTimes.slice(0, e.step) };
+        this.view = { ...v, step: e.step, done: false, heldMs: 0, holdMs: this.targetMs(e.step), missing: [], derailed: null, progress };
         return true;
       }
       case 'error':
         return false;
     }
+  }
+
+  private targetMs(step: number): number {
+    const s = this.task.steps[step];
+    return s ? stepTargetMs(s) : 0;
   }
 }

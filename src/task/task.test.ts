@@ -53,7 +53,7 @@ describe('validateTask', () => {
     ).map(formatProblem);
     expect(problems).toEqual([
       'steps[0].relations[0].object: "laptop" must also be listed in steps[0].require',
-      'steps[0].relations[1].region: "upstairs" is not a region (one of left-half, right-half, top-half, bottom-half, center, or {x, y, w, h} in 0–1)',
+      'steps[0].relations[1].region: "upstairs" is not a region (one of left-half, right-half, top-half, bottom-half, center, left-third, right-third, top-third, bottom-third, or {x, y, w, h} in 0–1)',
     ]);
   });
 
@@ -143,7 +143,7 @@ describe('task state machine', () => {
     const { events, state } = run(every(0, 1000, 250, scene(laptop)));
     expect(events.slice(0, 4).map((e) => e.type)).toEqual(['executing_task', 'executing_task', 'executing_task', 'executing_task']);
     expect(events[3]).toMatchObject({ heldMs: 750, holdMs: 1000 });
-    expect(events[4]).toEqual({ type: 'completed_task', completedStep: 0, nextStep: 1, stepMs: 1000 });
+    expect(events[4]).toEqual({ type: 'completed_task', completedStep: 0, nextStep: 1, stepMs: 1000, by: 'seen' });
     expect(state.step).toBe(1);
   });
 
@@ -191,8 +191,8 @@ describe('task state machine', () => {
     const { events, state } = run([...every(0, 1000, 500, scene(laptop)), ...every(1250, 2250, 500, scene(laptop, cupRight)), [2500, scene()]]);
     const completed = events.filter((e) => e.type === 'completed_task');
     expect(completed).toEqual([
-      { type: 'completed_task', completedStep: 0, nextStep: 1, stepMs: 1000 },
-      { type: 'completed_task', completedStep: 1, nextStep: null, stepMs: 1250 },
+      { type: 'completed_task', completedStep: 0, nextStep: 1, stepMs: 1000, by: 'seen' },
+      { type: 'completed_task', completedStep: 1, nextStep: null, stepMs: 1250, by: 'seen' },
     ]);
     expect(state.done).toBe(true);
     expect(events.at(-1)).toMatchObject({ type: 'executing_task', done: true });

@@ -1,7 +1,10 @@
-import { REGION_NAMES, RELATION_KINDS, type Task } from './types';
+import { REGION_NAMES, RELATION_KINDS, STEP_KINDS, type Task } from './types';
 
 const RELATIONS: readonly string[] = RELATION_KINDS;
 const REGIONS: readonly string[] = REGION_NAMES;
+const KINDS: readonly string[] = STEP_KINDS;
+/** A wait longer than an hour is not a step a person stands through. */
+const MAX_WAIT_MS = 3_600_000;
 /** A BCP 47 language tag, as far as speech needs one: language, then optional script/region parts. */
 const LANG = /^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$/;
 
@@ -31,8 +34,12 @@ export function validateTask(input: unknown, labels: readonly string[]): TaskPro
     const guess = closest(v, labels);
     add(path, `"${v}" is not a known label${guess ? ` — did you mean "${guess}"?` : ''}`);
   };
-  const unknownKeys = (o: Record<string, unknown>, allowed: string[], path: string) => {
-    for (const k of Object.keys(o)) if (!allowed.includes(k)) add(path ? `${path}.${k}` : k, `is not a field here (expected one of ${allowed.join(', ')})`);
+  const didYouMean = (v: string, candidates: readonly string[]) => {
+    const guess = closest(v, candidates);
+    return guess ? ` — did you mean "${guess}"?` : '';
+  };
+  const unknownKeys = (o: Record<string, unknown>, allowed: string[], path: string, what = 'here') => {
+    for (const k of Object.keys(o)) if (!allowed.includes(k)) add(path ? `${path}.${k}` : k, `is not a field ${what}${didYouMean(k, allowed)} (expected one of ${allowed.join(', ')})`);
   };
   const stepList = (v: unknown, path: string, stepCount: number) => {
     if (v === undefined) return;
@@ -41,7 +48,7 @@ export function validateTask(input: unknown, labels: readonly string[]): TaskPro
   };
   const region = (v: unknown, path: string) => {
     if (typeof v === 'string') {
-      if (!REGIONS.includes(v)) add(path, `"${v}" is not a region (one of ${REGIONS.join(', ')}, or {x, y, w, h} in 0–1)`);
+      if (!REGIONS.includes(v)) add(path, `"${v}" is not a region${didYouMean(v, REGIONS)} (one of ${REGIONS.join(', ')}, or {x, y, w, h} in 0–1)`);
       return;
     }
     if (!isObj(v)) return add(path, 'must be a region name or {x, y, w, h}');
@@ -65,18 +72,38 @@ export function validateTask(input: unknown, labels: readonly string[]): TaskPro
     t.steps.forEach((s: unknown, i: number) => {
       const p = `steps[${i}]`;
       if (!isObj(s)) return add(p, 'must be an object');
-      unknownKeys(s, ['instruction', 'require', 'relations', 'holdMs'], p);
+      const kind = s.kind ?? 'see';
+      if (typeof kind !== 'string' || !KINDS.includes(kind)) {
+        add(`${p}.kind`, `must be one of ${KINDS.join(', ')}${typeof kind === 'string' ? didYouMean(kind, KINDS) : ''}, got ${JSON.stringify(kind)}`);
+        return;
+      }
       str(s.instruction, `${p}.instruction`);
+      if (kind === 'confirm') return unknownKeys(s, ['kind', 'instruction'], p, 'of a confirm step');
+      if (kind === 'wait') {
+        unknownKeys(s, ['kind', 'instruction', 'durationMs'], p, 'of a wait step');
+        if (s.durationMs === undefined) add(`${p}.durationMs`, 'is required: how long to wait, in milliseconds');
+        else num(s.durationMs, `${p}.durationMs`, 1, MAX_WAIT_MS);
+        return;
+      }
+      unknownKeys(s, ['kind', 'instruction', 'require', 'relations', 'holdMs'], p);
       num(s.holdMs, `${p}.holdMs`, 0, 600_000);
+      /** Labels a requirement allows none of (maxCount 0): no relation can hold for them. */
+      const none = new Set<unknown>();
       if (!Array.isArray(s.require) || s.require.length === 0) add(`${p}.require`, 'must list at least one required object');
       else
         s.require.forEach((r: unknown, j: number) => {
           const rp = `${p}.require[${j}]`;
           if (!isObj(r)) return add(rp, 'must be an object');
-          unknownKeys(r, ['label', 'minCount', 'minScore'], rp);
+          unknownKeys(r, ['label', 'minCount', 'maxCount', 'minScore', 'region'], rp);
           label(r.label, `${rp}.label`);
           num(r.minCount, `${rp}.minCount`, 1, 100, true);
+          num(r.maxCount, `${rp}.maxCount`, 0, 100, true);
           num(r.minScore, `${rp}.minScore`, 0, 1);
+          if (r.region !== undefined) region(r.region, `${rp}.region`);
+          if (typeof r.minCount === 'number' && typeof r.maxCount === 'number' && r.maxCount < r.minCount) {
+            add(`${rp}.maxCount`, `must be at least ${rp}.minCount (${r.minCount}), got ${r.maxCount}`);
+          }
+          if (r.maxCount === 0) none.add(r.label);
         });
       if (s.relations !== undefined && !Array.isArray(s.relations)) add(`${p}.relations`, 'must be a list');
       const required = Array.isArray(s.require) ? s.require.map((r: unknown) => (isObj(r) ? r.label : undefined)) : [];
@@ -85,18 +112,21 @@ export function validateTask(input: unknown, labels: readonly string[]): TaskPro
         if (!isObj(r)) return add(rp, 'must be an object');
         label(r.subject, `${rp}.subject`);
         if (typeof r.relation !== 'string' || !RELATIONS.includes(r.relation)) {
-          add(`${rp}.relation`, `must be one of ${RELATIONS.join(', ')}, got ${JSON.stringify(r.relation)}`);
+          add(`${rp}.relation`, `must be one of ${RELATIONS.join(', ')}${typeof r.relation === 'string' ? didYouMean(r.relation, RELATIONS) : ''}, got ${JSON.stringify(r.relation)}`);
           return;
         }
         if (r.relation === 'inside') {
           unknownKeys(r, ['subject', 'relation', 'region'], rp);
           region(r.region, `${rp}.region`);
         } else {
-          unknownKeys(r, ['subject', 'relation', 'object'], rp);
+          unknownKeys(r, ['subject', 'relation', 'object', 'region'], rp);
           label(r.object, `${rp}.object`);
+          if (r.region !== undefined) region(r.region, `${rp}.region`);
+          if (none.has(r.object)) add(`${rp}.object`, `"${String(r.object)}" cannot be related: ${p}.require allows none in view (maxCount 0)`);
           if (typeof r.object === 'string' && labels.includes(r.object) && !required.includes(r.object)) add(`${rp}.object`, `"${r.object}" must also be listed in ${p}.require`);
         }
         if (typeof r.subject === 'string' && labels.includes(r.subject) && !required.includes(r.subject)) add(`${rp}.subject`, `"${r.subject}" must also be listed in ${p}.require`);
+        if (none.has(r.subject)) add(`${rp}.subject`, `"${String(r.subject)}" cannot be related: ${p}.require allows none in view (maxCount 0)`);
       });
     });
     if (t.derail !== undefined && !Array.isArray(t.derail)) add('derail', 'must be a list');
@@ -111,7 +141,7 @@ export function validateTask(input: unknown, labels: readonly string[]): TaskPro
         num(d.minScore, `${p}.minScore`, 0, 1);
         num(d.minMs, `${p}.minMs`, 0, 600_000);
       } else {
-        return add(`${p}.kind`, `must be "must-stay" or "forbidden", got ${JSON.stringify(d.kind)}`);
+        return add(`${p}.kind`, `must be "must-stay" or "forbidden"${typeof d.kind === 'string' ? didYouMean(d.kind, ['must-stay', 'forbidden']) : ''}, got ${JSON.stringify(d.kind)}`);
       }
       label(d.label, `${p}.label`);
       stepList(d.steps, `${p}.steps`, n);

@@ -7,6 +7,8 @@ import type { Task } from '../task/types';
 import { appStyles } from './app-styles';
 import { AppUpdateController } from './controllers/app-update';
 import { GuideController } from './controllers/guide-controller';
+import { HandsFreeController } from './controllers/hands-free';
+import { voiceControlText, type HandsFreeCommand } from '../guide/hands-free';
 import { LiveSessionController } from './controllers/live-session';
 import { SyncController } from './controllers/sync-controller';
 import type { ModelChangeEvent } from './model-picker';
@@ -43,6 +45,8 @@ export class App extends LitElement {
     onError: this.report,
   });
   private readonly appUpdate = new AppUpdateController(this);
+  /** Next, repeat and back from the keyboard and, where it stays on the device, the voice. */
+  private readonly handsFree = new HandsFreeController(this, (c) => this.onCommand(c));
   private readonly onFullscreen = () => (this.fullscreen = document.fullscreenElement === this);
 
   static override styles = appStyles;
@@ -68,7 +72,15 @@ export class App extends LitElement {
 
   override updated(): void {
     // The screen stays on and the voice speaks only while a task is being guided.
-    void this.guide.setActive(this.live.status === 'running' && !!this.guide.guide.session && !this.guide.guide.session.current.done);
+    const guiding = this.live.status === 'running' && !!this.guide.guide.session && !this.guide.guide.session.current.done;
+    void this.guide.setActive(guiding);
+    this.handsFree.setActive(guiding, this.guide.guide.lang);
+  }
+
+  private onCommand(c: HandsFreeCommand): void {
+    const g = this.guide.guide;
+    if (c === 'repeat') g.repeat();
+    else g.command(c);
   }
 
   /** Saves settings and applies them: the pipeline is rebuilt if running, the sync reconnects if its target changed. */
@@ -109,8 +121,10 @@ export class App extends LitElement {
             <fw-overlay></fw-overlay>
           </div>
           <div>
-            <fw-task-panel .view=${g.session?.current} .instruction=${g.instruction?.text ?? ''} @task-restart=${() => g.restart()}></fw-task-panel>
+            <fw-task-panel .view=${g.session?.current} .instruction=${g.instruction?.text ?? ''} ?live=${running}
+              @task-restart=${() => g.restart()} @task-command=${(e: CustomEvent<HandsFreeCommand>) => this.onCommand(e.detail)}></fw-task-panel>
             <p class="aids">${this.guide.aids(running)}</p>
+            ${this.handsFree.voice.kind === 'off' ? nothing : html`<p class="aids" role="status" data-testid="voice-control">${voiceControlText(this.handsFree.voice)}</p>`}
           </div>
         </section>
         <fw-task-picker .tasks=${g.tasks} .selected=${g.selectedId} @task-select=${(e: CustomEvent<string>) => ((this.error = ""), g.select(e.detail))}></fw-task-picker>

@@ -15,6 +15,10 @@ export interface OverlayFrame {
   readonly instruction?: Instruction;
 }
 
+/** How a box is drawn: to take away (red, dashed), to move (yellow), mattering (blue), or receding. */
+export type BoxStyle = 'remove' | 'focus' | 'relevant' | 'other';
+const BOX_COLOURS: Readonly<Record<BoxStyle, string>> = { remove: '#ef4444', focus: '#facc15', relevant: '#38bdf8', other: 'rgba(148, 163, 184, 0.45)' };
+
 /** The same object: by track identity when both have one, else by place. */
 const sameBox = (a: OverlayBox, b: OverlayBox) => (a.id !== undefined && b.id !== undefined ? a.id === b.id : a.label === b.label && a.x === b.x && a.y === b.y);
 
@@ -89,11 +93,26 @@ export class Overlay extends LitElement {
     if (!f) return;
     const { scale, offsetX, offsetY } = fitContain(f.width, f.height, w, h);
     // Where the boxes went, in CSS pixels of this element: for tests and assistive tooling.
-    this.dataset.boxes = JSON.stringify(f.boxes.map((d) => ({ id: d.id, label: d.label, x: (offsetX + d.x * scale) / dpr, y: (offsetY + d.y * scale) / dpr, w: (d.w * scale) / dpr, h: (d.h * scale) / dpr })));
+    const ins = f.instruction;
+    // How each box is drawn: one of a small set of styles, so tests and tools can read what the person sees.
+    const styleOf = (d: OverlayBox): BoxStyle =>
+      ins?.remove?.some((r) => sameBox(r, d)) ? 'remove' : ins?.focus && sameBox(ins.focus, d) ? 'focus' : !ins || ins.highlight.some((h) => sameBox(h, d)) ? 'relevant' : 'other';
+    this.dataset.boxes = JSON.stringify(f.boxes.map((d) => ({ id: d.id, label: d.label, style: styleOf(d), x: (offsetX + d.x * scale) / dpr, y: (offsetY + d.y * scale) / dpr, w: (d.w * scale) / dpr, h: (d.h * scale) / dpr })));
+    this.dataset.zones = JSON.stringify((ins?.scopes ?? []).map((r) => ({ x: (offsetX + r.x * scale) / dpr, y: (offsetY + r.y * scale) / dpr, w: (r.w * scale) / dpr, h: (r.h * scale) / dpr })));
     ctx.font = `${13 * dpr}px system-ui, sans-serif`;
     ctx.textBaseline = 'bottom';
-    const ins = f.instruction;
     const px = (p: { x: number; y: number }) => ({ x: offsetX + p.x * scale, y: offsetY + p.y * scale });
+    for (const r of ins?.scopes ?? []) {
+      // Where the step counts objects: outlined, so that what lies outside plainly does not count.
+      const a = px(r);
+      ctx.setLineDash([4 * dpr, 4 * dpr]);
+      ctx.lineWidth = 2 * dpr;
+      ctx.strokeStyle = '#c4b5fd';
+      ctx.strokeRect(a.x, a.y, r.w * scale, r.h * scale);
+      ctx.setLineDash([]);
+      ctx.fillStyle = '#c4b5fd';
+      ctx.fillText('counted here', a.x + 6 * dpr, a.y + 20 * dpr);
+    }
     if (ins?.target?.kind === 'zone') {
       const r = ins.target.rect;
       const a = px(r);
@@ -106,16 +125,18 @@ export class Overlay extends LitElement {
     }
     for (const d of f.boxes) {
       // With a step active, the objects that matter stand out and the rest recede.
-      const relevant = !ins || ins.highlight.some((h) => sameBox(h, d));
-      const focus = ins?.focus && sameBox(ins.focus, d);
-      const colour = focus ? '#facc15' : relevant ? '#38bdf8' : 'rgba(148, 163, 184, 0.45)';
+      const style = styleOf(d);
+      const relevant = style !== 'other';
+      const colour = BOX_COLOURS[style];
       const x = offsetX + d.x * scale;
       const y = offsetY + d.y * scale;
       ctx.lineWidth = (relevant ? 3 : 1) * dpr;
       ctx.strokeStyle = colour;
+      if (style === 'remove') ctx.setLineDash([10 * dpr, 5 * dpr]); // not only colour: dashed too
       ctx.strokeRect(x, y, d.w * scale, d.h * scale);
+      ctx.setLineDash([]);
       if (!relevant) continue;
-      const text = `${d.id !== undefined ? `#${d.id} ` : ''}${d.label} ${(d.score * 100).toFixed(0)}%`;
+      const text = `${style === 'remove' ? 'remove: ' : ''}${d.id !== undefined ? `#${d.id} ` : ''}${d.label} ${(d.score * 100).toFixed(0)}%`;
       const tw = ctx.measureText(text).width + 8 * dpr;
       ctx.fillStyle = colour;
       ctx.fillRect(x, Math.max(0, y - 18 * dpr), tw, 18 * dpr);

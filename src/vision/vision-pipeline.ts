@@ -1,5 +1,6 @@
 import { Pipeline, type GroupSpec, type PipelineResult, type PipelineStats } from '../pipeline';
 import type { ProcessorConfig, VisionControls, VisionOutputs, WorkerRole } from '../shared/protocol';
+import type { TaskCommand } from '../task/machine';
 import type { Task } from '../task/types';
 import { threadsFor, type PipelineConfig } from './config';
 
@@ -58,4 +59,12 @@ export function createVisionPipeline(config: PipelineConfig): Promise<VisionPipe
 /** Gives the state worker a task to evaluate, resuming at `step`; null clears it. */
 export function setTask(pipeline: VisionPipeline, task: Task | null, step = 0): void {
   pipeline.control('state', { type: 'task', task, step });
+}
+
+/**
+ * Tells the state worker a person's command (next, back), in order with the frames. A worker
+ * that restarts is not told it again: it gets `task` at `thenStep`, where the command leads.
+ */
+export function commandTask(pipeline: VisionPipeline, task: Task, command: TaskCommand, thenStep: number): void {
+  pipeline.control('state', { type: 'command', command }, { type: 'task', task, step: thenStep });
 }

@@ -10,7 +10,7 @@ import { instructionFor } from '../../src/task/instructions';
 import { advance, startState, type TaskEvent } from '../../src/task/machine';
 import type { Box } from '../../src/task/predicates';
 import { newProgress, TaskSession } from '../../src/task/session';
-import type { Task } from '../../src/task/types';
+import type { StepEnding, Task } from '../../src/task/types';
 
 const builtin = (id: string) => BUILTIN_TASKS.find((t) => t.id === id)!;
 /** 4 steps; the laptop must stay in view from step 2 on. */
@@ -30,7 +30,7 @@ export const executing = (step: number, extra: Partial<Extract<TaskEvent, { type
   done: false,
   ...extra,
 });
-export const completed = (completedStep: number, nextStep: number | null, stepMs: number): TaskEvent => ({ type: 'completed_task', completedStep, nextStep, stepMs });
+export const completed = (completedStep: number, nextStep: number | null, stepMs: number, by: StepEnding = 'seen'): TaskEvent => ({ type: 'completed_task', completedStep, nextStep, stepMs, by });
 export const derailed = (step: number, reason: string, since: number): TaskEvent => ({ type: 'derailed', step, reason, since });
 /** What the worker says on every frame once every step is complete. */
 export const allDone = (steps: number): TaskEvent => executing(steps, { holdMs: 0, done: true });

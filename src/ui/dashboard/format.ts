@@ -1,8 +1,17 @@
 // How the trainer's view writes times, durations and states. Pure: the elements only place the text.
 import type { Outcome, StepStatus } from '../../sync/protocol';
+import type { StepEnding } from '../../task/types';
 
 /** Labels for the protocol's outcomes: keyed by its type, so a new outcome fails to compile here. */
 export const OUTCOME_LABELS: Readonly<Record<Outcome, string>> = { completed: 'Completed', abandoned: 'Abandoned', 'in-progress': 'In progress' };
+
+/** How a completed step ended, in the trainer's words. */
+export const STEP_ENDING_LABELS: Readonly<Record<StepEnding, string>> = {
+  seen: 'seen by the camera',
+  confirmed: 'confirmed by the person',
+  waited: 'waited out',
+  skipped: 'skipped by the person',
+};
 
 export const STEP_STATUS_LABELS: Readonly<Record<StepStatus, string>> = {
   'done-earlier': 'Done earlier',

@@ -6,7 +6,7 @@ import { CoalescedController } from '../controllers/coalesced';
 import { ProgressiveController } from '../controllers/progressive';
 import { SubscriptionController, type Subscribable } from '../controllers/subscription';
 import { problem, type AdminApi } from './api';
-import { formatClock, formatDuration, formatStarted, isoDuration, OUTCOME_LABELS, STEP_STATUS_LABELS, stepsText } from './format';
+import { formatClock, formatDuration, formatStarted, isoDuration, OUTCOME_LABELS, STEP_ENDING_LABELS, STEP_STATUS_LABELS, stepsText } from './format';
 import { dashboardStyles } from './styles';
 import './task-aggregate';
 import './timeline-chart';
@@ -192,7 +192,7 @@ export class SessionView extends LitElement {
     return html`<div role="row" class="row body step ${step.status}${step.index === this.picked ? ' picked' : ''}" data-step=${step.index}>
       <span role="cell" class="num">${step.index + 1}</span>
       <span role="cell" data-testid="instruction">${step.instruction ?? html`<span class="muted">not recorded</span>`}</span>
-      <span role="cell" data-testid="status">${STEP_STATUS_LABELS[step.status]}</span>
+      <span role="cell"><span data-testid="status">${STEP_STATUS_LABELS[step.status]}</span>${step.completedBy ? html`<br /><span class="muted" data-testid="completed-by">${STEP_ENDING_LABELS[step.completedBy]}</span>` : nothing}</span>
       <span role="cell">${at(step.startedTs)}</span>
       <span role="cell">${at(step.completedTs)}</span>
       <span role="cell" class="num" data-testid="took">${took(step.durationMs)}</span>

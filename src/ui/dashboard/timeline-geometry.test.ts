@@ -32,6 +32,7 @@ const step = (index: number, over: Partial<TimelineStep> = {}): TimelineStep => 
   startedTs: null,
   completedTs: null,
   durationMs: null,
+  completedBy: null,
   derailments: [],
   instructions: [],
   ...over,
