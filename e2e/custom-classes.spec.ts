@@ -165,7 +165,7 @@ test('a labels file names a model\'s classes; one naming more classes than the o
   await expect(page.getByTestId('labels-file')).toHaveCount(0);
   // Without names of its own or a labels file, a model is given COCO's, which do not fit two classes.
   await pickModel(page, 'fasteners.onnx', model, 'yolov8');
-  await expect(page.getByTestId('error')).toContainText('The model "fasteners.onnx" cannot be used: COCO\'s 80 class names (the model names no classes and no labels file was given) names 80 classes but the model\'s output has 2', { timeout: 60_000 });
+  await expect(page.getByTestId('error')).toContainText('The model "fasteners.onnx" cannot be used: the list of COCO\'s 80 class names, assumed since the model names no classes and no labels file was given, names 80 classes but the model\'s output has 2', { timeout: 60_000 });
 
   await pickModel(page, 'fasteners.onnx', model, 'yolov8', { name: 'three.txt', text: 'washer\nnut\nbolt\n' });
   await expect(page.getByTestId('error')).toContainText('The model "fasteners.onnx" cannot be used: the labels file "three.txt" names 3 classes but the model\'s output has 2', { timeout: 60_000 });

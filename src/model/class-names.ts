@@ -206,7 +206,7 @@ function checkNames(raw: readonly string[], from: string, where: (i: number) => 
 
 /** The words for a model that names no classes and is given no labels file. */
 export function defaultClassNames(labels: readonly string[]): ClassNames {
-  return { labels, from: `COCO's ${labels.length} class names (the model names no classes and no labels file was given)` };
+  return { labels, from: `the list of COCO's ${labels.length} class names, assumed since the model names no classes and no labels file was given,` };
 }
 
 /** A labels file the person gave wins over the model's own names: it is the later, deliberate choice. */

@@ -135,5 +135,5 @@ export function checkOutputClasses(m: ModelManifest, data: ArrayLike<number>): s
 }
 
 function labelsFrom(m: ModelManifest): string {
-  return m.labelsFrom ?? (m.labels === COCO_LABELS ? `COCO's ${COCO_LABELS.length} class names` : `the manifest of ${m.name}`);
+  return m.labelsFrom ?? (m.labels === COCO_LABELS ? `the list of COCO's ${COCO_LABELS.length} class names` : `the manifest of ${m.name}`);
 }

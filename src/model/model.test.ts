@@ -150,6 +150,6 @@ describe('checkOutputShape', () => {
     expect(checkOutputShape(YOLOX_NANO, [1, 8400, 85])).toMatch(/not the YOLOX layout \[1, 3549, 85\]/);
     expect(checkOutputShape(YOLOX_NANO, [1, 1000])).toMatch(/a detector with a \[1, …, …\] output was expected/);
     expect(checkOutputShape(yolov8Manifest({ id: 'a', name: 'a' }), [1, 84, 8400])).toBeUndefined();
-    expect(checkOutputShape(yolov8Manifest({ id: 'a', name: 'a' }), [1, 85, 8400])).toBe("COCO's 80 class names names 80 classes but the model's output has 81 ([1, 85, 8400] is the YOLOv8 layout [1, 4 + classes, N])");
+    expect(checkOutputShape(yolov8Manifest({ id: 'a', name: 'a' }), [1, 85, 8400])).toBe("the list of COCO's 80 class names names 80 classes but the model's output has 81 ([1, 85, 8400] is the YOLOv8 layout [1, 4 + classes, N])");
   });
 });
