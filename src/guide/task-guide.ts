@@ -1,4 +1,4 @@
-import { commandTask, setTask, type VisionPipeline, type VisionResult } from '../vision/vision-pipeline';
+import { commandTask, resumeTaskAt, setTask, type VisionPipeline, type VisionResult } from '../vision/vision-pipeline';
 import type { Store } from '../store/db';
 import { YOLOX_NANO } from '../model/manifest';
 import { BUILTIN_TASKS } from '../task/builtin';
@@ -167,6 +167,8 @@ export class TaskGuide extends EventTarget {
     const now = s.current;
     if (now.step !== before.step) {
       this.instruction = undefined;
+      // The worker holds the step now; a replacement after a crash or hang must resume here, not at the step last sent.
+      if (this.pipeline) resumeTaskAt(this.pipeline, s.task, now.step);
       const next = s.task.steps[now.step];
       if (now.done) this.announce('done', `All done: ${s.task.title}, in ${seconds((now.progress.completedAt ?? Date.now()) - now.progress.startedAt)}.`);
       else if (next && event.type === 'went_back') this.announce('completed', `Back to step ${now.step + 1}: ${next.instruction}`);

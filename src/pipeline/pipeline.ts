@@ -185,6 +185,14 @@ export class Pipeline<Outputs extends object = Record<string, unknown>, Controls
     this.supervisor.control(role, msg, replay);
   }
 
+  /**
+   * What a worker of the group that (re)starts from now on is told first, without telling the
+   * running ones: for state a worker reached on its own, which a replacement must start from.
+   */
+  replayControl<Role extends keyof Controls & string>(role: Role, msg: Controls[Role]): void {
+    this.supervisor.replay(role, msg);
+  }
+
   /** Resolves when nothing is queued or in flight (for `roles`, default all), or after `timeoutMs`; true if it drained. */
   async drain(timeoutMs: number, roles: readonly (keyof Outputs & string)[] = this.supervisor.roles as (keyof Outputs & string)[]): Promise<boolean> {
     const deadline = performance.now() + timeoutMs;

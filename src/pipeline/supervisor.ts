@@ -109,6 +109,12 @@ export class Supervisor {
     for (const slot of this.group(role).slots) slot.handle.control(msg);
   }
 
+  /** What a worker of `role` that starts from now on is told first; nothing is sent to the running ones. */
+  replay(role: string, msg: unknown): void {
+    this.group(role);
+    this.lastControl.set(role, msg);
+  }
+
   onEvent(listener: (e: SupervisorEvent) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);

@@ -68,3 +68,11 @@ export function setTask(pipeline: VisionPipeline, task: Task | null, step = 0): 
 export function commandTask(pipeline: VisionPipeline, task: Task, command: TaskCommand, thenStep: number): void {
   pipeline.control('state', { type: 'command', command }, { type: 'task', task, step: thenStep });
 }
+
+/**
+ * The state worker moved the task on by itself (a step seen, confirmed or waited out): a worker
+ * that restarts from now on starts the task at `step`, not at the step the page last sent.
+ */
+export function resumeTaskAt(pipeline: VisionPipeline, task: Task, step: number): void {
+  pipeline.replayControl('state', { type: 'task', task, step });
+}
