@@ -62,10 +62,10 @@ export function timelineCsvRows(t: SessionTimeline): Record<TimelineCsvColumn, C
   const rows: Record<TimelineCsvColumn, Cell>[] = [];
   for (const step of t.steps) {
     const base = { session_id: t.session.sessionId, step: step.index + 1, step_instruction: step.instruction };
-    rows.push({ ...base, row: 'step', status: step.status, start: isoTime(step.startedTs), end: isoTime(step.completedTs), duration_ms: step.durationMs, text: null });
+    rows.push({ ...base, row: 'step', status: step.status, completed_by: step.completedBy, start: isoTime(step.startedTs), end: isoTime(step.completedTs), duration_ms: step.durationMs, text: null });
     const within = [
-      ...step.derailments.map((d) => ({ ts: d.startTs, row: { ...base, row: 'derailment', status: d.ongoing ? 'ongoing' : null, start: isoTime(d.startTs), end: isoTime(d.endTs), duration_ms: d.durationMs, text: d.reason } })),
-      ...step.instructions.map((i) => ({ ts: i.ts, row: { ...base, row: 'instruction', status: null, start: isoTime(i.ts), end: null, duration_ms: null, text: i.text } })),
+      ...step.derailments.map((d) => ({ ts: d.startTs, row: { ...base, row: 'derailment', status: d.ongoing ? 'ongoing' : null, completed_by: null, start: isoTime(d.startTs), end: isoTime(d.endTs), duration_ms: d.durationMs, text: d.reason } })),
+      ...step.instructions.map((i) => ({ ts: i.ts, row: { ...base, row: 'instruction', status: null, completed_by: null, start: isoTime(i.ts), end: null, duration_ms: null, text: i.text } })),
     ];
     // Stable: at equal times a derailment comes before the instruction given for it.
     rows.push(...within.sort((a, b) => a.ts - b.ts).map((w) => w.row));

@@ -152,12 +152,13 @@ describe('a session', () => {
       step_instruction: 'Place the keyboard in front of (below) the laptop',
       row: 'derailment',
       status: '',
+      completed_by: '',
       start: new Date(T0 + 6_000).toISOString(),
       end: new Date(T0 + 9_000).toISOString(),
       duration_ms: '3000',
       text: LAPTOP_LEFT,
     });
-    expect(recs[0]).toMatchObject({ row: 'step', status: 'completed', start: new Date(T0).toISOString(), end: new Date(T0 + 4_000).toISOString(), duration_ms: '4000' });
+    expect(recs[0]).toMatchObject({ row: 'step', status: 'completed', completed_by: 'seen', start: new Date(T0).toISOString(), end: new Date(T0 + 4_000).toISOString(), duration_ms: '4000' });
 
     const asJson = await get('/api/sessions/desk-completed-01/export?format=json');
     expect(asJson.headers['content-disposition']).toBe('attachment; filename="framewise-session-desk-completed-01.json"');

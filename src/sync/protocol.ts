@@ -335,7 +335,7 @@ export const SESSION_CSV_COLUMNS = [
 export type SessionCsvColumn = (typeof SESSION_CSV_COLUMNS)[number];
 
 /** Columns of a session's CSV (`GET /api/sessions/:id/export?format=csv`): a `step` row per step, then its `derailment` and `instruction` rows. */
-export const TIMELINE_CSV_COLUMNS = ['session_id', 'step', 'step_instruction', 'row', 'status', 'start', 'end', 'duration_ms', 'text'] as const;
+export const TIMELINE_CSV_COLUMNS = ['session_id', 'step', 'step_instruction', 'row', 'status', 'completed_by', 'start', 'end', 'duration_ms', 'text'] as const;
 export type TimelineCsvColumn = (typeof TIMELINE_CSV_COLUMNS)[number];
 
 /** Query of `GET /api/sessions/:id/events`: events with seq > `after`, at most `limit` (default 1000, at most 5000), in order. */
