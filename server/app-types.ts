@@ -1,0 +1,72 @@
+// What the backend is configured with, counts, and hands back: shared by createApp and its plugins.
+import type { FastifyInstance } from 'fastify';
+import type { Server } from 'node:http';
+import { newLiveStats, type LiveStats } from './live';
+import type { Store } from './store';
+import { newSyncStats, type SyncStats } from './sync-connection';
+
+export interface AppOptions {
+  readonly store: Store;
+  /** The operator's credential: reads the API, the live feed and the dashboard's data. */
+  readonly adminToken: string;
+  /** When set, enrolment must carry it; otherwise anyone who can reach the server can enrol a device. */
+  readonly enrollCode?: string;
+  /** Host header values served (lower case, host:port); `*` serves any. A function gets the port listened on (for port 0). */
+  readonly hosts: readonly string[] | ((port: number) => readonly string[]);
+  /** Origins allowed to open sockets and to enrol from a page; `*` allows any. A request without Origin is not from a page. */
+  readonly origins: readonly string[] | ((port: number) => readonly string[]);
+  /** The built PWA; served when the directory exists. */
+  readonly staticDir?: string;
+  readonly pingIntervalMs?: number;
+  /** Token bucket per sync socket: sustained messages per second, and burst. */
+  readonly rate?: { readonly perSecond: number; readonly burst: number };
+  readonly enrollPerMinute?: number;
+  readonly httpPerMinute?: number;
+  readonly maxConnections?: number;
+  readonly maxConnectionsPerIp?: number;
+  readonly headersTimeoutMs?: number;
+  readonly requestTimeoutMs?: number;
+  readonly keepAliveTimeoutMs?: number;
+  readonly idleTimeoutMs?: number;
+  readonly liveStallMs?: number;
+  /** Behind a reverse proxy: which proxies' X-Forwarded-For to believe (Fastify's trustProxy), so rate limits apply per client, not per proxy. */
+  readonly trustProxy?: false | string[];
+  readonly log?: (line: string) => void;
+}
+
+export interface AppStats extends SyncStats, LiveStats {
+  /** Sync sockets accepted. */
+  connections: number;
+  /** TCP connections open now, and refused at accept time by the caps. */
+  openConnections: number;
+  refusedConnections: number;
+  rejectedUpgrades: number;
+  refusedHosts: number;
+  deadPeers: number;
+  revokedSockets: number;
+  enrolled: number;
+  httpErrors: number;
+}
+
+export const newAppStats = (): AppStats => ({
+  ...newSyncStats(),
+  ...newLiveStats(),
+  connections: 0,
+  openConnections: 0,
+  refusedConnections: 0,
+  rejectedUpgrades: 0,
+  refusedHosts: 0,
+  deadPeers: 0,
+  revokedSockets: 0,
+  enrolled: 0,
+  httpErrors: 0,
+});
+
+export interface RunningApp {
+  readonly fastify: FastifyInstance;
+  readonly server: Server;
+  readonly stats: AppStats;
+  /** Resolves with the address once listening. */
+  listen(port: number, host: string): Promise<{ port: number }>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,107 @@
+// What the plugins share: the options, the counters, the lists known once listening, and the
+// registry of open sync sockets that a revocation closes. Each plugin gets only this, by option.
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { WebSocket } from 'ws';
+import { CLOSE } from '../../src/sync/protocol';
+import type { AppOptions, AppStats } from '../app-types';
+import { bearer, sameSecret } from '../auth';
+import type { SyncConnection } from '../sync-connection';
+
+export interface ServerContext {
+  readonly opts: AppOptions;
+  readonly stats: AppStats;
+  readonly log: (line: string) => void;
+  /** Host and Origin allow-lists; those that depend on the port are filled in once listening (until then nothing is served). */
+  readonly allowed: { hosts: readonly string[]; origins: readonly string[] };
+  readonly devices: DeviceSockets;
+  readonly sockets: SocketWatch;
+  /** Run first when the server closes, before its sockets are closed: stop timers and feeds. */
+  readonly onShutdown: (() => void)[];
+}
+
+export const normaliseIp = (ip: string | undefined) => (ip ?? 'unknown').replace(/^::ffff:/, '');
+
+/** Node marks a request that arrived as an 'upgrade' (a WebSocket handshake); the typings do not declare it. */
+export const isUpgrade = (request: FastifyRequest) => (request.raw as { upgrade?: boolean }).upgrade === true;
+
+export const originAllowed = (ctx: ServerContext, origin: string | undefined) => origin === undefined || ctx.allowed.origins.includes('*') || ctx.allowed.origins.includes(origin);
+
+/** The admin's Bearer header, compared in constant time. */
+export const isAdmin = (ctx: ServerContext, request: FastifyRequest) => sameSecret(bearer(request.headers.authorization) ?? '', ctx.opts.adminToken);
+
+/** A route hook: 401 unless the admin's credential came with the request. */
+export const requireAdmin = (ctx: ServerContext) => async (request: FastifyRequest, reply: FastifyReply) => {
+  if (!isAdmin(ctx, request)) return reply.code(401).header('www-authenticate', 'Bearer').header('cache-control', 'no-store').send({ error: 'the admin token is required (Authorization: Bearer …)' });
+};
+
+/** Open sync sockets per device, so that a revocation (here or on another instance) can close them. */
+export class DeviceSockets {
+  private readonly byDevice = new Map<string, Map<WebSocket, SyncConnection>>();
+
+  constructor(private readonly stats: AppStats) {}
+
+  add(deviceId: string, ws: WebSocket, conn: SyncConnection): void {
+    let mine = this.byDevice.get(deviceId);
+    if (!mine) this.byDevice.set(deviceId, (mine = new Map()));
+    mine.set(ws, conn);
+  }
+
+  remove(deviceId: string, ws: WebSocket): void {
+    this.byDevice.get(deviceId)?.delete(ws);
+  }
+
+  /** Closes a revoked device's sockets with 4401. */
+  revoke(deviceId: string): void {
+    const sockets = this.byDevice.get(deviceId);
+    if (!sockets) return;
+    for (const [ws, conn] of sockets) {
+      conn.markClosed();
+      this.stats.revokedSockets++;
+      ws.close(CLOSE.unauthorised, 'device revoked');
+    }
+    this.byDevice.delete(deviceId);
+  }
+
+  /** Shutting down: no connection writes any more. */
+  closeAll(): void {
+    for (const sockets of this.byDevice.values()) for (const conn of sockets.values()) conn.markClosed();
+  }
+}
+
+/** Which sockets answered the last ping: a peer that did not by the next is dead. */
+export class SocketWatch {
+  private readonly alive = new WeakMap<WebSocket, boolean>();
+
+  constructor(
+    private readonly stats: AppStats,
+    private readonly log: (line: string) => void,
+  ) {}
+
+  watch(ws: WebSocket, what: string, peer: string): void {
+    this.alive.set(ws, true);
+    ws.on('pong', () => this.alive.set(ws, true));
+    ws.on('error', (err: Error & { code?: string }) => {
+      if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') this.stats.closedTooBig++;
+      else if (err.code === 'WS_ERR_INVALID_UTF8') this.stats.closedInvalid++;
+      this.log(`${what}: ${peer}: ${err.message}`);
+    });
+  }
+
+  /** Pings every socket, and terminates those that did not answer the previous ping. */
+  sweep(sockets: Iterable<WebSocket>): void {
+    for (const ws of sockets) {
+      if (!this.alive.get(ws)) {
+        this.stats.deadPeers++;
+        this.log('ws: dead peer (no pong), terminated');
+        ws.terminate();
+        continue;
+      }
+      this.alive.set(ws, false);
+      try {
+        ws.ping();
+      } catch {
+        ws.terminate();
+      }
+    }
+  }
+}
