@@ -120,14 +120,22 @@ export class WorkerHandle {
   private receive(msg: FromWorker): void {
     if (this.terminated) return;
     this.lastSeen = this.now();
-    if (msg.type === 'heartbeat') return;
-    if (msg.type === 'info') {
-      this.info = msg.info;
-      return;
+    switch (msg.type) {
+      case 'heartbeat':
+        return;
+      case 'info':
+        this.info = msg.info;
+        return;
+      case 'result':
+      case 'error': {
+        const entry = this.inFlight.get(msg.seq);
+        if (!entry) return;
+        this.inFlight.delete(msg.seq);
+        this.hooks.answered(entry, msg);
+        return;
+      }
+      default:
+        return msg satisfies never;
     }
-    const entry = this.inFlight.get(msg.seq);
-    if (!entry) return;
-    this.inFlight.delete(msg.seq);
-    this.hooks.answered(entry, msg);
   }
 }

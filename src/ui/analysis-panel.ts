@@ -69,3 +69,9 @@ export class AnalysisPanel extends LitElement {
     this.dispatchEvent(new CustomEvent(name, { detail, bubbles: true, composed: true }));
   }
 }
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'fw-analysis-panel': AnalysisPanel;
+  }
+}

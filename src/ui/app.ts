@@ -148,3 +148,9 @@ export class App extends LitElement {
     `;
   }
 }
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'fw-app': App;
+  }
+}

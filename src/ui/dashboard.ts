@@ -4,9 +4,7 @@ import { DashboardFeedController } from './controllers/dashboard-feed';
 import { HashRouteController } from './controllers/hash-route';
 import { AdminApi, REFUSED_MESSAGE, SignedOut } from './dashboard/api';
 import './dashboard/session-view';
-import type { SessionView } from './dashboard/session-view';
 import './dashboard/sessions-list';
-import type { SessionsList } from './dashboard/sessions-list';
 
 /** Kept for this tab only: gone when it closes, never in a URL or localStorage. */
 const TOKEN_KEY = 'framewise-admin-token';
@@ -68,12 +66,12 @@ export class Dashboard extends LitElement {
     if (session === this.shownSession) return;
     const was = this.shownSession;
     this.shownSession = session;
-    if (session !== undefined) this.renderRoot.querySelector<SessionView>('fw-session-view')?.focusHeading();
+    if (session !== undefined) this.renderRoot.querySelector('fw-session-view')?.focusHeading();
     else if (was !== undefined) void this.focusList();
   }
 
   private async focusList(): Promise<void> {
-    const list = this.renderRoot.querySelector<SessionsList>('fw-sessions-list');
+    const list = this.renderRoot.querySelector('fw-sessions-list');
     await list?.updateComplete;
     list?.renderRoot.querySelector<HTMLElement>('h2')?.focus();
   }
@@ -123,5 +121,11 @@ export class Dashboard extends LitElement {
     this.token = '';
     this.api = undefined;
     this.message = message;
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'fw-dashboard': Dashboard;
   }
 }

@@ -87,3 +87,9 @@ export class Hud extends LitElement {
     `;
   }
 }
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'fw-hud': Hud;
+  }
+}

@@ -126,3 +126,9 @@ export class ModelPicker extends LitElement {
     this.dispatchEvent(new CustomEvent('model-change', { detail, bubbles: true, composed: true }));
   }
 }
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'fw-model-picker': ModelPicker;
+  }
+}

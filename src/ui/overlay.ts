@@ -146,3 +146,9 @@ export class Overlay extends LitElement {
     if (ins?.target?.kind === 'arrow') this.drawArrow(ctx, px(ins.target.from), px(ins.target.to), dpr);
   }
 }
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'fw-overlay': Overlay;
+  }
+}

@@ -25,3 +25,9 @@ export class ResultLine extends LitElement {
     return html`<div data-testid="last-result" aria-live="off">results: <span data-testid="result-count">${this.results}</span>${tail}</div>`;
   }
 }
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'fw-result-line': ResultLine;
+  }
+}

@@ -83,3 +83,9 @@ export class SettingsPanel extends LitElement {
     </details>`;
   }
 }
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'fw-settings': SettingsPanel;
+  }
+}

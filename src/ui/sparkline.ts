@@ -39,3 +39,9 @@ export class Sparkline extends LitElement {
     ctx.stroke();
   }
 }
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'fw-sparkline': Sparkline;
+  }
+}

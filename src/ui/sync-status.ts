@@ -57,3 +57,9 @@ export class SyncStatusView extends LitElement {
         : nothing}`;
   }
 }
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'fw-sync-status': SyncStatusView;
+  }
+}

@@ -87,3 +87,9 @@ export class TaskPanel extends LitElement {
     </div>`;
   }
 }
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'fw-task-panel': TaskPanel;
+  }
+}

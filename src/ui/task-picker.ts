@@ -111,3 +111,9 @@ export class TaskPicker extends LitElement {
     this.dispatchEvent(new CustomEvent(name, { detail, bubbles: true, composed: true }));
   }
 }
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'fw-task-picker': TaskPicker;
+  }
+}

@@ -218,3 +218,9 @@ export class SessionView extends LitElement {
     if (this.eventsOpen) this.refreshEvents.request();
   }
 }
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'fw-session-view': SessionView;
+  }
+}

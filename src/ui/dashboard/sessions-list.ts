@@ -245,3 +245,9 @@ export class SessionsList extends LitElement {
     </tr>`;
   }
 }
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'fw-sessions-list': SessionsList;
+  }
+}

@@ -104,3 +104,9 @@ export class TaskAggregateView extends LitElement {
     `;
   }
 }
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'fw-task-aggregate': TaskAggregateView;
+  }
+}

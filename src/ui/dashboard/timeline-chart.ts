@@ -114,3 +114,9 @@ export class TimelineChart extends LitElement {
     if (h) this.dispatchEvent(new CustomEvent('step-pick', { detail: { index: h.index }, bubbles: true, composed: true }));
   }
 }
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'fw-timeline-chart': TimelineChart;
+  }
+}
