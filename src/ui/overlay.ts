@@ -1,4 +1,4 @@
-import { LitElement, css, html } from 'lit';
+import { LitElement, css, html, type PropertyValues } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
 import type { Instruction } from '../task/instructions';
 import type { Box } from '../task/predicates';
@@ -23,8 +23,8 @@ const BOX_COLOURS: Readonly<Record<BoxStyle, string>> = { remove: '#ef4444', foc
 const sameBox = (a: OverlayBox, b: OverlayBox) => (a.id !== undefined && b.id !== undefined ? a.id === b.id : a.label === b.label && a.x === b.x && a.y === b.y);
 
 /**
- * Boxes and labels over the video, drawn from the latest result once per animation
- * frame (never per message), mapped through the video's `object-fit: contain` box so
+ * Boxes and labels over the video, drawn from the latest result at the next animation frame
+ * after it changes (never per message, and not at all while nothing changes), mapped through the video's `object-fit: contain` box so
  * they sit right for any camera resolution and aspect ratio.
  */
 @customElement('fw-overlay')
@@ -36,21 +36,36 @@ export class Overlay extends LitElement {
     canvas { width: 100%; height: 100%; display: block; }
   `;
 
+  /** The pending animation frame's id, 0 when no draw is scheduled: nothing runs while nothing changes. */
   private raf = 0;
   private drawn: OverlayFrame | undefined;
+  // The video box can change size without a new frame (rotation, full screen, a panel opening).
+  private readonly resized = new ResizeObserver(() => this.schedule());
 
   override connectedCallback(): void {
     super.connectedCallback();
-    const tick = () => {
-      this.draw();
-      this.raf = requestAnimationFrame(tick);
-    };
-    this.raf = requestAnimationFrame(tick);
+    this.resized.observe(this);
+    this.schedule();
   }
 
   override disconnectedCallback(): void {
+    this.resized.disconnect();
     cancelAnimationFrame(this.raf);
+    this.raf = 0;
     super.disconnectedCallback();
+  }
+
+  override updated(changed: PropertyValues<this>): void {
+    if (changed.has('frame')) this.schedule();
+  }
+
+  /** One draw at the next animation frame, however many results arrive before it. */
+  private schedule(): void {
+    if (this.raf !== 0) return;
+    this.raf = requestAnimationFrame(() => {
+      this.raf = 0;
+      this.draw();
+    });
   }
 
   override render() {
