@@ -2,11 +2,11 @@
 import type { FastifyInstance } from 'fastify';
 import type { Server } from 'node:http';
 import { newLiveStats, type LiveStats } from './live';
-import type { Store } from './store';
+import type { EventStore } from './store';
 import { newSyncStats, type SyncStats } from './sync-connection';
 
 export interface AppOptions {
-  readonly store: Store;
+  readonly store: EventStore;
   /** The operator's credential: reads the API, the live feed and the dashboard's data. */
   readonly adminToken: string;
   /** When set, enrolment must carry it; otherwise anyone who can reach the server can enrol a device. */

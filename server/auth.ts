@@ -27,13 +27,13 @@ export function newAdminToken(): string {
  * without a search by secret; only SHA-256 of the secret is stored, so a copy of the
  * database cannot be used to sign in as a device.
  */
-export interface DeviceCredential {
+export interface IssuedCredential {
   readonly deviceId: string;
   readonly token: string;
   readonly secretHash: string;
 }
 
-export function newDeviceCredential(): DeviceCredential {
+export function newDeviceCredential(): IssuedCredential {
   const deviceId = randomBytes(12).toString('base64url');
   const secret = randomBytes(32).toString('base64url');
   return { deviceId, token: `fwd.${deviceId}.${secret}`, secretHash: sha256(secret).toString('hex') };

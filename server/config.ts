@@ -4,7 +4,7 @@ import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'nod
 import { join, resolve } from 'node:path';
 import { newAdminToken } from './auth';
 
-export class ConfigError extends Error {}
+export class ServerConfigError extends Error {}
 
 export interface Config {
   readonly port: number;
@@ -40,7 +40,7 @@ function whole(env: Env, name: string, fallback: number, min = 1, max = 2 ** 31 
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const n = Number(raw);
-  if (!/^[0-9]+$/.test(raw.trim()) || !Number.isSafeInteger(n) || n < min || n > max) throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, got "${raw}"`);
+  if (!/^[0-9]+$/.test(raw.trim()) || !Number.isSafeInteger(n) || n < min || n > max) throw new ServerConfigError(`${name} must be a whole number from ${min} to ${max}, got "${raw}"`);
   return n;
 }
 
@@ -52,16 +52,16 @@ const list = (raw: string) =>
 
 export function loadConfig(env: Env = process.env): Config {
   if (env.FRAMEWISE_TOKEN !== undefined) {
-    throw new ConfigError(
+    throw new ServerConfigError(
       'FRAMEWISE_TOKEN is no longer used: it was replaced by FRAMEWISE_ADMIN_TOKEN (the operator\'s credential for the API and the dashboard) ' +
         'and per-device tokens from POST /api/devices. Unset FRAMEWISE_TOKEN; set FRAMEWISE_ADMIN_TOKEN, or leave it unset to have one generated.',
     );
   }
   if (env.FRAMEWISE_ADMIN_TOKEN !== undefined && env.FRAMEWISE_ADMIN_TOKEN.trim() === '') {
-    throw new ConfigError('FRAMEWISE_ADMIN_TOKEN is set but empty: give it a long random value, or unset it to have one generated and kept in the data directory.');
+    throw new ServerConfigError('FRAMEWISE_ADMIN_TOKEN is set but empty: give it a long random value, or unset it to have one generated and kept in the data directory.');
   }
   if (env.FRAMEWISE_ENROLL_CODE !== undefined && env.FRAMEWISE_ENROLL_CODE.trim() === '') {
-    throw new ConfigError('FRAMEWISE_ENROLL_CODE is set but empty: give it a value, or unset it for open enrolment.');
+    throw new ServerConfigError('FRAMEWISE_ENROLL_CODE is set but empty: give it a value, or unset it for open enrolment.');
   }
   const port = whole(env, 'PORT', 8080, 0, 65535);
   const host = env.HOST ?? 'localhost';
@@ -70,7 +70,7 @@ export function loadConfig(env: Env = process.env): Config {
     headersTimeoutMs: whole(env, 'FRAMEWISE_HEADERS_TIMEOUT_MS', 10_000),
     requestTimeoutMs: whole(env, 'FRAMEWISE_REQUEST_TIMEOUT_MS', 30_000),
   };
-  if (timeouts.requestTimeoutMs < timeouts.headersTimeoutMs) throw new ConfigError('FRAMEWISE_REQUEST_TIMEOUT_MS must be at least FRAMEWISE_HEADERS_TIMEOUT_MS');
+  if (timeouts.requestTimeoutMs < timeouts.headersTimeoutMs) throw new ServerConfigError('FRAMEWISE_REQUEST_TIMEOUT_MS must be at least FRAMEWISE_HEADERS_TIMEOUT_MS');
   return {
     port,
     host,
@@ -102,7 +102,7 @@ function trustProxy(raw: string | undefined): false | string[] {
   if (raw === undefined || raw.trim() === '' || raw.trim() === 'false') return false;
   const addresses = list(raw);
   if (!addresses.every((a) => /^[0-9a-fA-F:.]+(\/[0-9]{1,3})?$/.test(a))) {
-    throw new ConfigError(`FRAMEWISE_TRUST_PROXY must list the proxies' addresses or CIDRs (e.g. 127.0.0.1,10.0.0.0/8), got "${raw}": trusting every X-Forwarded-For would let any client pick its own address`);
+    throw new ServerConfigError(`FRAMEWISE_TRUST_PROXY must list the proxies' addresses or CIDRs (e.g. 127.0.0.1,10.0.0.0/8), got "${raw}": trusting every X-Forwarded-For would let any client pick its own address`);
   }
   return addresses;
 }
@@ -135,7 +135,7 @@ export function resolveAdminToken(config: Config): { token: string; generated: b
     chmodSync(file, 0o600);
     return { token, generated: true, file };
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new ConfigError(`cannot write the admin token to ${file}: ${(err as Error).message}`);
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new ServerConfigError(`cannot write the admin token to ${file}: ${(err as Error).message}`);
   }
   const mode = statSync(file).mode & 0o777;
   if (mode & 0o077) {
@@ -143,6 +143,6 @@ export function resolveAdminToken(config: Config): { token: string; generated: b
     chmodSync(file, 0o600);
   }
   const token = readFileSync(file, 'utf8').trim();
-  if (!token) throw new ConfigError(`${file} is empty: delete it to have a new admin token generated, or set FRAMEWISE_ADMIN_TOKEN`);
+  if (!token) throw new ServerConfigError(`${file} is empty: delete it to have a new admin token generated, or set FRAMEWISE_ADMIN_TOKEN`);
   return { token, generated: false, file };
 }

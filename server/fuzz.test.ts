@@ -15,7 +15,7 @@ import { newAdminToken, newDeviceCredential } from './auth';
 import { messageDesc, render, type MessageDesc, type RenderContext, type SessionRef, type TokenRef } from '../test/server/fuzz-arbitraries';
 import { startServer, type ServerProcess } from '../test/server/spawn-server';
 import { SqliteStore } from './sqlite-store';
-import { decodeCursor, eventsJson, type Store } from './store';
+import { decodeCursor, eventsJson, type EventStore } from './store';
 import { SyncConnection } from './sync-connection';
 import { enrol, events, eventsText, greet, Inbox, opened, sendEvents, wsOpen } from '../test/server/test-support';
 
@@ -95,7 +95,7 @@ const toWire = (m: string | Uint8Array, asBuffer: boolean): { data: string | Buf
   typeof m === 'string' ? { data: asBuffer ? Buffer.from(m, 'utf8') : m, isBinary: false } : { data: Buffer.from(m), isBinary: true };
 
 
-async function checkStore(store: Store, model: Model): Promise<void> {
+async function checkStore(store: EventStore, model: Model): Promise<void> {
   for (const [sessionId, list] of model.stored) {
     const stored = await store.events(sessionId, 0, 100_000);
     expect(stored.map((e) => ({ seq: e.seq, ts: e.ts, kind: e.kind, payload: e.payload })), sessionId).toEqual(list);

@@ -8,7 +8,7 @@
 import type { WebSocket } from 'ws';
 import { CLOSE, LIMITS, parseLiveClientMessage, type LiveServerMessage, type SessionSummary } from '../src/sync/protocol';
 import { sameSecret } from './auth';
-import type { Store } from './store';
+import type { EventStore } from './store';
 
 export interface LiveStats {
   liveClients: number;
@@ -24,7 +24,7 @@ export interface LiveStats {
 export const newLiveStats = (): LiveStats => ({ liveClients: 0, liveSent: 0, liveSkipped: 0, liveWithheldBytes: 0, liveStalledTerminated: 0, liveRefreshes: 0 });
 
 export interface LiveOptions {
-  readonly store: Store;
+  readonly store: EventStore;
   readonly adminToken: string;
   readonly stats: LiveStats;
   readonly log: (line: string) => void;
@@ -49,7 +49,7 @@ interface Client {
 /** Past this many waiting ids a client gets the first page again instead of a long list of changes. */
 const MAX_PENDING = 500;
 
-export class LiveFeed {
+export class LiveHub {
   private readonly clients = new Map<WebSocket, Client>();
   private timer: ReturnType<typeof setTimeout> | undefined;
   private flushing = false;

@@ -4,10 +4,10 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { createApp } from './app';
-import { ConfigError, defaultHosts, defaultOrigins, loadConfig, resolveAdminToken, type Config } from './config';
+import { ServerConfigError, defaultHosts, defaultOrigins, loadConfig, resolveAdminToken, type Config } from './config';
 import { PostgresStore } from './pg-store';
 import { SqliteStore } from './sqlite-store';
-import type { Store } from './store';
+import type { EventStore } from './store';
 
 const log = (line: string) => console.error(line);
 
@@ -16,7 +16,7 @@ function fail(message: string): never {
   process.exit(1);
 }
 
-async function openStore(config: Config): Promise<{ store: Store; where: string }> {
+async function openStore(config: Config): Promise<{ store: EventStore; where: string }> {
   if (config.databaseUrl) {
     const store = await PostgresStore.open({ url: config.databaseUrl, prefix: config.pgPrefix, applicationName: config.pgApplicationName, log });
     return { store, where: `PostgreSQL (tables ${config.pgPrefix}_*)` };
@@ -31,7 +31,7 @@ try {
   config = loadConfig();
   admin = resolveAdminToken(config);
 } catch (err) {
-  fail(err instanceof ConfigError ? err.message : String(err));
+  fail(err instanceof ServerConfigError ? err.message : String(err));
 }
 
 // Every handler catches its own errors; this is the net under a mistake of ours, so that one

@@ -2,7 +2,7 @@
 // both SQLite and PostgreSQL run. What differs between them is the Dialect: placeholders,
 // column types, list parameters, how rows are inserted in bulk, transactions and locks, and
 // notifications to other instances.
-import type { Device, EventKind, SessionFilter, SessionSummary, SyncEvent } from '../src/sync/protocol';
+import type { Device, EventKind, SessionFilter, SessionsPage, SessionSummary, SyncEvent } from '../src/sync/protocol';
 import { FACT_KINDS, foldEvents, type SessionFacts } from './session-facts';
 import {
   encodeCursor,
@@ -19,8 +19,7 @@ import {
   type DeviceRecord,
   type RawEvent,
   type SessionsCursor,
-  type SessionsPage,
-  type Store,
+  type EventStore,
   type StoreChange,
   type StoreOptions,
   type SummaryRow,
@@ -41,7 +40,7 @@ export interface TableNames {
 
 /** Everything that differs between the two databases; the store's algorithm is written once above it. */
 export interface Dialect {
-  readonly kind: Store['kind'];
+  readonly kind: EventStore['kind'];
   readonly tables: TableNames;
   /** Column types: a float, and a counter that must read back as a JS number (see `num`). */
   readonly types: { readonly real: string; readonly int: string };
@@ -97,8 +96,8 @@ const factColumns = (d: Dialect): [string, string][] => [
 /** The session list's rows: bounded statements, since SQLite limits the number of parameters. */
 const BY_ID_CHUNK = 500;
 
-export class SqlStore implements Store {
-  readonly kind: Store['kind'];
+export class SqlStore implements EventStore {
+  readonly kind: EventStore['kind'];
   readonly liveWindowMs: number;
   private readonly now: () => number;
   private readonly listeners = new Set<(c: StoreChange) => void>();

@@ -11,7 +11,7 @@ import { payloadText } from '../test/server/fuzz-arbitraries';
 import { PostgresStore } from './pg-store';
 import { dropTables, PG_URL, pgUnreachable } from '../test/server/pg-support';
 import { SqliteStore } from './sqlite-store';
-import { eventsJson, type Store } from './store';
+import { eventsJson, type EventStore } from './store';
 import { events as realistic } from '../test/server/test-support';
 
 const why = await pgUnreachable();
@@ -20,7 +20,7 @@ if (why) console.warn(`SQLite/PostgreSQL parity skipped: no PostgreSQL at ${PG_U
 const PREFIX = `fw_parity_${process.pid}_${Date.now().toString(36)}`;
 
 describe.skipIf(why !== undefined)('SQLite and PostgreSQL', () => {
-  const stores: Store[] = [];
+  const stores: EventStore[] = [];
   afterAll(async () => {
     for (const s of stores) await s.close();
     await dropTables(PREFIX);

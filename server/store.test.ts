@@ -8,9 +8,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { WebSocket } from 'ws';
 import { LIMITS, type SessionSummary } from '../src/sync/protocol';
-import { LiveFeed, newLiveStats } from './live';
+import { LiveHub, newLiveStats } from './live';
 import { SqliteStore } from './sqlite-store';
-import { decodeCursor, type Store } from './store';
+import { decodeCursor, type EventStore } from './store';
 import { events, FakeSocket, waitFor } from '../test/server/test-support';
 
 async function fresh(): Promise<{ store: SqliteStore; file: string }> {
@@ -96,9 +96,9 @@ describe('the SQLite store', () => {
 /** Just enough of a ws socket for the live feed. */
 
 /** Counts what the live feed asks of the store. */
-function counting(store: Store) {
+function counting(store: EventStore) {
   const calls = { sessions: 0, sessionsById: [] as string[][] };
-  const wrapped = Object.create(store) as Store;
+  const wrapped = Object.create(store) as EventStore;
   wrapped.sessions = (limit, cursor) => (calls.sessions++, store.sessions(limit, cursor));
   wrapped.sessionsById = (ids) => (calls.sessionsById.push([...ids]), store.sessionsById(ids));
   return { wrapped, calls };
@@ -108,7 +108,7 @@ describe('the live feed', () => {
   it('reads nothing while nobody watches; then the first page once and only the sessions that changed, coalesced', async () => {
     const { store } = await fresh();
     const { wrapped, calls } = counting(store);
-    const feed = new LiveFeed({ store: wrapped, adminToken: 'the-admin', stats: newLiveStats(), log: () => {}, stallMs: 60_000, coalesceMs: 20 });
+    const feed = new LiveHub({ store: wrapped, adminToken: 'the-admin', stats: newLiveStats(), log: () => {}, stallMs: 60_000, coalesceMs: 20 });
     store.onChange((c) => c.type === 'append' && feed.changed(c.sessionId));
     for (const id of ['quiet-one-session', 'quiet-two-session']) {
       await store.claimSession(id, 'device-aaaaaaaaaa', 1);
@@ -134,7 +134,7 @@ describe('the live feed', () => {
   it('holds updates for a client whose buffer is full and sends them, merged, once it drains; a wrong hello is 4401', async () => {
     const { store } = await fresh();
     const stats = newLiveStats();
-    const feed = new LiveFeed({ store, adminToken: 'the-admin', stats, log: () => {}, stallMs: 60_000, coalesceMs: 10, maxBufferedBytes: 1000 });
+    const feed = new LiveHub({ store, adminToken: 'the-admin', stats, log: () => {}, stallMs: 60_000, coalesceMs: 10, maxBufferedBytes: 1000 });
     store.onChange((c) => c.type === 'append' && feed.changed(c.sessionId));
     const wrong = new FakeSocket();
     const codes: number[] = [];

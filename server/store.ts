@@ -1,7 +1,7 @@
 // Where devices, sessions and events live: SQLite (one instance) or PostgreSQL (several).
 // Both keep payloads as the JSON text that was received, so they accept the same payloads and
 // read them back byte for byte.
-import { contiguousFrom, LIVE_WINDOW_MS, searchText, SessionIdSchema, type Device, type EventKind, type SessionFilter, type SessionSummary, type SyncEvent } from '../src/sync/protocol';
+import { contiguousFrom, LIVE_WINDOW_MS, searchText, SessionIdSchema, type Device, type EventKind, type SessionFilter, type SessionsPage, type SessionSummary, type SyncEvent } from '../src/sync/protocol';
 import * as v from 'valibot';
 import { emptyFacts, foldEvents, summaryFacts, type SessionFacts } from './session-facts';
 
@@ -32,11 +32,6 @@ export type StoreChange =
   /** Changes may have been missed (PostgreSQL's LISTEN connection was lost and is back): whoever caches must refresh. */
   | { readonly type: 'resync' };
 
-export interface SessionsPage {
-  readonly sessions: SessionSummary[];
-  readonly next: string | null;
-}
-
 export interface StoreOptions {
   /** The server's clock: when an append is received, and what liveness is judged against. */
   readonly now?: () => number;
@@ -52,7 +47,7 @@ export const storeClock = (opts: StoreOptions) => ({ now: opts.now ?? Date.now, 
  * not revoked, and maintains the session's summary in that transaction. It resolves only
  * after the commit.
  */
-export interface Store {
+export interface EventStore {
   readonly kind: 'sqlite' | 'postgres';
   readonly liveWindowMs: number;
   createDevice(device: DeviceRecord): Promise<void>;

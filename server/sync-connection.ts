@@ -2,9 +2,9 @@
 // close out. The socket adapter in app.ts feeds it in order; the fuzz test drives it directly.
 import { CLOSE, LIMITS, parseClientMessage, type ServerMessage } from '../src/sync/protocol';
 import { parseDeviceToken, secretMatches } from './auth';
-import type { Store } from './store';
+import type { EventStore } from './store';
 
-export interface Outcome {
+export interface HandleOutcome {
   readonly reply?: ServerMessage;
   readonly close?: { readonly code: number; readonly reason: string };
 }
@@ -22,7 +22,7 @@ export interface SyncStats {
 export const newSyncStats = (): SyncStats => ({ closedInvalid: 0, closedTooBig: 0, closedRate: 0, closedUnauthorised: 0, closedForbidden: 0, closedStorage: 0, stored: 0 });
 
 export interface SyncConnectionOptions {
-  readonly store: Store;
+  readonly store: EventStore;
   /** Token bucket: sustained messages per second, and burst. */
   readonly rate?: { readonly perSecond: number; readonly burst: number };
   /** Sessions one socket may greet; a client needs one per outbox session it is sending. */
@@ -35,7 +35,7 @@ export interface SyncConnectionOptions {
 }
 
 /** Checks a device token against the store: the device id on success, in constant time per token. */
-export async function verifyDeviceToken(store: Store, token: string): Promise<string | undefined> {
+export async function verifyDeviceToken(store: EventStore, token: string): Promise<string | undefined> {
   const parsed = parseDeviceToken(token);
   const device = parsed ? await store.device(parsed.deviceId) : undefined;
   const ok = secretMatches(parsed?.secret ?? token, device?.secretHash);
@@ -68,7 +68,7 @@ export class SyncConnection {
   }
 
   /** Never throws: whatever arrives, the answer is an outcome. */
-  async handle(data: string | Buffer, isBinary = false): Promise<Outcome> {
+  async handle(data: string | Buffer, isBinary = false): Promise<HandleOutcome> {
     if (this.closed) return {};
     try {
       return await this.handleUnsafe(data, isBinary);
@@ -84,12 +84,12 @@ export class SyncConnection {
     this.closed = true;
   }
 
-  private close(code: number, reason: string): Outcome {
+  private close(code: number, reason: string): HandleOutcome {
     this.closed = true;
     return { close: { code, reason: reason.slice(0, 120) } };
   }
 
-  private async handleUnsafe(data: string | Buffer, isBinary: boolean): Promise<Outcome> {
+  private async handleUnsafe(data: string | Buffer, isBinary: boolean): Promise<HandleOutcome> {
     const now = this.now();
     this.tokens = Math.min(this.rate.burst, this.tokens + ((now - this.refilled) / 1000) * this.rate.perSecond);
     this.refilled = now;
@@ -135,13 +135,13 @@ export class SyncConnection {
     return { reply: { type: 'ack', sessionId: msg.sessionId, seq: result.seq } };
   }
 
-  private unauthorised(reason: string): Outcome {
+  private unauthorised(reason: string): HandleOutcome {
     this.stats.closedUnauthorised++;
     this.log(`sync: ${this.opts.peer ?? '?'}: ${reason} (4401)`);
     return this.close(CLOSE.unauthorised, reason);
   }
 
-  private forbidden(reason: string): Outcome {
+  private forbidden(reason: string): HandleOutcome {
     this.stats.closedForbidden++;
     this.log(`sync: ${this.opts.peer ?? '?'}: ${reason} (4403)`);
     return this.close(CLOSE.forbidden, reason);

@@ -14,12 +14,12 @@ import { EVENT_KINDS, LIVE_WINDOW_MS, matchesFilter, type SessionFilter, type Se
 import { quantile, taskAggregate } from './aggregate';
 import { csvCell } from './csv';
 import { completed, derailed, DESK, executing, FRUIT, LAPTOP_LEFT, Recording, simulatedFruitBowl } from '../test/server/guided-sessions';
-import { LiveFeed, newLiveStats } from './live';
+import { LiveHub, newLiveStats } from './live';
 import { PostgresStore } from './pg-store';
 import { dropTables, PG_URL, pgUnreachable } from '../test/server/pg-support';
 import { emptyFacts, foldEvents, timelineSteps } from './session-facts';
 import { SqliteStore } from './sqlite-store';
-import { decodeCursor, type Store } from './store';
+import { decodeCursor, type EventStore } from './store';
 import { FakeSocket, waitFor } from '../test/server/test-support';
 import { BENCH, Clock, history, KITCHEN, seed, T0 } from '../test/server/trainer-fixtures';
 import { loadTimeline } from './trainer-routes';
@@ -215,7 +215,7 @@ if (pgWhy) console.warn(`trainer views on PostgreSQL skipped: no PostgreSQL at $
 
 const NOW = t(1_000_000);
 const prefixes: string[] = [];
-const opened: Store[] = [];
+const opened: EventStore[] = [];
 afterAll(async () => {
   for (const s of opened) await s.close();
   for (const p of prefixes) await dropTables(p);
@@ -224,14 +224,14 @@ afterAll(async () => {
 interface Kind {
   readonly name: 'sqlite' | 'postgres';
   /** A fresh, empty store; `reopen` opens the same data again (as a restarted server would). */
-  open(clock: Clock): Promise<{ store: Store; reopen: () => Promise<Store>; sql: (text: string) => Promise<void> }>;
+  open(clock: Clock): Promise<{ store: EventStore; reopen: () => Promise<EventStore>; sql: (text: string) => Promise<void> }>;
 }
 
 const sqliteKind: Kind = {
   name: 'sqlite',
   async open(clock) {
     const file = join(mkdtempSync(join(tmpdir(), 'fw-trainer-')), 'store.sqlite');
-    const track = (s: Store) => (opened.push(s), s);
+    const track = (s: EventStore) => (opened.push(s), s);
     return {
       store: track(new SqliteStore(file, { now: clock.now })),
       reopen: async () => track(new SqliteStore(file, { now: clock.now })),
@@ -283,7 +283,7 @@ const DESK_SESSIONS = NEWEST_FIRST.filter((id) => id.startsWith('desk-'));
 
 const ids = (list: readonly SessionSummary[]) => list.map((s) => s.sessionId);
 
-async function all(store: Store, filter: Parameters<Store['sessions']>[2], limit = 3): Promise<string[]> {
+async function all(store: EventStore, filter: Parameters<EventStore['sessions']>[2], limit = 3): Promise<string[]> {
   const out: string[] = [];
   let cursor: ReturnType<typeof decodeCursor>;
   do {
@@ -494,7 +494,7 @@ describe('the live feed', () => {
   it('pushes the new summary fields on each write, and the summary again when the session falls quiet', async () => {
     const store = new SqliteStore(join(mkdtempSync(join(tmpdir(), 'fw-trainer-live-')), 'store.sqlite'), { liveWindowMs: 400 });
     opened.push(store);
-    const feed = new LiveFeed({ store, adminToken: 'the-admin', stats: newLiveStats(), log: () => {}, stallMs: 60_000, coalesceMs: 20 });
+    const feed = new LiveHub({ store, adminToken: 'the-admin', stats: newLiveStats(), log: () => {}, stallMs: 60_000, coalesceMs: 20 });
     store.onChange((c) => c.type === 'append' && feed.changed(c.sessionId));
     await store.createDevice({ ...KITCHEN, secretHash: '00'.repeat(32), createdAt: 1, revokedAt: null });
     const ws = new FakeSocket();

@@ -16,10 +16,10 @@ import {
 import { taskAggregate } from './aggregate';
 import { sessionCsvLine, sessionsCsvHeader, timelineCsv } from './csv';
 import { TIMELINE_KINDS, timelineSteps } from './session-facts';
-import { decodeCursor, rawToFold, type SessionsCursor, type Store } from './store';
+import { decodeCursor, rawToFold, type SessionsCursor, type EventStore } from './store';
 
 /** A session's timeline, folded from its events up to the summary it is served with, so the two agree. */
-export async function loadTimeline(store: Store, sessionId: string): Promise<SessionTimeline | undefined> {
+export async function loadTimeline(store: EventStore, sessionId: string): Promise<SessionTimeline | undefined> {
   const [session] = await store.sessionsById([sessionId]);
   if (!session) return undefined;
   const events = await store.sessionEvents(sessionId, TIMELINE_KINDS, session.lastSeq);
@@ -27,7 +27,7 @@ export async function loadTimeline(store: Store, sessionId: string): Promise<Ses
 }
 
 /** Every session the filter matches, newest first, as export text: read a page at a time, so a long list is never held whole. */
-export async function* sessionsExport(store: Store, filter: SessionFilter, format: ExportFormat, pageSize = 200): AsyncGenerator<string> {
+export async function* sessionsExport(store: EventStore, filter: SessionFilter, format: ExportFormat, pageSize = 200): AsyncGenerator<string> {
   yield format === 'csv' ? sessionsCsvHeader() : '[';
   let cursor: SessionsCursor | undefined;
   let first = true;
@@ -47,7 +47,7 @@ const attachment = (reply: FastifyReply, name: string, format: ExportFormat) =>
 
 const SessionParams = v.strictObject({ id: SessionIdSchema });
 
-export function trainerRoutes(admin: FastifyInstance, store: Store): void {
+export function trainerRoutes(admin: FastifyInstance, store: EventStore): void {
   admin.get('/api/sessions', { schema: { querystring: SessionsQuerySchema } }, async (request, reply) => {
     const { limit, cursor: text, ...filter } = request.query as v.InferOutput<typeof SessionsQuerySchema>;
     const cursor = text === undefined ? undefined : decodeCursor(text);

@@ -1,13 +1,13 @@
 // /live: the dashboard's feed of changed session summaries (admin hello first), fed by the
 // store's change events, which also close a revoked device's sockets on every instance.
 import type { FastifyInstance } from 'fastify';
-import { LiveFeed } from '../live';
+import { LiveHub } from '../live';
 import { normaliseIp, type ServerContext } from './context';
 import { checkOrigin } from './websockets';
 
 export default async function liveSocket(app: FastifyInstance, ctx: ServerContext): Promise<void> {
   const { opts, stats, log } = ctx;
-  const live = new LiveFeed({ store: opts.store, adminToken: opts.adminToken, stats, log, stallMs: opts.liveStallMs ?? 30_000 });
+  const live = new LiveHub({ store: opts.store, adminToken: opts.adminToken, stats, log, stallMs: opts.liveStallMs ?? 30_000 });
   app.get('/live', { websocket: true, onRequest: checkOrigin(ctx) }, (ws, request) => {
     ctx.sockets.watch(ws, 'live', normaliseIp(request.ip));
     live.add(ws);

@@ -5,7 +5,7 @@ import { BUILTIN_TASKS } from '../task/builtin';
 import { unsupportedTask } from '../task/labels';
 import { instructionFor, type Instruction } from '../task/instructions';
 import { trackedScene } from '../task/scene';
-import { newProgress, TaskSession, type SessionView } from '../task/session';
+import { newProgress, TaskSession, type TaskProgressView } from '../task/session';
 import type { TaskCommand } from '../task/machine';
 import type { Task } from '../task/types';
 import type { LiveSceneView } from './live-scene';
@@ -31,7 +31,7 @@ const seconds = (ms: number) => `${Math.round(ms / 1000)} seconds`;
 export const COUNTDOWN_MARK_MS = 10_000;
 
 /** A wait's time left went from above `mark` to at most `mark` (and it was longer than `mark` to begin with). */
-const crossed = (before: SessionView, now: SessionView, mark: number) => now.holdMs > mark && before.holdMs - before.heldMs > mark && now.holdMs - now.heldMs <= mark;
+const crossed = (before: TaskProgressView, now: TaskProgressView, mark: number) => now.holdMs > mark && before.holdMs - before.heldMs > mark && now.holdMs - now.heldMs <= mark;
 
 /**
  * The page side of guidance: which task is selected, its progress (kept in IndexedDB so a

@@ -13,7 +13,7 @@ export interface Progress {
   readonly completedAt?: number;
 }
 
-export interface SessionView {
+export interface TaskProgressView {
   readonly task: Task;
   readonly step: number;
   readonly done: boolean;
@@ -33,14 +33,14 @@ export function newProgress(taskId: string, now: number): Progress {
  * worker, this only records them (step times, derailments) for the UI and for storage.
  */
 export class TaskSession {
-  private view: SessionView;
+  private view: TaskProgressView;
 
   constructor(readonly task: Task, progress: Progress) {
     const done = progress.step >= task.steps.length;
     this.view = { task, step: progress.step, done, heldMs: 0, holdMs: this.targetMs(progress.step), missing: [], derailed: null, progress };
   }
 
-  get current(): SessionView {
+  get current(): TaskProgressView {
     return this.view;
   }
 

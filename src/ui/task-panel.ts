@@ -1,14 +1,14 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
 import type { HandsFreeCommand } from '../guide/hands-free';
-import type { SessionView } from '../task/session';
+import type { TaskProgressView } from '../task/session';
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 /** The current instruction in large type, the step list with progress, a derail banner, and the summary at the end. */
 @customElement('fw-task-panel')
 export class TaskPanel extends LitElement {
-  @property({ attribute: false }) view: SessionView | undefined;
+  @property({ attribute: false }) view: TaskProgressView | undefined;
   /** What the localization workers say about the current step (where things are, where they go). */
   @property() instruction = '';
   /** Whether a command can reach the state worker (the camera runs): next and back need it. */
@@ -74,7 +74,7 @@ export class TaskPanel extends LitElement {
     this.dispatchEvent(new CustomEvent<HandsFreeCommand>('task-command', { detail: c, bubbles: true, composed: true }));
   }
 
-  private renderSummary(v: SessionView) {
+  private renderSummary(v: TaskProgressView) {
     const p = v.progress;
     const total = (p.completedAt ?? p.stepStartedAt) - p.startedAt;
     return html`<div class="summary" data-testid="summary" role="status">

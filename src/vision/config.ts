@@ -6,7 +6,7 @@ import type { ModelManifest } from '../model/manifest';
 
 export { ConfigError };
 
-export interface ChannelConfig {
+export interface ChannelSettings {
   readonly policy: DropPolicy;
   readonly capacity: number;
 }
@@ -16,9 +16,9 @@ export interface PipelineConfig {
   /** Localization workers in the pool. */
   readonly poolSize: number;
   /** The pool's shared queue. */
-  readonly localization: ChannelConfig;
+  readonly localization: ChannelSettings;
   /** The task-state worker's slot. */
-  readonly state: ChannelConfig & {
+  readonly state: ChannelSettings & {
     /** Most frames per second the state worker starts (task state changes at human speed); 0 = no limit. */
     readonly maxRate: number;
   };

@@ -2,7 +2,7 @@
 // way devices write them (claim, then appends in batches), with what each should come out as.
 import type { SyncEvent } from '../../src/sync/protocol';
 import { allDone, completed, derailed, DESK, executing, LAPTOP_LEFT, Recording, simulatedFruitBowl } from './guided-sessions';
-import type { Store } from '../../server/store';
+import type { EventStore } from '../../server/store';
 
 export const T0 = 1_800_000_000_000;
 
@@ -72,7 +72,7 @@ export function history(): Record<string, Seeded> {
 }
 
 /** Devices, then each session in batches of 3 events, as a device's outbox would send them. */
-export async function seed(store: Store, sessions: Record<string, Seeded> = history()): Promise<void> {
+export async function seed(store: EventStore, sessions: Record<string, Seeded> = history()): Promise<void> {
   for (const d of [BENCH, KITCHEN]) await store.createDevice({ ...d, secretHash: '00'.repeat(32), createdAt: T0 - 1, revokedAt: null });
   for (const [id, s] of Object.entries(sessions)) {
     await store.claimSession(id, s.device, T0);
