@@ -96,3 +96,30 @@ test('settings are validated, applied to a running pipeline without a reload, an
   await expect(page.getByLabel('Localization workers')).toHaveValue('1');
   await expect(page.getByLabel('Score threshold')).toHaveValue('0.6');
 });
+
+test('another tab upgrading the saved data: this tab lets go at once and says to reload', async ({ page, context }) => {
+  await page.goto('/');
+  // The app has its saved tasks open (IndexedDB "framewise").
+  await expect.poll(() => page.evaluate(async () => (await indexedDB.databases()).some((d) => d.name === 'framewise' && d.version === 2)), { timeout: 15_000 }).toBe(true);
+  await expect(page.getByLabel('Task', { exact: true })).toBeVisible();
+  // A newer release in another tab opens the same database at a higher version. A tab that kept
+  // its old connection open would block that upgrade for as long as it stays open.
+  const other = await context.newPage();
+  await other.goto('/');
+  const outcome = await other.evaluate(
+    () =>
+      new Promise<string>((resolve) => {
+        const req = indexedDB.open('framewise', 3);
+        let blocked = false;
+        req.onblocked = () => (blocked = true);
+        req.onsuccess = () => {
+          req.result.close();
+          resolve(blocked ? 'opened after being blocked' : 'opened');
+        };
+        req.onerror = () => resolve(`error: ${req.error?.message}`);
+        setTimeout(() => resolve(blocked ? 'still blocked' : 'no answer'), 10_000);
+      }),
+  );
+  expect(outcome).toBe('opened');
+  await expect(page.getByTestId('error')).toHaveText('A newer version of Framewise was opened in another tab: reload this tab to keep saving here.');
+});

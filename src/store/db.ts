@@ -1,5 +1,5 @@
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
-import { isQuotaExceeded } from '../platform/storage';
+import { isQuotaExceeded, versionChangeCallbacks, type VersionChange } from '../platform/storage';
 import type { Task } from '../task/types';
 import type { Progress } from '../task/session';
 import type { Analysis } from '../analysis/export';
@@ -19,8 +19,10 @@ interface FramewiseDB extends DBSchema {
 export class Store {
   private constructor(private readonly db: IDBPDatabase<FramewiseDB>) {}
 
-  static async open(name = 'framewise'): Promise<Store> {
-    const db = await openDB<FramewiseDB>(name, 2, {
+  static async open(name = 'framewise', change: VersionChange = {}): Promise<Store> {
+    let db: IDBPDatabase<FramewiseDB> | undefined;
+    db = await openDB<FramewiseDB>(name, 2, {
+      ...versionChangeCallbacks(change, () => db),
       upgrade(db, oldVersion) {
         if (oldVersion < 1) {
           db.createObjectStore('tasks', { keyPath: 'id' });

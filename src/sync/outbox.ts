@@ -1,5 +1,5 @@
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
-import { isQuotaExceeded } from '../platform/storage';
+import { isQuotaExceeded, versionChangeCallbacks, type VersionChange } from '../platform/storage';
 import { BATCH_LIMITS, fitBatch, normalisePayload } from './batch';
 import type { EventKind, SyncEvent } from './protocol';
 
@@ -53,8 +53,10 @@ export class Outbox {
     this.channel.onmessage = () => this.wake();
   }
 
-  static async open(name = 'framewise-outbox'): Promise<Outbox> {
-    const db = await openDB<OutboxDB>(name, VERSION, {
+  static async open(name = 'framewise-outbox', change: VersionChange = {}): Promise<Outbox> {
+    let db: IDBPDatabase<OutboxDB> | undefined;
+    db = await openDB<OutboxDB>(name, VERSION, {
+      ...versionChangeCallbacks(change, () => db),
       upgrade(db, oldVersion) {
         // Each step only adds: an outbox from an older version keeps every session and event.
         if (oldVersion < 1) {

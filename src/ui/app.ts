@@ -3,6 +3,7 @@ import { customElement, query, state } from 'lit/decorators.js';
 import { configFromUrl, ConfigError, DEFAULT_CONFIG } from '../vision/config';
 import { applySettings, loadSettings, saveSettings, settingsFrom, type Settings } from '../settings';
 import { Store } from '../store/db';
+import { STORAGE_TAKEN_OVER } from '../platform/storage';
 import type { Task } from '../task/types';
 import { appStyles } from './app-styles';
 import { AppUpdateController } from './controllers/app-update';
@@ -59,7 +60,7 @@ export class App extends LitElement {
     } catch (err) {
       this.error = err instanceof ConfigError ? err.message : String(err);
     }
-    void Store.open()
+    void Store.open('framewise', STORAGE_TAKEN_OVER((message) => (this.error = message)))
       .then((store) => ((this.store = store), this.guide.load(store)))
       .catch((err: unknown) => (this.error = `Saved tasks and progress are unavailable (${err instanceof Error ? err.message : String(err)}); built-in tasks still work.`));
     document.addEventListener('fullscreenchange', this.onFullscreen);

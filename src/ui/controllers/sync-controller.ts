@@ -3,6 +3,7 @@ import { SyncClient, type SyncStatus } from '../../sync/client';
 import { DeviceCredentials } from '../../sync/credentials';
 import { defaultDeviceName } from '../../sync/enroll';
 import { Outbox } from '../../sync/outbox';
+import { STORAGE_TAKEN_OVER } from '../../platform/storage';
 import { discoverSyncTarget } from '../../sync/setup';
 import type { StoragePersistence } from '../sync-status';
 
@@ -49,7 +50,7 @@ export class SyncController implements ReactiveController {
   async start(reenrol = false): Promise<void> {
     const generation = ++this.generation;
     try {
-      this.outbox ??= await Outbox.open();
+      this.outbox ??= await Outbox.open('framewise-outbox', STORAGE_TAKEN_OVER((message) => this.onError(message)));
     } catch (err) {
       this.onError(`Events cannot be kept on this device (${err instanceof Error ? err.message : String(err)}); guidance still works.`);
       return;
