@@ -136,7 +136,8 @@ export function end2endCandidates(m: ModelManifest, data: Float32Array, dims: re
   return out;
 }
 
-export function iou(a: Candidate, b: Candidate): number {
+/** Intersection over union of two candidates in corner form (x1, y1, x2, y2). */
+export function cornerIou(a: Candidate, b: Candidate): number {
   const ix = Math.max(0, Math.min(a.x2, b.x2) - Math.max(a.x1, b.x1));
   const iy = Math.max(0, Math.min(a.y2, b.y2) - Math.max(a.y1, b.y1));
   const inter = ix * iy;
@@ -150,7 +151,7 @@ export function nms<T extends Candidate>(candidates: readonly T[], iouThreshold:
   const kept: T[] = [];
   for (const c of sorted) {
     if (kept.length >= maxDetections) break;
-    if (kept.some((k) => k.classId === c.classId && iou(k, c) > iouThreshold)) continue;
+    if (kept.some((k) => k.classId === c.classId && cornerIou(k, c) > iouThreshold)) continue;
     kept.push(c);
   }
   return kept;

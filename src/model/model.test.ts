@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decode, iou, nms } from './decode';
+import { cornerIou, decode, nms } from './decode';
 import { letterbox, rgbaToTensor } from './letterbox';
 import { checkOutputClasses, checkOutputShape, end2endManifest, YOLOX_NANO, yoloxRows, yolov8Manifest } from './manifest';
 
@@ -119,8 +119,8 @@ describe('nms', () => {
   });
 
   it('iou of identical boxes is 1 and of disjoint boxes 0', () => {
-    expect(iou(box(0, 1, 0), box(0, 1, 0))).toBe(1);
-    expect(iou(box(0, 1, 0), box(0, 1, 100))).toBe(0);
+    expect(cornerIou(box(0, 1, 0), box(0, 1, 0))).toBe(1);
+    expect(cornerIou(box(0, 1, 0), box(0, 1, 100))).toBe(0);
   });
 });
 

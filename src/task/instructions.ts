@@ -1,4 +1,5 @@
-import { checkStep, regionRect, type Box, type Rect, type Scene } from './predicates';
+import type { Rect } from '../model/rect';
+import { checkStep, regionRect, type Box, type Scene } from './predicates';
 import { assertNever, type Region, type RegionName, type SeeStep, type Step } from './types';
 
 export interface Point {

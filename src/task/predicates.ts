@@ -1,3 +1,4 @@
+import type { Rect } from '../model/rect';
 import type { Detection } from '../model/decode';
 import { DEFAULTS, type Region, type Relation, type Requirement, type SeeStep } from './types';
 
@@ -11,13 +12,6 @@ export interface Scene {
   readonly width: number;
   readonly height: number;
   readonly detections: readonly Box[];
-}
-
-export interface Rect {
-  readonly x: number;
-  readonly y: number;
-  readonly w: number;
-  readonly h: number;
 }
 
 const cx = (b: Rect) => b.x + b.w / 2;

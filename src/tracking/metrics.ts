@@ -1,9 +1,9 @@
 // Identity metrics for judging a tracker against ground truth: IDF1 (Ristani et al., 2016) and
 // CLEAR-MOT identity switches (Bernardin & Stiefelhagen, 2008).
 import { assign } from './assignment';
-import { iou, type Box } from './tracker';
+import { rectIou, type Rect } from '../model/rect';
 
-export interface Labelled extends Box {
+export interface Labelled extends Rect {
   readonly id: number;
 }
 
@@ -28,7 +28,7 @@ export function identityMetrics(frames: readonly { readonly gt: readonly Labelle
   for (const f of frames) {
     gtBoxes += f.gt.length;
     trackBoxes += f.tracks.length;
-    for (const g of f.gt) for (const t of f.tracks) if (iou(g, t) >= minIou) together.set(`${g.id}:${t.id}`, (together.get(`${g.id}:${t.id}`) ?? 0) + 1);
+    for (const g of f.gt) for (const t of f.tracks) if (rectIou(g, t) >= minIou) together.set(`${g.id}:${t.id}`, (together.get(`${g.id}:${t.id}`) ?? 0) + 1);
   }
   const gtIds = [...new Set(frames.flatMap((f) => f.gt.map((g) => g.id)))];
   const trackIds = [...new Set(frames.flatMap((f) => f.tracks.map((t) => t.id)))];
@@ -43,7 +43,7 @@ export function identityMetrics(frames: readonly { readonly gt: readonly Labelle
   const seen = new Map<number, Set<number>>();
   for (const f of frames) {
     const c = f.gt.map((g) => f.tracks.map((t) => {
-      const o = iou(g, t);
+      const o = rectIou(g, t);
       if (o < minIou) return 2;
       return (last.get(g.id) === t.id ? 0 : 1) + (1 - o) * 0.5;
     }));

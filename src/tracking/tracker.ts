@@ -4,21 +4,15 @@
 // live track, then the low-score boxes the detector was unsure of against the tracks still
 // unmatched — and hysteresis on birth (a new track must be seen on `minHits` frames) and death
 // (a lost track is kept `maxLostMs` before it is dropped). Pure: frames in, tracks out.
+import { rectIou, type Rect } from '../model/rect';
 import { assign } from './assignment';
 
-export interface Box {
-  readonly x: number;
-  readonly y: number;
-  readonly w: number;
-  readonly h: number;
-}
-
-export interface TrackInput extends Box {
+export interface TrackInput extends Rect {
   readonly label: string;
   readonly score: number;
 }
 
-export interface Track extends Box {
+export interface Track extends Rect {
   readonly id: number;
   readonly label: string;
   /** Smoothed score of the boxes matched to this track: one flickering box does not swing it. */
@@ -126,18 +120,10 @@ interface LiveTrack {
   readonly firstSeenMs: number;
   lastMs: number;
   /** The box matched most recently: what is shown while tracked (the filter's estimate lags a jump). */
-  lastBox: Box;
+  lastBox: Rect;
 }
 
-export function iou(a: Box, b: Box): number {
-  const ix = Math.max(0, Math.min(a.x + a.w, b.x + b.w) - Math.max(a.x, b.x));
-  const iy = Math.max(0, Math.min(a.y + a.h, b.y + b.h) - Math.max(a.y, b.y));
-  const inter = ix * iy;
-  const union = a.w * a.h + b.w * b.h - inter;
-  return union > 0 ? inter / union : 0;
-}
-
-const boxOf = (t: LiveTrack): Box => {
+const boxOf = (t: LiveTrack): Rect => {
   const [cx, cy, w, h] = t.axes;
   const ww = Math.max(1, w.p);
   const hh = Math.max(1, h.p);
@@ -249,7 +235,7 @@ export class Tracker {
   private match(tracks: readonly LiveTrack[], dets: readonly TrackInput[], minIou: number) {
     const cost = tracks.map((t) => {
       const b = boxOf(t);
-      return dets.map((d) => (d.label === t.label ? 1 - iou(b, d) : 1));
+      return dets.map((d) => (d.label === t.label ? 1 - rectIou(b, d) : 1));
     });
     const pairs = tracks.length && dets.length ? assign(cost, 1 - minIou + 1e-9) : [];
     const usedT = new Set(pairs.map(([t]) => t));
