@@ -223,13 +223,19 @@ test('keyboard only: confirm, repeat and back, and the voice-control notice', as
   await page.keyboard.press('b');
   await expect(ins).toHaveText('Check the left apple', { timeout: 15_000 });
   await expect.poll(async () => (await watched(page)).spoken).toContain('Back to step 1: Check the left apple');
+  const saidRight = async () => (await watched(page)).spoken.filter((t) => t === 'Check the right apple').length;
+  const rightBefore = await saidRight();
   await page.keyboard.press('Enter');
   await expect(ins).toHaveText('Check the right apple', { timeout: 15_000 });
+  // The new step's instruction is said once it is built from the next scene: wait for it, so that
+  // it is not counted as the repeat below.
+  await expect.poll(saidRight, { timeout: 10_000 }).toBe(rightBefore + 1);
   // A key meant for a focused control is left to it: Space on "Repeat" repeats, and does not also confirm.
   await panel(page).getByRole('button', { name: 'Repeat' }).focus();
   const before = (await watched(page)).spoken.length;
   await page.keyboard.press('Space');
   await expect.poll(async () => (await watched(page)).spoken.length).toBe(before + 1);
+  expect((await watched(page)).spoken.at(-1)).toBe('Check the right apple');
   await expect(ins).toHaveText('Check the right apple');
   await page.locator('body').focus();
   await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
