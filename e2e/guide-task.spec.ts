@@ -1,4 +1,4 @@
-import AxeBuilder from '@axe-core/playwright';
+import { axe } from './fixtures/axe';
 import { expect, test, type Page } from '@playwright/test';
 import { openTools } from './fixtures/ui';
 
@@ -38,12 +38,6 @@ async function useTask(page: Page, task: unknown, id: string) {
 
 const panel = (page: Page) => page.locator('fw-task-panel');
 
-async function axe(page: Page, screen: string) {
-  const r = await new AxeBuilder({ page }).analyze();
-  const found = r.violations.map((v) => `${v.id} (${v.nodes.length}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-  console.log(`axe ${screen}: ${r.violations.length} violations${found.length ? `: ${found.join('; ')}` : ''}`);
-  expect(found, screen).toEqual([]);
-}
 
 for (const size of [{ width: 1280, height: 800 }, { width: 390, height: 844 }]) {
   test(`the video and the current instruction are both on screen without scrolling at ${size.width}×${size.height}`, async ({ page }) => {

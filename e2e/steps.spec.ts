@@ -1,4 +1,4 @@
-import AxeBuilder from '@axe-core/playwright';
+import { axe } from './fixtures/axe';
 import { expect, test, type Page } from '@playwright/test';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -108,12 +108,6 @@ async function useTask(page: Page, task: unknown, id: string) {
 
 const panel = (page: Page) => page.locator('fw-task-panel');
 
-async function axe(page: Page, screen: string) {
-  const r = await new AxeBuilder({ page }).analyze();
-  const found = r.violations.map((v) => `${v.id} (${v.nodes.length}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-  console.log(`axe ${screen}: ${r.violations.length} violations${found.length ? `: ${found.join('; ')}` : ''}`);
-  expect(found, screen).toEqual([]);
-}
 
 /**
  * Removal latencies: from the first covered frame after a run's first step ("show the three")
