@@ -104,3 +104,39 @@ test('the task editor shows every problem at its field, and saves once valid', a
   await expect(problems).toContainText('steps: must be a list of at least one step');
   await expect(page.getByLabel('Task', { exact: true })).toHaveValue('mine');
 });
+
+test("the screen's hints never disagree with the judge's verdict on the same frame, over a guided run", async ({ page }) => {
+  test.setTimeout(90_000);
+  await page.goto('/');
+  // What the judge said of each frame (a development build's event), and what the overlay drew, sampled every animation frame.
+  await page.evaluate(() => {
+    const w = window as unknown as { verdicts: unknown[]; samples: string[] };
+    w.verdicts = [];
+    w.samples = [];
+    addEventListener('framewise:verdict', (e) => w.verdicts.push((e as CustomEvent).detail));
+    const sample = () => {
+      const v = document.querySelector('fw-app')?.shadowRoot?.querySelector<HTMLElement>('fw-overlay')?.dataset.verdict;
+      if (v && v !== 'null') w.samples.push(v);
+      requestAnimationFrame(sample);
+    };
+    requestAnimationFrame(sample);
+  });
+  await importTask(page, { ...TASK, id: 'e2e-agree' });
+  await page.getByRole('button', { name: 'Start camera' }).click();
+  await expect(panel(page).getByTestId('summary')).toBeVisible({ timeout: 75_000 });
+  const { verdicts, samples } = await page.evaluate(() => {
+    const w = window as unknown as { verdicts: { seq: number; step: number; met: boolean; text: string }[]; samples: string[] };
+    return { verdicts: w.verdicts, samples: w.samples };
+  });
+  const judged = new Map(verdicts.map((v) => [`${v.seq}/${v.step}`, v]));
+  const shown = samples.map((s) => JSON.parse(s) as { seq: number; step: number; met: boolean; text: string });
+  // Every step was on screen, both unmet and met.
+  expect(new Set(shown.map((s) => s.step))).toEqual(new Set([0, 1, 2]));
+  expect(shown.some((s) => s.met)).toBe(true);
+  expect(shown.some((s) => !s.met)).toBe(true);
+  const disagreements = shown.filter((s) => {
+    const v = judged.get(`${s.seq}/${s.step}`);
+    return !v || v.met !== s.met || v.text !== s.text;
+  });
+  expect(disagreements, `${disagreements.length} of ${shown.length} animation frames disagree with the judge, e.g. ${JSON.stringify(disagreements.slice(0, 3))}`).toEqual([]);
+});

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { TaskEvent } from '../task/machine';
 import type { Task } from '../task/types';
+import type { Instruction } from '../task/instructions';
 import type { VisionPipeline, VisionResult } from '../vision/vision-pipeline';
 import { TaskGuide } from './task-guide';
 
@@ -31,7 +32,7 @@ function fakePipeline() {
 }
 
 let seq = 0;
-const verdict = (task: TaskEvent): VisionResult => ({
+const verdict = (task: TaskEvent | null, instruction: Instruction | null = null): VisionResult => ({
   role: 'state',
   type: 'output',
   workerId: 'state-1',
@@ -41,7 +42,7 @@ const verdict = (task: TaskEvent): VisionResult => ({
   height: 480,
   latencyMs: 120,
   processMs: 90,
-  output: { kind: 'detections', detections: [], uncertain: [], provider: 'wasm', preprocessMs: 5, inferenceMs: 80, decodeMs: 2, task },
+  output: { kind: 'verdict', task, judgedSeq: seq - 1, instruction },
 });
 
 describe('TaskGuide and a restarted state worker', () => {
@@ -65,5 +66,36 @@ describe('TaskGuide and a restarted state worker', () => {
 
     guide.onResult(verdict({ type: 'completed_task', completedStep: 1, nextStep: 2, stepMs: 5200, by: 'confirmed' }));
     expect(replayed()).toEqual({ type: 'task', task: TASK, step: 2 });
+  });
+});
+
+describe('TaskGuide shows and says only what the judge said', () => {
+  const bottle = { id: 4, label: 'bottle', score: 0.8, x: 100, y: 80, w: 40, h: 120 };
+  const take = (text: string, step = 2, met = false): Instruction => ({ step, text, met, highlight: [bottle], remove: [bottle] });
+
+  it("takes the verdict's breakdown as the instruction, says it once when its words change, and ignores one for another step", async () => {
+    const guide = new TaskGuide();
+    guide.tasks = [TASK];
+    const said: string[] = [];
+    guide.addEventListener('announce', (e) => said.push(`${e.detail.kind}: ${e.detail.text}`));
+    await guide.select(TASK.id);
+    guide.attach(fakePipeline().pipeline);
+    guide.onResult(verdict({ type: 'completed_task', completedStep: 0, nextStep: 1, stepMs: 1400, by: 'seen' }));
+    guide.onResult(verdict({ type: 'completed_task', completedStep: 1, nextStep: 2, stepMs: 5200, by: 'confirmed' }));
+    said.length = 0;
+
+    guide.onResult(verdict({ type: 'executing_task', step: 2, heldMs: 0, holdMs: 1000, missing: [], recovered: false, done: false }, take('Remove the bottle from view')));
+    expect(guide.instruction?.text).toBe('Remove the bottle from view');
+    expect(guide.instructionSeq).toBe(seq - 1);
+    // The same words again (a later frame, the bottle still there): nothing new is said.
+    guide.onResult(verdict(null, take('Remove the bottle from view')));
+    // A breakdown for a step the page has left (step 1) is not shown.
+    guide.onResult(verdict(null, take('Wipe the bench, then say next', 1)));
+    expect(guide.instruction?.text).toBe('Remove the bottle from view');
+    expect(said).toEqual(['instruction: Remove the bottle from view']);
+
+    // A verdict with no breakdown (nothing new judged) leaves the instruction as it was.
+    guide.onResult(verdict(null));
+    expect(guide.instruction?.text).toBe('Remove the bottle from view');
   });
 });

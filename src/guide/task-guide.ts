@@ -3,12 +3,10 @@ import type { Store } from '../store/db';
 import { YOLOX_NANO } from '../model/manifest';
 import { BUILTIN_TASKS } from '../task/builtin';
 import { unsupportedTask } from '../task/labels';
-import { instructionFor, type Instruction } from '../task/instructions';
-import { trackedScene } from '../task/scene';
+import type { Instruction } from '../task/instructions';
 import { newProgress, TaskSession, type TaskProgressView } from '../task/session';
-import type { TaskCommand } from '../task/machine';
+import type { TaskCommand, TaskEvent } from '../task/machine';
 import type { Task } from '../task/types';
-import type { LiveSceneView } from './live-scene';
 import type { SpeechKind } from './speech';
 
 /** Something worth saying out loud, in the task's language. */
@@ -35,15 +33,18 @@ const crossed = (before: TaskProgressView, now: TaskProgressView, mark: number) 
 
 /**
  * The page side of guidance: which task is selected, its progress (kept in IndexedDB so a
- * reload resumes it), and the instruction for the current step. The state worker decides when
- * a step is done; this records its verdicts, and builds the one instruction that the panel, the
- * overlay, the record and the voice all use, from the page's tracked objects and the current step.
+ * reload resumes it), and the instruction for the current step. The state worker is the one
+ * judge: it decides when a step is done and sends, with each verdict, the step's breakdown (the
+ * instruction) that the panel, the overlay, the record and the voice all use. Nothing here
+ * evaluates the step again.
  */
 export class TaskGuide extends EventTarget {
   tasks: readonly Task[] = BUILTIN_TASKS;
   session: TaskSession | undefined;
-  /** The instruction for the current step, built from the newest tracked scene. */
+  /** The instruction for the current step, as the judge last gave it. */
   instruction: Instruction | undefined;
+  /** The frame the instruction was judged on. */
+  instructionSeq = 0;
   /** Why the chosen task is not running: it needs labels the active model does not detect. */
   refusal: string | undefined;
   private pipeline: VisionPipeline | undefined;
@@ -121,19 +122,6 @@ export class TaskGuide extends EventTarget {
     this.push();
   }
 
-  /** The tracked objects changed: rebuild the instruction for the current step from them. */
-  onScene(scene: LiveSceneView): void {
-    const s = this.session;
-    if (!s || s.current.done || scene.width === 0) return;
-    const step = s.task.steps[s.current.step]!;
-    const next = instructionFor(step, s.current.step, trackedScene(scene.tracks, scene.width, scene.height));
-    const before = this.instruction;
-    this.instruction = next;
-    if (before?.text === next.text && before.met === next.met) return;
-    if (before?.text !== next.text && !s.current.derailed) this.announce('instruction', next.text);
-    this.changed();
-  }
-
   /**
    * A person's command: `next` confirms a confirm step (or skips any other), `back` returns a
    * step. The state worker decides, in order with the frames; false when nothing can hear it
@@ -155,13 +143,28 @@ export class TaskGuide extends EventTarget {
     this.announce('repeat', this.instruction?.text ?? s.task.steps[s.current.step]!.instruction);
   }
 
-  /** A verdict from the state worker. */
+  /** A verdict from the state worker: what happened to the task, and the step's breakdown. */
   onResult(r: VisionResult): void {
     const s = this.session;
-    if (!s || r.type !== 'output' || r.output.kind !== 'detections' || r.role !== 'state') return;
-    const event = r.output.task;
-    if (!event) return;
-    if (event.type === 'error') return this.fail(event.message);
+    if (!s || r.type !== 'output' || r.role !== 'state' || r.output.kind === 'probe') return;
+    const { task: event, instruction, judgedSeq } = r.output;
+    if (event?.type === 'error') return this.fail(event.message);
+    if (event) this.onEvent(s, event);
+    if (instruction) this.onInstruction(s, instruction, judgedSeq);
+  }
+
+  /** The judge's breakdown of the current step: said when its words change (not while derailed). */
+  private onInstruction(s: TaskSession, next: Instruction, seq: number): void {
+    if (s.current.done || next.step !== s.current.step) return;
+    const before = this.instruction;
+    this.instruction = next;
+    this.instructionSeq = seq;
+    if (before?.text === next.text && before.met === next.met) return;
+    if (before?.text !== next.text && !s.current.derailed) this.announce('instruction', next.text);
+    this.changed();
+  }
+
+  private onEvent(s: TaskSession, event: Exclude<TaskEvent, { type: 'error' }>): void {
     const before = s.current;
     if (s.apply(event, Date.now())) void this.persist(() => this.store?.saveProgress(s.current.progress));
     const now = s.current;

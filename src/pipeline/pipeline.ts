@@ -186,6 +186,14 @@ export class Pipeline<Outputs extends object = Record<string, unknown>, Controls
   }
 
   /**
+   * A one-off message to every worker of a group, in order with the frames, never replayed to
+   * a worker that restarts (what it carried is stale by then): e.g. another group's results.
+   */
+  tell<Role extends keyof Controls & string>(role: Role, msg: Controls[Role]): void {
+    this.supervisor.tell(role, msg);
+  }
+
+  /**
    * What a worker of the group that (re)starts from now on is told first, without telling the
    * running ones: for state a worker reached on its own, which a replacement must start from.
    */

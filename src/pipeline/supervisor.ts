@@ -109,6 +109,11 @@ export class Supervisor {
     for (const slot of this.group(role).slots) slot.handle.control(msg);
   }
 
+  /** Sends a message to every worker of a role now, leaving what a restarted worker is told alone. */
+  tell(role: string, msg: unknown): void {
+    for (const slot of this.group(role).slots) slot.handle.control(msg);
+  }
+
   /** What a worker of `role` that starts from now on is told first; nothing is sent to the running ones. */
   replay(role: string, msg: unknown): void {
     this.group(role);

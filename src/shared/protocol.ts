@@ -5,6 +5,7 @@
 import type { Detection } from '../model/decode';
 import type { ModelManifest } from '../model/manifest';
 import type { Provider, ProviderPreference } from '../model/provider';
+import type { Instruction } from '../task/instructions';
 import type { TaskCommand, TaskEvent } from '../task/machine';
 import type { Task } from '../task/types';
 
@@ -32,8 +33,31 @@ export interface DetectionsOutput {
   readonly input?: Float32Array;
 }
 
-/** The state worker adds the task's verdict on the frame (null while no task is set). */
-export type StateOutput = ProbeOutput | (DetectionsOutput & { readonly task: TaskEvent | null });
+/**
+ * The judge's word: the one evaluation of the current step, from which the verdict, the screen's
+ * hints, the voice and the record all come. Nothing on the page evaluates the step again.
+ */
+export interface Verdict {
+  /** What happened to the task on the frame judged; null while no task is set, or nothing new was judged. */
+  readonly task: TaskEvent | null;
+  /** The frame the verdict is about: the result's own (a judge that runs a model) or the pool's newest it was told of (0: none yet). */
+  readonly judgedSeq: number;
+  /**
+   * The current step's breakdown as judged on that frame (what holds, which tracked objects it
+   * is about, what is missing or too many), in words and boxes; null when nothing new was judged
+   * or the task is over. Its boxes are where the judge saw them: the page draws them at the
+   * freshest tracks' places.
+   */
+  readonly instruction: Instruction | null;
+}
+
+/** A judge that runs no model of its own answers each frame with its verdict on the pool's newest detections. */
+export interface VerdictOutput extends Verdict {
+  readonly kind: 'verdict';
+}
+
+/** The state worker: the verdict, with the detections it ran (judge on its own detector) or alone (judge on the pool's). */
+export type StateOutput = ProbeOutput | (DetectionsOutput & Verdict) | VerdictOutput;
 export type LocalizationOutput = ProbeOutput | DetectionsOutput;
 
 /** What each group answers: a result's `role` says which. */
@@ -53,7 +77,22 @@ export type ProcessorOutput = StateOutput | LocalizationOutput;
  */
 export type TaskControl =
   | { readonly type: 'task'; readonly task: Task | null; readonly step: number }
-  | { readonly type: 'command'; readonly command: TaskCommand };
+  | { readonly type: 'command'; readonly command: TaskCommand }
+  | PoolSighting;
+
+/**
+ * What the pool saw on one frame, told to a judge that runs no model of its own, in the pool's
+ * delivery order (one-off: a restarted judge is not told old sightings again).
+ */
+export interface PoolSighting {
+  readonly type: 'seen';
+  readonly seq: number;
+  readonly captureTs: number;
+  readonly width: number;
+  readonly height: number;
+  readonly detections: readonly Detection[];
+  readonly uncertain: readonly Detection[];
+}
 
 export interface VisionControls {
   readonly state: TaskControl;
@@ -100,5 +139,16 @@ export interface DetectorConfig {
   readonly failFrames?: readonly number[];
 }
 
-/** What both groups' workers are configured with (GroupSpec.config). */
+/** A judge that runs no model: it judges on the pool's detections, told to it as PoolSighting messages. */
+export interface PoolJudgeConfig {
+  readonly kind: 'pool-judge';
+  /** The pool's model's labels: tasks are checked against them. */
+  readonly labels: readonly string[];
+  /** The pool's score threshold: the judge's tracker starts tracks where the page's does. */
+  readonly scoreThreshold: number;
+}
+
+/** What the localization workers are configured with (GroupSpec.config). */
 export type ProcessorConfig = { readonly kind: 'probe'; readonly script: ProbeScript } | DetectorConfig;
+/** What the state worker is configured with: a model of its own (or the probe), or none (it judges on the pool's detections). */
+export type StateProcessorConfig = ProcessorConfig | PoolJudgeConfig;

@@ -1,6 +1,9 @@
 import type { Rect } from '../model/rect';
 import { checkStep, regionRect, type Box, type Scene } from './predicates';
-import { assertNever, type Region, type RegionName, type SeeStep, type Step } from './types';
+import { assertNever, type Region, type RegionName, type Relation, type SeeStep, type Step } from './types';
+
+/** A relation between two objects (every kind but `inside`, which is about a region). */
+export type PairRelation = Exclude<Relation['relation'], 'inside'>;
 
 export interface Point {
   readonly x: number;
@@ -18,14 +21,38 @@ export interface Instruction {
   /** The box the person should move, if any. */
   readonly focus?: Box;
   /** Where it must go: an arrow from the object to the spot, or a zone to put it in. */
-  readonly target?: { readonly kind: 'arrow'; readonly from: Point; readonly to: Point } | { readonly kind: 'zone'; readonly rect: Rect };
+  readonly target?: Arrow | { readonly kind: 'zone'; readonly rect: Rect };
   /** Boxes of which some or all must be taken away (drawn as "remove"). */
   readonly remove?: readonly Box[];
   /** The regions the step's counts are limited to (drawn as outlined zones). */
   readonly scopes?: readonly Rect[];
 }
 
-const centre = (b: Rect): Point => ({ x: b.x + b.w / 2, y: b.y + b.h / 2 });
+/** From the object to move (`focus`) to where `relation` to `anchor` would hold. */
+export interface Arrow {
+  readonly kind: 'arrow';
+  readonly from: Point;
+  readonly to: Point;
+  readonly relation: PairRelation;
+  /** The object it must be placed relative to. */
+  readonly anchor: Box;
+}
+
+export const centre = (b: Rect): Point => ({ x: b.x + b.w / 2, y: b.y + b.h / 2 });
+
+/** The arrow for moving `s` so that `relation` to `o` holds, clamped to the frame. */
+export function arrowFor(relation: PairRelation, s: Box, o: Box, frame: { readonly width: number; readonly height: number }): Arrow {
+  const from = centre(s);
+  const margin = 0.1 * Math.max(s.w, s.h);
+  const to: Point =
+    relation === 'right-of' ? { x: o.x + o.w + s.w / 2 + margin, y: from.y }
+    : relation === 'left-of' ? { x: o.x - s.w / 2 - margin, y: from.y }
+    : relation === 'above' ? { x: from.x, y: o.y - s.h / 2 - margin }
+    : relation === 'below' ? { x: from.x, y: o.y + o.h + s.h / 2 + margin }
+    : centre(o);
+  const clamped = { x: Math.min(frame.width, Math.max(0, to.x)), y: Math.min(frame.height, Math.max(0, to.y)) };
+  return { kind: 'arrow', from, to: clamped, relation, anchor: o };
+}
 
 const REGION_WORDS: Record<RegionName, string> = {
   'left-half': 'the left half of the view',
@@ -104,15 +131,6 @@ function seeInstruction(step: SeeStep, stepIndex: number, scene: Scene): Instruc
     }
     const o = failed.object;
     if (o) {
-      const from = centre(s);
-      const margin = 0.1 * Math.max(s.w, s.h);
-      const to: Point =
-        rel.relation === 'right-of' ? { x: o.x + o.w + s.w / 2 + margin, y: from.y }
-        : rel.relation === 'left-of' ? { x: o.x - s.w / 2 - margin, y: from.y }
-        : rel.relation === 'above' ? { x: from.x, y: o.y - s.h / 2 - margin }
-        : rel.relation === 'below' ? { x: from.x, y: o.y + o.h + s.h / 2 + margin }
-        : centre(o);
-      const clamp = (p: Point): Point => ({ x: Math.min(scene.width, Math.max(0, p.x)), y: Math.min(scene.height, Math.max(0, p.y)) });
       const move =
         rel.relation === 'near' ? `move it closer to the ${rel.object}`
         : rel.relation === 'right-of' ? 'move it right'
@@ -120,7 +138,7 @@ function seeInstruction(step: SeeStep, stepIndex: number, scene: Scene): Instruc
         : rel.relation === 'above' ? 'move it up'
         : 'move it down';
       const where = rel.relation === 'near' ? `far from the ${rel.object}` : `${describePosition(s, o)} the ${rel.object}`;
-      return { ...base, met: false, focus: s, text: `The ${rel.subject} is ${where} — ${move}`, target: { kind: 'arrow', from, to: clamp(to) } };
+      return { ...base, met: false, focus: s, text: `The ${rel.subject} is ${where} — ${move}`, target: arrowFor(rel.relation, s, o, scene) };
     }
   }
   return { ...base, text: step.instruction, met: check.met };

@@ -210,10 +210,11 @@ describe('instructions', () => {
 
   it('says where the object is and draws an arrow to where it must go', () => {
     const cup = box('cup', 300, 320, 40, 40);
-    const i = instructionFor(step, 0, scene(box('laptop', 400, 300, 200, 100), cup, box('dog', 0, 0)));
+    const laptop = box('laptop', 400, 300, 200, 100);
+    const i = instructionFor(step, 0, scene(laptop, cup, box('dog', 0, 0)));
     expect(i.text).toBe('The cup is left of the laptop — move it right');
     expect(i.focus).toBe(cup);
-    expect(i.target).toEqual({ kind: 'arrow', from: { x: 320, y: 340 }, to: { x: 624, y: 340 } });
+    expect(i.target).toEqual({ kind: 'arrow', relation: 'right-of', anchor: laptop, from: { x: 320, y: 340 }, to: { x: 624, y: 340 } });
     expect(i.highlight.map((b) => b.label).sort()).toEqual(['cup', 'laptop']);
   });
 

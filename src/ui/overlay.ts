@@ -11,8 +11,10 @@ export interface OverlayFrame {
   readonly width: number;
   readonly height: number;
   readonly boxes: readonly OverlayBox[];
-  /** When a step is active: what to highlight and where things must go. */
+  /** When a step is active: what to highlight and where things must go, as the judge gave it. */
   readonly instruction?: Instruction;
+  /** The frame the judge gave `instruction` for. */
+  readonly verdictSeq?: number;
 }
 
 /** How a box is drawn: to take away (red, dashed), to move (yellow), mattering (blue), or receding. */
@@ -113,6 +115,8 @@ export class Overlay extends LitElement {
     const styleOf = (d: OverlayBox): BoxStyle =>
       ins?.remove?.some((r) => sameBox(r, d)) ? 'remove' : ins?.focus && sameBox(ins.focus, d) ? 'focus' : !ins || ins.highlight.some((h) => sameBox(h, d)) ? 'relevant' : 'other';
     this.dataset.boxes = JSON.stringify(f.boxes.map((d) => ({ id: d.id, label: d.label, style: styleOf(d), x: (offsetX + d.x * scale) / dpr, y: (offsetY + d.y * scale) / dpr, w: (d.w * scale) / dpr, h: (d.h * scale) / dpr })));
+    // What the screen says of the step, and the verdict it comes from: tests compare the two.
+    this.dataset.verdict = JSON.stringify(ins ? { seq: f.verdictSeq, step: ins.step, met: ins.met, text: ins.text } : null);
     this.dataset.zones = JSON.stringify((ins?.scopes ?? []).map((r) => ({ x: (offsetX + r.x * scale) / dpr, y: (offsetY + r.y * scale) / dpr, w: (r.w * scale) / dpr, h: (r.h * scale) / dpr })));
     ctx.font = `${13 * dpr}px system-ui, sans-serif`;
     ctx.textBaseline = 'bottom';

@@ -2,11 +2,21 @@ import { LitElement, css, html } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
 import type { VisionResult } from '../vision/vision-pipeline';
 import type { ProcessorOutput } from '../shared/protocol';
+import { assertNever } from '../task/types';
 
 function describe(o: ProcessorOutput): string {
-  if (o.kind === 'probe') return `mean luma ${o.meanLuma.toFixed(1)}`;
-  const found = o.detections.map((d) => `${d.label} ${(d.score * 100).toFixed(0)}%`).join(', ');
-  return `${o.detections.length} objects${found ? ` (${found})` : ''} on ${o.provider}, inference ${o.inferenceMs.toFixed(0)} ms`;
+  switch (o.kind) {
+    case 'probe':
+      return `mean luma ${o.meanLuma.toFixed(1)}`;
+    case 'verdict':
+      return `verdict on frame ${o.judgedSeq}`;
+    case 'detections': {
+      const found = o.detections.map((d) => `${d.label} ${(d.score * 100).toFixed(0)}%`).join(', ');
+      return `${o.detections.length} objects${found ? ` (${found})` : ''} on ${o.provider}, inference ${o.inferenceMs.toFixed(0)} ms`;
+    }
+    default:
+      return assertNever(o);
+  }
 }
 
 /** How many results so far and what the newest one said: a one-line log for the curious. */

@@ -11,6 +11,15 @@ export interface ChannelSettings {
   readonly capacity: number;
 }
 
+/**
+ * What the task-state worker judges the step on: `pool`, the pool's detections of the frames it
+ * analysed (the judge runs no model: it costs next to nothing and sees what the screen shows);
+ * `detector`, its own run of the model on the newest frame (the seed design; it costs a core's
+ * share, at `state.maxRate` frames a second).
+ */
+export const JUDGE_SOURCES = ['pool', 'detector'] as const;
+export type JudgeSource = (typeof JUDGE_SOURCES)[number];
+
 /** Every knob of the pipeline, in one typed object. */
 export interface PipelineConfig {
   /** Localization workers in the pool. */
@@ -19,9 +28,15 @@ export interface PipelineConfig {
   readonly localization: ChannelSettings;
   /** The task-state worker's slot. */
   readonly state: ChannelSettings & {
-    /** Most frames per second the state worker starts (task state changes at human speed); 0 = no limit. */
+    /**
+     * Most frames per second the state worker starts when it runs a model (task state changes at
+     * human speed); 0 = no limit. A judge on the pool's detections takes every frame it can: each
+     * only asks for the verdict on the newest detections, so it waits for no tick.
+     */
     readonly maxRate: number;
   };
+  /** What the state worker judges on. */
+  readonly judge: JudgeSource;
   /** A hung worker is restarted after max(this, 3 × its recent p95 processing time). */
   readonly watchdogFloorMs: number;
   readonly heartbeatMs: number;
@@ -66,6 +81,7 @@ export const DEFAULT_CONFIG: PipelineConfig = Object.freeze<PipelineConfig>({
   // frame interval (bench/ and the README's Performance section); drop-new 5 waits behind up to 5.
   localization: { policy: 'latest-only', capacity: 1 },
   state: { policy: 'latest-only', capacity: 1, maxRate: 4 },
+  judge: 'pool',
   watchdogFloorMs: 3000,
   heartbeatMs: 500,
   drainTimeoutMs: 5000,
@@ -94,6 +110,7 @@ export function validateConfig(c: PipelineConfig): string[] {
   whole(c.poolSize, 'poolSize', 1, 16);
   problems.push(...channelProblems('localization', c.localization), ...channelProblems('state', c.state));
   problems.push(...timingProblems(c));
+  if (!(JUDGE_SOURCES as readonly string[]).includes(c.judge)) problems.push(`judge must be ${JUDGE_SOURCES.join(' or ')}, got "${c.judge}"`);
   if (!['detector', 'probe'].includes(c.processor)) problems.push(`processor must be detector or probe, got "${c.processor}"`);
   if (!PROVIDER_PREFERENCES.includes(c.provider)) problems.push(`provider must be ${PROVIDER_PREFERENCES.join(', ')}, got "${c.provider}"`);
   whole(c.threadsPerWorker, 'threadsPerWorker', 0, 16);
@@ -107,7 +124,7 @@ export function validateConfig(c: PipelineConfig): string[] {
 /**
  * URL parameters that override the configuration:
  * `pool`, `locPolicy`, `locCapacity`, `statePolicy`, `stateCapacity`, `stateRate`,
- * `watchdogFloor`, `heartbeat`, `drainTimeout`, `processor`, `provider`, `threads`, `score`, `probeDelay`;
+ * `judge`, `watchdogFloor`, `heartbeat`, `drainTimeout`, `processor`, `provider`, `threads`, `score`, `probeDelay`;
  * and, only where `faultInjection` is on (any build but production: the dev server, tests), `failFrames`.
  * Throws a ConfigError listing every bad parameter.
  */
@@ -136,6 +153,7 @@ export function configFromUrl(search: string, base: PipelineConfig = DEFAULT_CON
       capacity: num('stateCapacity', statePolicy === 'latest-only' ? 1 : base.state.capacity),
       maxRate: num('stateRate', base.state.maxRate),
     },
+    judge: (params.get('judge') as JudgeSource | null) ?? base.judge,
     watchdogFloorMs: num('watchdogFloor', base.watchdogFloorMs),
     heartbeatMs: num('heartbeat', base.heartbeatMs),
     drainTimeoutMs: num('drainTimeout', base.drainTimeoutMs),

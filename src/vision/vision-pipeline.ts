@@ -1,5 +1,5 @@
 import { Pipeline, type GroupSpec, type PipelineResult, type PipelineStats } from '../pipeline';
-import type { ProcessorConfig, VisionControls, VisionOutputs, WorkerRole } from '../shared/protocol';
+import type { ProcessorConfig, StateProcessorConfig, VisionControls, VisionOutputs, WorkerRole } from '../shared/protocol';
 import type { TaskCommand } from '../task/machine';
 import type { Task } from '../task/types';
 import { threadsFor, type PipelineConfig } from './config';
@@ -27,16 +27,27 @@ function processorFor(config: PipelineConfig): ProcessorConfig {
   };
 }
 
+/** The state worker runs no model: it judges on what the pool saw. */
+const judgesOnPool = (config: PipelineConfig) => config.processor !== 'probe' && config.judge === 'pool';
+
+/** The state worker's processor: the probe where the pool runs it, else a judge on the pool's detections or on its own detector's. */
+function judgeFor(config: PipelineConfig, pool: ProcessorConfig): StateProcessorConfig {
+  if (!judgesOnPool(config)) return pool;
+  return { kind: 'pool-judge', labels: config.model.manifest.labels, scoreThreshold: config.scoreThreshold };
+}
+
 /** The two groups, from the app's configuration. The `new Worker(new URL(...))` form is what lets the bundler find each worker. */
 export function visionGroups(config: PipelineConfig): GroupSpec<WorkerRole>[] {
   const processor = processorFor(config);
+  const judge = judgeFor(config, processor);
   return [
     {
       role: 'state',
       size: 1,
-      channel: config.state,
+      // A judge without a model answers each frame at once: no rate limit holds its verdicts back.
+      channel: judgesOnPool(config) ? { ...config.state, maxRate: 0 } : config.state,
       spawn: () => new Worker(new URL('../workers/state/worker.ts', import.meta.url), { type: 'module', name: 'state' }),
-      config: processor,
+      config: judge,
     },
     {
       role: 'localization',
@@ -50,10 +61,22 @@ export function visionGroups(config: PipelineConfig): GroupSpec<WorkerRole>[] {
   ];
 }
 
-/** Spawns and warms the app's workers; output fps counts the localization pool's results. */
-export function createVisionPipeline(config: PipelineConfig): Promise<VisionPipeline> {
+/**
+ * Spawns and warms the app's workers; output fps counts the localization pool's results. Where
+ * the judge runs no model, every detection result the pool delivers is told to it, in order.
+ */
+export async function createVisionPipeline(config: PipelineConfig): Promise<VisionPipeline> {
   const { watchdogFloorMs, heartbeatMs, drainTimeoutMs } = config;
-  return Pipeline.create<VisionOutputs, VisionControls>({ groups: visionGroups(config), watchdogFloorMs, heartbeatMs, drainTimeoutMs }, 'localization');
+  const p = await Pipeline.create<VisionOutputs, VisionControls>({ groups: visionGroups(config), watchdogFloorMs, heartbeatMs, drainTimeoutMs }, 'localization');
+  if (judgesOnPool(config)) p.subscribe((r) => tellJudge(p, r));
+  return p;
+}
+
+/** The pool's detections of one frame, for the judge; failed frames are not told (nothing was seen on them). */
+function tellJudge(p: VisionPipeline, r: VisionResult): void {
+  if (r.role !== 'localization' || r.type !== 'output' || r.output.kind !== 'detections') return;
+  const { detections, uncertain } = r.output;
+  p.tell('state', { type: 'seen', seq: r.seq, captureTs: r.captureTs, width: r.width, height: r.height, detections, uncertain });
 }
 
 /** Gives the state worker a task to evaluate, resuming at `step`; null clears it. */

@@ -10,6 +10,7 @@ import { createVisionPipeline, type VisionPipeline, type VisionResult, type Visi
 import type { Outbox } from '../../sync/outbox';
 import { Recorder } from '../../sync/recorder';
 import { LiveRecord } from '../../guide/live-record';
+import { atFreshPlaces } from '../../guide/fresh-instruction';
 import type { Store } from '../../store/db';
 import type { ModelChoice, OwnModelChoice } from '../model-picker';
 import { withClassNames } from '../../vision/model-labels';
@@ -22,6 +23,16 @@ const RECORDED_LABELS_CHARS = 4000;
 function modelRecord(m: ModelManifest): Record<string, unknown> {
   const fits = m.labels.reduce((n, l) => n + l.length + 3, 0) <= RECORDED_LABELS_CHARS;
   return { model: m.id, modelName: m.name, ...(fits ? { labels: m.labels } : { labelCount: m.labels.length }) };
+}
+
+/**
+ * Development and test builds only: each verdict's breakdown as the judge sent it, as a window
+ * event, so a test can hold what the screen shows against what the judge said of the same frame.
+ */
+function announceVerdict(r: VisionResult): void {
+  if (r.role !== 'state' || r.type !== 'output' || r.output.kind === 'probe' || !r.output.instruction) return;
+  const { judgedSeq, instruction: i } = r.output;
+  dispatchEvent(new CustomEvent('framewise:verdict', { detail: { seq: judgedSeq, step: i.step, met: i.met, text: i.text } }));
 }
 
 export type LiveStatus = 'idle' | 'starting' | 'running' | 'stopping';
@@ -229,16 +240,19 @@ export class LiveSessionController implements ReactiveController {
     p.subscribe((r) => {
       if (this.pipeline !== p) return;
       this.results++;
-      this.lastResult = r;
+      // The line under the video shows what the pool saw; verdicts show in the panel.
+      if (r.role === 'localization') this.lastResult = r;
+      const judged = guide.instruction;
+      if (import.meta.env.DEV) announceVerdict(r);
       guide.onResult(r);
       this.recorder?.onResult(r, guide.session?.task.id, guide.session?.current.step);
-      if (!scene.onResult(r)) return;
-      // One instruction, built here from the tracked objects: the panel, the overlay, the voice and the record all use it.
-      guide.onScene(scene.current);
       const ins = guide.instruction;
-      if (ins) this.recorder?.onInstruction(ins, guide.session?.task.id, r.seq);
+      // The judge's breakdown, recorded when its words change: the same object the person sees and hears.
+      if (ins && ins !== judged) this.recorder?.onInstruction(ins, guide.session?.task.id, guide.instructionSeq);
+      if (!scene.onResult(r) && ins === judged) return;
       const { width, height, tracks } = scene.current;
-      this.deps.draw({ width, height, boxes: tracks, instruction: ins });
+      // Boxes and arrows at the freshest tracks' places; the words and what holds are the judge's.
+      this.deps.draw({ width, height, boxes: tracks, ...(ins ? { instruction: atFreshPlaces(ins, tracks, scene.current), verdictSeq: guide.instructionSeq } : {}) });
     });
     void p.run(this.camera!).then(() => {
       if (this.pipeline === p && this.camera?.endedByDevice) {

@@ -1,17 +1,18 @@
 import type { Processor, WorkerInit } from '../../pipeline/worker';
-import type { DetectionsOutput, ProbeOutput, ProcessorConfig } from '../../shared/protocol';
-import { createDetectorProcessor, type Analyst } from '../detector/detector-processor';
+import type { LocalizationOutput, ProcessorConfig } from '../../shared/protocol';
+import { assertNever } from '../../task/types';
+import { createDetectorProcessor } from '../detector/detector-processor';
 import { createProbe } from './probe';
 
-/** The processor a worker of the app runs; `analyst` is what its group adds to the detector's output. */
-export async function createProcessor<Extra extends object = Record<never, never>, Control = never>(
-  init: WorkerInit<ProcessorConfig>,
-  analyst?: Analyst<Extra, Control>,
-): Promise<Processor<ProbeOutput | (DetectionsOutput & Extra), Control>> {
-  switch (init.config.kind) {
+/** The processor a localization worker runs: the detector, or the probe. */
+export async function createProcessor(init: WorkerInit<ProcessorConfig>): Promise<Processor<LocalizationOutput>> {
+  const config = init.config;
+  switch (config.kind) {
     case 'probe':
-      return createProbe(init.config.script, init);
+      return createProbe(config.script, init);
     case 'detector':
-      return createDetectorProcessor(init.config, analyst);
+      return createDetectorProcessor(config);
+    default:
+      return assertNever(config);
   }
 }

@@ -1,73 +1,116 @@
-import { COCO_LABELS } from '../../model/labels';
-import { advance, command, startState, type MachineState, type TaskCommand } from '../../task/machine';
+import { instructionFor, type Instruction } from '../../task/instructions';
+import { advance, command, startState, type MachineState, type TaskCommand, type TaskEvent } from '../../task/machine';
 import { trackedScene } from '../../task/scene';
-import { assertNever, type Task } from '../../task/types';
+import type { Task } from '../../task/types';
+import { assertNever } from '../../task/types';
 import { validateTask } from '../../task/validate';
-import { Tracker } from '../../tracking/tracker';
-import type { WorkerInit } from '../../pipeline/worker';
-import type { ProcessorConfig, TaskControl } from '../../shared/protocol';
-import type { TaskEvent } from '../../task/machine';
-import type { Analyst } from '../detector/detector-processor';
+import { Tracker, type Track } from '../../tracking/tracker';
+import type { PoolSighting, TaskControl, Verdict } from '../../shared/protocol';
+
+/** One frame's detections, as the judge tracks them: its own detector's, or the pool's. */
+export type Sighting = Omit<PoolSighting, 'type'>;
+
+export interface TaskJudgeOptions {
+  /** The labels of the model whose detections are judged: a task using others is refused. */
+  readonly labels: readonly string[];
+  readonly scoreThreshold: number;
+  /** Sightings in a row that confirm a track: fewer where frames come few a second. */
+  readonly minHits: number;
+}
 
 /**
  * The task state lives here, in the one state worker: the current task, its step and
- * hysteresis, advanced on each (newest) frame. Time is the frame's capture time, so the
- * verdicts follow what the camera saw, not when the worker got to it. The step is judged on
- * tracked objects: the worker tracks its own detections (frames arrive in capture order, at a
- * few per second), so an object missed on one frame or hovering at the score threshold does not
- * flip the verdict, and "two cups" means two tracked cups.
+ * hysteresis, advanced on each judged frame. Time is the frame's capture time, so the verdicts
+ * follow what the camera saw, not when the worker got to it. The step is judged on tracked
+ * objects (frames are observed in capture order), so an object missed on one frame or hovering
+ * at the score threshold does not flip the verdict, and "two cups" means two tracked cups.
+ *
+ * It is the only place the step's condition is evaluated: each verdict carries the breakdown
+ * (the instruction, with the boxes it is about) that the screen, the voice and the record use.
  */
-export function createTaskEvaluator(init: WorkerInit<ProcessorConfig>): Analyst<{ task: TaskEvent | null }, TaskControl> {
-  const p = init.config;
-  const scoreThreshold = p.kind === 'detector' ? (p.scoreThreshold ?? p.manifest.scoreThreshold) : 0;
-  let task: Task | null = null;
-  let state: MachineState | undefined;
-  let resumeAt = 0;
-  let rejected: string | undefined;
-  /** Commands heard since the last frame, applied in order at the next frame's capture time. */
-  let commands: TaskCommand[] = [];
-  // A few frames a second: two sightings in a row confirm an object (the page's tracker, at camera rate, wants three).
-  const tracker = new Tracker({ highScore: scoreThreshold, newTrackScore: scoreThreshold, minHits: 2 });
-  // Judged with the labels of the model this worker runs; the probe detects nothing, so any COCO task is as good as another there.
-  const labels = p.kind === 'detector' ? p.manifest.labels : COCO_LABELS;
-  return {
-    control(msg) {
-      switch (msg.type) {
-        case 'task': {
-          // The page validated it; a worker still refuses a malformed task rather than crash on it.
-          const problems = msg.task ? validateTask(msg.task, labels) : [];
-          rejected = problems.length ? `task refused: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}` : undefined;
-          task = rejected ? null : msg.task;
-          state = undefined;
-          resumeAt = msg.step;
-          commands = [];
-          return;
-        }
-        case 'command':
-          commands.push(msg.command);
-          return;
-        default:
-          return assertNever(msg);
+export class TaskJudge {
+  private task: Task | null = null;
+  private state: MachineState | undefined;
+  private resumeAt = 0;
+  private rejected: string | undefined;
+  /** Commands heard since the last verdict, applied in order at the next judgement. */
+  private commands: TaskCommand[] = [];
+  private readonly tracker: Tracker;
+  private tracks: readonly Track[] = [];
+  private frame = { seq: 0, captureTs: 0, width: 0, height: 0 };
+  /** Something was observed since the last verdict. */
+  private fresh = false;
+  /** Task time: never runs backwards, whichever frame it is read from. */
+  private clock = -Infinity;
+
+  constructor(private readonly opts: TaskJudgeOptions) {
+    this.tracker = new Tracker({ highScore: opts.scoreThreshold, newTrackScore: opts.scoreThreshold, minHits: opts.minHits });
+  }
+
+  control(msg: Exclude<TaskControl, PoolSighting>): void {
+    switch (msg.type) {
+      case 'task': {
+        // The page validated it; a worker still refuses a malformed task rather than crash on it.
+        const problems = msg.task ? validateTask(msg.task, this.opts.labels) : [];
+        this.rejected = problems.length ? `task refused: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}` : undefined;
+        this.task = this.rejected ? null : msg.task;
+        this.state = undefined;
+        this.resumeAt = msg.step;
+        this.commands = [];
+        return;
       }
-    },
-    analyse(detections, uncertain, meta) {
-      const tracks = tracker.update([...detections, ...uncertain], meta.captureTs);
-      if (rejected) return { task: { type: 'error', message: rejected } };
-      if (!task) return { task: null };
-      state ??= startState(meta.captureTs, resumeAt, task);
-      // A person's command is this frame's verdict; one meant for a step already left is dropped.
-      // At most one can apply: each names the step the person saw, and the first that applies moves on.
-      const pending = commands;
-      commands = [];
-      let commanded: TaskEvent | undefined;
-      for (const c of pending) {
-        const r = command(task, state, c, meta.captureTs);
-        if (r && !commanded) [state, commanded] = [r.state, r.event];
-      }
-      if (commanded) return { task: commanded };
-      const r = advance(task, state, trackedScene(tracks, meta.width, meta.height), meta.captureTs);
-      state = r.state;
-      return { task: r.event };
-    },
-  };
+      case 'command':
+        this.commands.push(msg.command);
+        return;
+      default:
+        return assertNever(msg);
+    }
+  }
+
+  /** Tracks one frame's detections (in capture order); judged at the next `judge`. */
+  observe(s: Sighting): void {
+    this.tracks = this.tracker.update([...s.detections, ...s.uncertain], s.captureTs);
+    this.frame = { seq: s.seq, captureTs: s.captureTs, width: s.width, height: s.height };
+    this.fresh = true;
+  }
+
+  /**
+   * The verdict on the newest observed frame, with the commands heard since the last one.
+   * `tickTs` is the capture time of the frame that asks: the task's time when nothing was observed yet.
+   */
+  judge(tickTs: number): Verdict {
+    const fresh = this.fresh;
+    this.fresh = false;
+    const judgedSeq = this.frame.seq;
+    if (this.rejected) return { task: { type: 'error', message: this.rejected }, judgedSeq, instruction: null };
+    const task = this.task;
+    if (!task) return { task: null, judgedSeq, instruction: null };
+    this.clock = Math.max(this.clock, judgedSeq > 0 ? this.frame.captureTs : tickTs);
+    const now = this.clock;
+    let state = (this.state ??= startState(now, this.resumeAt, task));
+    // A person's command is this frame's verdict; one meant for a step already left is dropped.
+    // At most one can apply: each names the step the person saw, and the first that applies moves on.
+    const pending = this.commands;
+    this.commands = [];
+    let event: TaskEvent | undefined;
+    for (const c of pending) {
+      const r = command(task, state, c, now);
+      if (r && !event) [state, event] = [r.state, r.event];
+    }
+    const scene = trackedScene(this.tracks, this.frame.width, this.frame.height);
+    if (!event) {
+      if (!fresh) return { task: null, judgedSeq, instruction: null };
+      const r = advance(task, state, scene, now);
+      [state, event] = [r.state, r.event];
+    }
+    this.state = state;
+    return { task: event, judgedSeq, instruction: this.instructionNow(task, state, scene) };
+  }
+
+  /** The current step's breakdown on `scene`; none once the task is over or before any frame was seen. */
+  private instructionNow(task: Task, state: MachineState, scene: ReturnType<typeof trackedScene>): Instruction | null {
+    const step = task.steps[state.step];
+    if (state.done || !step || scene.width === 0) return null;
+    return instructionFor(step, state.step, scene);
+  }
 }

@@ -1,7 +1,6 @@
 // The task-state worker: exactly one, fed by a latest-only slot, never two frames at once.
 import { defineProcessor } from '../../pipeline/worker';
-import type { ProcessorConfig, StateOutput, TaskControl } from '../../shared/protocol';
-import { createProcessor } from '../shared/processors';
-import { createTaskEvaluator } from './task-evaluator';
+import type { StateOutput, StateProcessorConfig, TaskControl } from '../../shared/protocol';
+import { createStateProcessor } from './state-processor';
 
-defineProcessor<ProcessorConfig, StateOutput, TaskControl>((init) => createProcessor(init, createTaskEvaluator(init)));
+defineProcessor<StateProcessorConfig, StateOutput, TaskControl>(createStateProcessor);
