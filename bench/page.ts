@@ -2,9 +2,10 @@
 import * as Comlink from 'comlink';
 import wasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.wasm?url';
 import { CameraSource, MemorySource, percentile, type FrameSource } from '../src/pipeline';
-import { DEFAULT_CONFIG, threadsFor, type PipelineConfig } from '../src/vision/config';
+import { DEFAULT_CONFIG, threadsFor, type JudgeSource, type PipelineConfig } from '../src/vision/config';
+import type { Task } from '../src/task/types';
 import type { DetectionsOutput } from '../src/shared/protocol';
-import { createVisionPipeline } from '../src/vision/vision-pipeline';
+import { createVisionPipeline, setTask } from '../src/vision/vision-pipeline';
 import { decode } from '../src/model/decode';
 import { letterbox, rgbaToTensor } from '../src/model/letterbox';
 import { YOLOX_NANO } from '../src/model/manifest';
@@ -88,11 +89,16 @@ export interface PipelineRunOptions {
   readonly provider: ProviderPreference;
   readonly localization: PipelineConfig['localization'];
   readonly sampleMemory?: boolean;
+  /** What the state worker judges on (default: the app's). */
+  readonly judge?: JudgeSource;
+  /** A task for the judge to evaluate on every frame it judges (default: none, as with no task chosen). */
+  readonly task?: Task;
 }
 
 async function pipelineRun(opts: PipelineRunOptions) {
-  const config: PipelineConfig = { ...DEFAULT_CONFIG, poolSize: opts.poolSize, provider: opts.provider, localization: opts.localization };
+  const config: PipelineConfig = { ...DEFAULT_CONFIG, poolSize: opts.poolSize, provider: opts.provider, localization: opts.localization, judge: opts.judge ?? DEFAULT_CONFIG.judge };
   const pipeline = await createVisionPipeline(config);
+  if (opts.task) setTask(pipeline, opts.task);
   let source: FrameSource;
   if (opts.source === 'camera') {
     const camera = new CameraSource({ width: 640, height: 480 });
@@ -107,6 +113,24 @@ async function pipelineRun(opts: PipelineRunOptions) {
   const inference: number[] = [];
   // Time each worker spent in inference, from every answer (also those the dispatcher then discards as stale).
   const inferenceMsBy = new Map<string, number>();
+  // The judge's cost: all its processing time (model or none), from every answer it gave.
+  let judgeMs = 0;
+  // When each frame was captured, for the age of the frame a verdict is about.
+  const captured = new Map<number, number>();
+  const verdictAge: number[] = [];
+  let verdicts = 0;
+  pipeline.onEvent((e) => {
+    if (measuring && e.type === 'answer' && e.result.role === 'state' && e.result.type === 'output') judgeMs += e.result.processMs;
+  });
+  pipeline.subscribe((r) => {
+    if (r.role === 'localization') captured.set(r.seq, r.captureTs);
+    if (!measuring || r.role !== 'state' || r.type !== 'output' || r.output.kind === 'probe' || !r.output.task) return;
+    // A judge with its own model judges the frame it was given; one on the pool's detections, the pool's frame it names.
+    const at = r.output.kind === 'verdict' ? captured.get(r.output.judgedSeq) : r.captureTs;
+    verdicts++;
+    if (at !== undefined) verdictAge.push(performance.now() - at);
+    if (captured.size > 256) for (const k of [...captured.keys()].slice(0, 128)) captured.delete(k);
+  });
   pipeline.onEvent((e) => {
     if (!measuring || e.type !== 'answer' || e.result.type !== 'output' || e.result.output.kind !== 'detections') return;
     const out = e.result.output as DetectionsOutput;
@@ -165,6 +189,10 @@ async function pipelineRun(opts: PipelineRunOptions) {
     open_frames_max: openMax,
     leaked_frames: report.leakedFrames,
     memory,
+    judge_busy: judgeMs / 1000 / seconds,
+    verdicts_per_s: verdicts / seconds,
+    verdict_age_ms_p50: p(verdictAge, 50),
+    verdict_age_ms_p95: p(verdictAge, 95),
     workers: after.workers.map((w) => ({ id: w.workerId, role: w.role, provider: w.info?.provider, model_busy: (inferenceMsBy.get(w.workerId) ?? 0) / 1000 / seconds })),
   };
 }
