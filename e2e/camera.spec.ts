@@ -16,6 +16,10 @@ test('frames flow from the fake camera through both worker kinds to the dispatch
   await expect(hud.getByTestId('worker-state-1')).toBeVisible();
   await expect(hud.getByTestId('worker-localization-1')).toBeVisible();
   await expect(hud.getByTestId('worker-localization-2')).toBeVisible();
+  // Which model runs where: the pool runs the detector; the judge runs none and judges what the pool saw.
+  await expect(hud.getByTestId('runs-localization-1')).toHaveText('detector: YOLOX-Nano (COCO, 416)');
+  await expect(hud.getByTestId('runs-state-1')).toHaveText('judge');
+  await expect(hud.getByTestId('provider-state-1')).toHaveAttribute('title', "judges on the pool's detections (no model of its own)");
   // Real camera frames reach the detector: the slideshow's objects are found as the slides change.
   const seen = new Set<string>();
   await expect.poll(async () => {

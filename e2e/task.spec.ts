@@ -26,14 +26,19 @@ async function importTask(page: Page, task: unknown) {
   await page.getByLabel('Import a task file').setInputFiles({ name: 'task.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(task)) });
 }
 
-test('a three-step task completes in order on the camera, derails when the cup goes, and recovers', async ({ page }) => {
+// The default judge runs no model (it judges on the pool's detections); the seed design's judge runs its own.
+for (const judge of ['pool', 'detector'] as const) test(`a three-step task completes in order on the camera, derails when the cup goes, and recovers (judge: ${judge})`, async ({ page }) => {
   test.setTimeout(90_000);
   const log: string[] = [];
-  await page.goto('/');
+  await page.goto(judge === 'pool' ? '/' : '/?judge=detector');
   await importTask(page, TASK);
   await expect(page.getByLabel('Task', { exact: true })).toHaveValue('e2e-desk');
   await expect(panel(page).getByTestId('instruction')).toHaveText('Put the laptop in view');
   await page.getByRole('button', { name: 'Start camera' }).click();
+  await expect(page.getByTestId('status')).toHaveText('running', { timeout: 30_000 });
+  await openTools(page);
+  await page.getByText('Pipeline metrics').click();
+  await expect(page.locator('fw-hud').getByTestId('runs-state-1')).toHaveText(judge === 'pool' ? 'judge' : 'detector: YOLOX-Nano (COCO, 416)');
 
   // Watch the panel as a person would, recording what it says in order.
   // One read of the whole panel at once: reading its parts one by one raced with the panel

@@ -10,7 +10,7 @@ const memory = () => {
 describe('settings', () => {
   it('round-trip through storage and apply over the defaults', () => {
     const store = memory();
-    const s = { ...settingsFrom(DEFAULT_CONFIG), poolSize: 3, locPolicy: 'drop-oldest' as const, scoreThreshold: 0.5, deviceName: 'Bench 3' };
+    const s = { ...settingsFrom(DEFAULT_CONFIG), poolSize: 3, locPolicy: 'drop-oldest' as const, judge: 'detector' as const, scoreThreshold: 0.5, deviceName: 'Bench 3' };
     saveSettings(s, store);
     const loaded = loadSettings(store)!;
     expect(loaded).toEqual(s);
@@ -18,6 +18,7 @@ describe('settings', () => {
     expect(c.poolSize).toBe(3);
     expect(c.localization.policy).toBe('drop-oldest');
     expect(c.scoreThreshold).toBe(0.5);
+    expect(c.judge).toBe('detector');
   });
 
   it('never keeps the enrolment code, and drops a token an older version stored', () => {

@@ -1,5 +1,5 @@
 import type { DropPolicy } from './pipeline';
-import { DEFAULT_CONFIG, validateConfig, type PipelineConfig } from './vision/config';
+import { DEFAULT_CONFIG, validateConfig, type JudgeSource, type PipelineConfig } from './vision/config';
 import type { ProviderPreference } from './model/provider';
 import { LIMITS } from './sync/protocol';
 
@@ -9,6 +9,8 @@ export interface Settings {
   readonly locPolicy: DropPolicy;
   readonly locCapacity: number;
   readonly stateRate: number;
+  /** What the task is judged on: the overlay's detections, or the judge's own run of a model. */
+  readonly judge: JudgeSource;
   readonly scoreThreshold: number;
   readonly provider: ProviderPreference;
   /** ws:// or wss:// sync endpoint; empty: the backend that served the app, if any. */
@@ -20,14 +22,14 @@ export interface Settings {
 }
 
 const KEY = 'framewise-settings';
-const KEPT: readonly (keyof Settings)[] = ['poolSize', 'locPolicy', 'locCapacity', 'stateRate', 'scoreThreshold', 'provider', 'backendUrl', 'deviceName'];
+const KEPT: readonly (keyof Settings)[] = ['poolSize', 'locPolicy', 'locCapacity', 'stateRate', 'judge', 'scoreThreshold', 'provider', 'backendUrl', 'deviceName'];
 
 export function settingsFrom(c: PipelineConfig, backendUrl = ''): Settings {
-  return { poolSize: c.poolSize, locPolicy: c.localization.policy, locCapacity: c.localization.capacity, stateRate: c.state.maxRate, scoreThreshold: c.scoreThreshold, provider: c.provider, backendUrl, deviceName: '', enrollCode: '' };
+  return { poolSize: c.poolSize, locPolicy: c.localization.policy, locCapacity: c.localization.capacity, stateRate: c.state.maxRate, judge: c.judge, scoreThreshold: c.scoreThreshold, provider: c.provider, backendUrl, deviceName: '', enrollCode: '' };
 }
 
 export function applySettings(base: PipelineConfig, s: Settings): PipelineConfig {
-  return { ...base, poolSize: s.poolSize, localization: { policy: s.locPolicy, capacity: s.locCapacity }, state: { ...base.state, maxRate: s.stateRate }, scoreThreshold: s.scoreThreshold, provider: s.provider };
+  return { ...base, poolSize: s.poolSize, localization: { policy: s.locPolicy, capacity: s.locCapacity }, state: { ...base.state, maxRate: s.stateRate }, judge: s.judge, scoreThreshold: s.scoreThreshold, provider: s.provider };
 }
 
 /** Every problem, by field; empty when the settings can be applied. */

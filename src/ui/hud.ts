@@ -64,10 +64,11 @@ export class Hud extends LitElement {
       </div>
       <table>
         <caption>Workers</caption>
-        <tr><th>worker</th><th>provider</th><th>processed</th><th>dropped</th><th>drop rate</th><th>proc p50/p95 ms</th><th>latency p50/p95 ms</th><th>errors</th><th>restarts</th><th>last seen</th></tr>
+        <tr><th>worker</th><th>runs</th><th>provider</th><th>processed</th><th>dropped</th><th>drop rate</th><th>proc p50/p95 ms</th><th>latency p50/p95 ms</th><th>errors</th><th>restarts</th><th>last seen</th></tr>
         ${s.workers.map(
           (w) => html`<tr data-testid="worker-${w.workerId}">
             <td>${w.workerId}${w.ready ? '' : ' (starting)'}</td>
+            <td data-testid="runs-${w.workerId}">${w.info ? w.info.processor : '–'}</td>
             <td data-testid="provider-${w.workerId}" title=${w.info?.reason ?? ''}>${w.info ? w.info.provider : '–'}</td><td>${w.processed}</td><td>${w.dropped.toFixed(0)}</td><td>${pct(w.dropRate)}</td>
             <td>${ms(w.processMsP50)} / ${ms(w.processMsP95)}</td><td>${ms(w.latencyMsP50)} / ${ms(w.latencyMsP95)}</td>
             <td>${w.errors}</td><td>${w.restarts}</td><td>${Math.round(w.lastSeenMsAgo)} ms</td>

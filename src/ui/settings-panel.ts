@@ -3,8 +3,10 @@ import { customElement, property, state } from 'lit/decorators.js';
 import { validateSettings, type Settings } from '../settings';
 import { defaultDeviceName } from '../sync/enroll';
 import { DROP_POLICIES, type DropPolicy } from '../pipeline';
-import { capacityFor } from '../vision/config';
+import { capacityFor, JUDGE_SOURCES, type JudgeSource } from '../vision/config';
 import { PROVIDER_PREFERENCES, type ProviderPreference } from '../model/provider';
+
+const JUDGE_NAMES: Record<JudgeSource, string> = { pool: "The overlay's detections (no extra cost)", detector: 'Its own run of the model (a core\'s share)' };
 
 const PROVIDER_NAMES: Record<ProviderPreference, string> = { auto: 'Best available', webgpu: 'WebGPU', wasm: 'WASM (CPU)' };
 
@@ -59,7 +61,11 @@ export class SettingsPanel extends LitElement {
           ${DROP_POLICIES.map((p) => html`<option value=${p} ?selected=${p === d.locPolicy}>${p}</option>`)}
         </select>
         <label for="capacity">Queue size</label><input id="capacity" type="number" min="1" max="1000" .value=${String(d.locCapacity)} @input=${num('locCapacity')} />
-        <label for="rate">Task checks per second</label><input id="rate" type="number" min="0" max="240" step="0.5" .value=${String(d.stateRate)} @input=${num('stateRate')} />
+        <label for="judge">Judge the task on</label>
+        <select id="judge" .value=${d.judge} @change=${text('judge')}>
+          ${JUDGE_SOURCES.map((v) => html`<option value=${v} ?selected=${v === d.judge}>${JUDGE_NAMES[v]}</option>`)}
+        </select>
+        <label for="rate">Task checks per second (own model)</label><input id="rate" type="number" min="0" max="240" step="0.5" .value=${String(d.stateRate)} @input=${num('stateRate')} />
         <label for="score">Score threshold</label><input id="score" type="number" min="0.01" max="0.99" step="0.05" .value=${String(d.scoreThreshold)} @input=${num('scoreThreshold')} />
         <label for="provider">Run the model on</label>
         <select id="provider" .value=${d.provider} @change=${text('provider')}>

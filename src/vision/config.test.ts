@@ -16,6 +16,12 @@ describe('config', () => {
     expect(c.watchdogFloorMs).toBe(500);
   });
 
+  it('the judge: on the pool\'s detections by default, on its own detector by URL, and nothing else', () => {
+    expect(DEFAULT_CONFIG.judge).toBe('pool');
+    expect(configFromUrl('?judge=detector').judge).toBe('detector');
+    expect(() => configFromUrl('?judge=bigger')).toThrow(/judge must be pool or detector, got "bigger"/);
+  });
+
   it('reports every bad parameter at once, by name', () => {
     try {
       configFromUrl('?pool=0&locPolicy=sometimes&stateCapacity=3&heartbeat=abc');

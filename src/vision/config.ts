@@ -37,6 +37,11 @@ export interface PipelineConfig {
   };
   /** What the state worker judges on. */
   readonly judge: JudgeSource;
+  /**
+   * The model a judge on its own detector runs (e.g. a bigger one than the overlay's, for
+   * verdicts); absent: the pool's. Its labels must include every label a task uses.
+   */
+  readonly judgeModel?: { readonly manifest: ModelManifest; readonly source: ModelSource };
   /** A hung worker is restarted after max(this, 3 × its recent p95 processing time). */
   readonly watchdogFloorMs: number;
   readonly heartbeatMs: number;

@@ -32,8 +32,9 @@ const judgesOnPool = (config: PipelineConfig) => config.processor !== 'probe' &&
 
 /** The state worker's processor: the probe where the pool runs it, else a judge on the pool's detections or on its own detector's. */
 function judgeFor(config: PipelineConfig, pool: ProcessorConfig): StateProcessorConfig {
-  if (!judgesOnPool(config)) return pool;
-  return { kind: 'pool-judge', labels: config.model.manifest.labels, scoreThreshold: config.scoreThreshold };
+  if (judgesOnPool(config)) return { kind: 'pool-judge', labels: config.model.manifest.labels, scoreThreshold: config.scoreThreshold };
+  // A judge with a model of its own may run another model than the pool's.
+  return config.judgeModel && pool.kind === 'detector' ? processorFor({ ...config, model: config.judgeModel }) : pool;
 }
 
 /** The two groups, from the app's configuration. The `new Worker(new URL(...))` form is what lets the bundler find each worker. */

@@ -184,7 +184,9 @@ export class LiveSessionController implements ReactiveController {
 
   async changeModel(choice: ModelChoice): Promise<void> {
     // The guide learns the new labels just before the new workers take over, so the task they are given already fits them.
-    if (this.config && (await this.switchPipeline(this.currentConfig(choice), `The model "${choice.manifest.name}"`, () => this.deps.guide.setModel(choice.manifest)))) this.set({ model: choice });
+    // A judge with a model of its own keeps its labels whatever the overlay's model is.
+    const judged = this.config?.judge === 'detector' && this.config.judgeModel ? this.config.judgeModel.manifest : choice.manifest;
+    if (this.config && (await this.switchPipeline(this.currentConfig(choice), `The model "${choice.manifest.name}"`, () => this.deps.guide.setModel(judged)))) this.set({ model: choice });
   }
 
   /** A person's own model: its class names are settled from its bytes and their labels file first. */

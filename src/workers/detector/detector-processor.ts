@@ -19,7 +19,7 @@ export async function createDetectorProcessor<Extra extends object, Control>(con
   const sourceName = 'url' in config.source ? config.source.url : config.source.fileName;
   const opts = { manifest: config.manifest, bytes, sourceName, provider: config.provider, threads: config.threads, scoreThreshold: config.scoreThreshold, lowScoreThreshold: config.lowScoreThreshold };
   let detector = await Detector.create(opts);
-  const infoOf = (d: Detector): ProcessorInfo => ({ processor: 'detector', provider: d.provider, reason: `${d.choice.reason}; ${d.inputPath}`, warmupMs: d.warmupMs });
+  const infoOf = (d: Detector): ProcessorInfo => ({ processor: `detector: ${config.manifest.name}`, provider: d.provider, reason: `${d.choice.reason}; ${d.inputPath}`, warmupMs: d.warmupMs });
   let rebuilding: Promise<void> | undefined;
   let frames = 0;
 
