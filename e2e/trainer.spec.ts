@@ -4,16 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import * as v from 'valibot';
 import { startServer, type ServerProcess } from '../test/server/spawn-server';
-import {
-  SESSION_CSV_COLUMNS,
-  SessionsPageSchema,
-  SessionTimelineSchema,
-  TaskAggregateSchema,
-  TIMELINE_CSV_COLUMNS,
-  type SessionSummary,
-  type SessionTimeline,
-  type TaskAggregate,
-} from '../src/sync/protocol';
+import { SESSION_CSV_COLUMNS, SessionsPageSchema, SessionTimelineSchema, TaskAggregateSchema, TIMELINE_CSV_COLUMNS, type SessionSummary, type SessionTimeline, type TaskAggregate } from '../src/sync/trainer-api';
 import { BUILTIN_TASKS } from '../src/task/builtin';
 import { ADMIN, backendEnv, DeviceSocket, enrolDevice } from './fixtures/backend';
 import { guidedDevice, guideLog, launchTrainerCamera, watchGuide, type GuideMoment } from './fixtures/ui';

@@ -1,5 +1,5 @@
 // Per-task figures across sessions, from the facts each session's summary keeps: no event is read.
-import type { StepAggregate, TaskAggregate } from '../src/sync/protocol';
+import type { StepAggregate, TaskAggregate } from '../src/sync/trainer-api';
 import { stepInstructions, type SessionFacts } from './session-facts';
 
 /** The p-quantile (0–1) of ascending numbers, interpolating linearly between the closest ranks; null for none. */

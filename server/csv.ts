@@ -1,13 +1,6 @@
 // CSV exports (RFC 4180, CRLF): the column lists are declared in src/sync/protocol.ts; each row
 // is built as a record of every column, so a column added there cannot be left out here.
-import {
-  SESSION_CSV_COLUMNS,
-  TIMELINE_CSV_COLUMNS,
-  type SessionCsvColumn,
-  type SessionSummary,
-  type SessionTimeline,
-  type TimelineCsvColumn,
-} from '../src/sync/protocol';
+import { SESSION_CSV_COLUMNS, TIMELINE_CSV_COLUMNS, type SessionCsvColumn, type SessionSummary, type SessionTimeline, type TimelineCsvColumn } from '../src/sync/trainer-api';
 
 export type Cell = string | number | boolean | null;
 

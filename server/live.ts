@@ -6,7 +6,9 @@
 // written to: its updates wait (merged) until its buffer drains, and one that stays behind for
 // too long is cut off, so a stalled dashboard costs a bounded amount of memory.
 import type { WebSocket } from 'ws';
-import { CLOSE, LIMITS, parseLiveClientMessage, type LiveServerMessage, type SessionSummary } from '../src/sync/protocol';
+import { CLOSE, LIMITS } from '../src/sync/protocol';
+import { parseLiveClientMessage, type LiveServerMessage } from '../src/sync/live-protocol';
+import { type SessionSummary } from '../src/sync/trainer-api';
 import { sameSecret } from './auth';
 import type { EventStore } from './store';
 

@@ -5,7 +5,8 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLOSE, type SessionsPage, type SessionSummary } from '../src/sync/protocol';
+import { CLOSE } from '../src/sync/protocol';
+import { type SessionsPage, type SessionSummary } from '../src/sync/trainer-api';
 import { startServer, type ServerProcess } from '../test/server/spawn-server';
 import { api, enrol, events, eventsText, greet, Inbox, opened, outcome, rawHttp, sendEvents, waitFor, wsOpen } from '../test/server/test-support';
 

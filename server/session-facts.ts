@@ -5,19 +5,9 @@
 import * as v from 'valibot';
 import { BUILTIN_TASKS } from '../src/task/builtin';
 import type { StepEnding } from '../src/task/types';
-import {
-  LIVE_WINDOW_MS,
-  RecordedEndSchema,
-  RecordedInstructionSchema,
-  RecordedStartSchema,
-  RecordedStateSchema,
-  type Derailment,
-  type EventKind,
-  type GivenInstruction,
-  type Outcome,
-  type SessionSummary,
-  type TimelineStep,
-} from '../src/sync/protocol';
+import { LIVE_WINDOW_MS, type Derailment, type GivenInstruction, type Outcome, type SessionSummary, type TimelineStep } from '../src/sync/trainer-api';
+import { RecordedEndSchema, RecordedInstructionSchema, RecordedStartSchema, RecordedStateSchema } from '../src/sync/recorded';
+import { type EventKind } from '../src/sync/protocol';
 
 /** A step this session worked on. */
 export interface StepFacts {

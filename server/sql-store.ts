@@ -2,7 +2,8 @@
 // both SQLite and PostgreSQL run. What differs between them is the Dialect: placeholders,
 // column types, list parameters, how rows are inserted in bulk, transactions and locks, and
 // notifications to other instances.
-import type { Device, EventKind, SessionFilter, SessionsPage, SessionSummary, SyncEvent } from '../src/sync/protocol';
+import type { Device, EventKind, SyncEvent } from '../src/sync/protocol';
+import type { SessionFilter, SessionsPage, SessionSummary } from '../src/sync/trainer-api';
 import { FACT_KINDS, foldEvents, type SessionFacts } from './session-facts';
 import {
   encodeCursor,

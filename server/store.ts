@@ -1,7 +1,9 @@
 // Where devices, sessions and events live: SQLite (one instance) or PostgreSQL (several).
 // Both keep payloads as the JSON text that was received, so they accept the same payloads and
 // read them back byte for byte.
-import { contiguousFrom, LIVE_WINDOW_MS, searchText, SessionIdSchema, type Device, type EventKind, type SessionFilter, type SessionsPage, type SessionSummary, type SyncEvent } from '../src/sync/protocol';
+import { contiguousFrom } from './contiguous';
+import { LIVE_WINDOW_MS, searchText, type SessionFilter, type SessionsPage, type SessionSummary } from '../src/sync/trainer-api';
+import { SessionIdSchema, type Device, type EventKind, type SyncEvent } from '../src/sync/protocol';
 import * as v from 'valibot';
 import { emptyFacts, foldEvents, summaryFacts, type SessionFacts } from './session-facts';
 

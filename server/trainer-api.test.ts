@@ -7,15 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as v from 'valibot';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  SESSION_CSV_COLUMNS,
-  SessionsPageSchema,
-  SessionSummarySchema,
-  SessionTimelineSchema,
-  TaskAggregateSchema,
-  TIMELINE_CSV_COLUMNS,
-  type SessionSummary,
-} from '../src/sync/protocol';
+import { SESSION_CSV_COLUMNS, SessionsPageSchema, SessionSummarySchema, SessionTimelineSchema, TaskAggregateSchema, TIMELINE_CSV_COLUMNS, type SessionSummary } from '../src/sync/trainer-api';
 import { createApp, type RunningApp } from './app';
 import { LAPTOP_LEFT } from '../test/server/guided-sessions';
 import { SqliteStore } from './sqlite-store';

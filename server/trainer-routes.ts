@@ -3,16 +3,8 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { Readable } from 'node:stream';
 import * as v from 'valibot';
-import {
-  SessionExportQuerySchema,
-  SessionIdSchema,
-  SessionsExportQuerySchema,
-  SessionsQuerySchema,
-  TaskIdSchema,
-  type ExportFormat,
-  type SessionFilter,
-  type SessionTimeline,
-} from '../src/sync/protocol';
+import { SessionExportQuerySchema, SessionsExportQuerySchema, SessionsQuerySchema, TaskIdSchema, type ExportFormat, type SessionFilter, type SessionTimeline } from '../src/sync/trainer-api';
+import { SessionIdSchema } from '../src/sync/protocol';
 import { taskAggregate } from './aggregate';
 import { sessionCsvLine, sessionsCsvHeader, timelineCsv } from './csv';
 import { TIMELINE_KINDS, timelineSteps } from './session-facts';

@@ -2,7 +2,8 @@
 // header is checked per route by this scope's hook, so no spelling of a path can skip it.
 import type { FastifyInstance } from 'fastify';
 import * as v from 'valibot';
-import { EventsQuerySchema, SessionIdSchema } from '../../src/sync/protocol';
+import { EventsQuerySchema } from '../../src/sync/trainer-api';
+import { SessionIdSchema } from '../../src/sync/protocol';
 import { eventsJson } from '../store';
 import { trainerRoutes } from '../trainer-routes';
 import { requireAdmin, type ServerContext } from './context';

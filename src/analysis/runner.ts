@@ -67,7 +67,7 @@ export async function analyseFile(file: File, config: PipelineConfig, hooks: Ana
     await pipeline.shutdown();
   }
   const analysis: Analysis = { id: `a-${crypto.randomUUID()}`, fileName: file.name, fps: info.fps, totalFrames: info.frames, startedAt, finishedAt: Date.now(), cancelled: hooks.signal.aborted, rows };
-  await recorder?.end({ frames: rows.length, failed: rows.filter((r) => r.error).length, cancelled: analysis.cancelled });
+  await recorder?.end({ frames: rows.length, failed: rows.filter((r) => r.error).length, cancelled: hooks.signal.aborted });
   return analysis;
 }
 

@@ -1,6 +1,7 @@
 import type { VisionResult } from '../vision/vision-pipeline';
 import { clip, labelCounts } from '../sync/payloads';
 import type { Recorder } from '../sync/recorder';
+import type { CameraSessionEnd } from '../sync/recorded';
 import type { Instruction } from '../task/instructions';
 import { assertNever } from '../task/types';
 
@@ -48,7 +49,7 @@ export class LiveRecord {
     this.recorder.record('instruction', { task: taskId, step: ins.step, frame, text: clip(ins.text), met: ins.met, focus: ins.focus, target: ins.target });
   }
 
-  end(summary: Record<string, unknown>): Promise<void> {
+  end(summary: CameraSessionEnd): Promise<void> {
     return this.recorder.end(summary);
   }
 }

@@ -1,6 +1,7 @@
 // What the outbox may keep and how it is cut into messages, by the server's own limits
 // (src/sync/protocol.ts), so that no stored event and no batch can be refused for its size.
-import { jsonDepth, LIMITS, type SyncEvent } from './protocol';
+import { jsonDepth } from './bounded-json';
+import { LIMITS, type SyncEvent } from './protocol';
 
 const utf8 = new TextEncoder();
 const bytes = (json: string) => utf8.encode(json).length;

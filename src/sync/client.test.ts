@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { reconnecting, BACKOFF } from './backoff';
 import { fitBatch, normalisePayload, OversizeEventError, BATCH_LIMITS } from './batch';
-import { judgeAck, judgeWelcome } from './client';
-import { LIMITS, jsonBytes, type SyncEvent } from './protocol';
+import { judgeAck, judgeWelcome } from './verdicts';
+import { LIMITS, type SyncEvent } from './protocol';
+import { jsonBytes } from './bounded-json';
 import { compactFrame, MAX_BOXES_PER_FRAME } from './payloads';
 import { COCO_LABELS } from '../model/labels';
 import type { Detection } from '../model/decode';

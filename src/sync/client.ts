@@ -1,47 +1,10 @@
 import { reconnecting, sleep } from './backoff';
 import { EnrolmentRefused } from './enroll';
 import type { Batch, Outbox } from './outbox';
-import { CLOSE, parseServerMessage, type ClientMessage, type ServerMessage } from './protocol';
-
-export type SyncState =
-  /** Asking the backend for this device's credential. */
-  | 'enrolling'
-  /** Nothing to send; no socket open. */
-  | 'idle'
-  | 'connecting'
-  | 'connected'
-  /** The last attempt failed; retrying with backoff. */
-  | 'offline'
-  /** Another tab holds the sync lock and sends for this origin. */
-  | 'standby'
-  /** The backend will not take this device (enrolment refused, credential revoked); nothing is retried until the person acts. */
-  | 'refused'
-  | 'stopped';
-
-/** A session kept on this device that is not being sent; it never holds up the others. */
-export interface HeldSession {
-  readonly sessionId: string;
-  readonly reason: 'forbidden' | 'lost' | 'rejected' | 'unsendable';
-  /** Events of it still kept here. */
-  readonly events: number;
-  /** For `lost`: how many acknowledged events the backend no longer has. */
-  readonly lost?: number;
-  readonly message: string;
-}
-
-export interface SyncStatus {
-  readonly state: SyncState;
-  readonly pending: number;
-  readonly lastAck?: { readonly sessionId: string; readonly seq: number; readonly at: number };
-  /** Why the last attempt failed, or why the backend refuses this device. */
-  readonly error?: string;
-  readonly reconnects: number;
-  readonly held: readonly HeldSession[];
-  /** Replies that claimed more than this device sent, and were not believed. */
-  readonly distrusted: number;
-  /** Close codes seen, with how often. */
-  readonly closes: Readonly<Record<number, number>>;
-}
+import { Connection, SocketClosed } from './connection';
+import { CLOSE } from './protocol';
+import type { HeldSession, SyncStatus } from './sync-status';
+import { judgeAck, judgeWelcome, type Verdict } from './verdicts';
 
 /** Where the device token comes from: a fixed one, or one kept (and enrolled for when missing) per backend. */
 export interface CredentialSource {
@@ -78,43 +41,6 @@ export class SyncRefused extends Error {
 /** A reply claimed more than this device sent or recorded: nothing is deleted on its word. */
 export class UntrustedReply extends Error {
   override name = 'UntrustedReply';
-}
-
-class SocketClosed extends Error {
-  constructor(
-    readonly code: number,
-    readonly reason: string,
-  ) {
-    super(`connection closed (${code}${reason ? `: ${reason}` : ''})`);
-  }
-}
-
-export type Verdict =
-  | { readonly kind: 'advance'; readonly to: number }
-  | { readonly kind: 'none' }
-  | { readonly kind: 'untrusted'; readonly message: string }
-  | { readonly kind: 'lost'; readonly lost: number; readonly holds: number; readonly had: number };
-
-/**
- * What a welcome may change: the backend can hold at most what this device appended (an
- * earlier connection may have sent and lost the ack), never more; holding less than this
- * device already deleted means the backend lost them.
- */
-export function judgeWelcome(sessionId: string, ackedSeq: number, local: { readonly appended: number; readonly acked: number }): Verdict {
-  if (ackedSeq > local.appended) {
-    return { kind: 'untrusted', message: `The backend says it holds session ${sessionId} up to #${ackedSeq}, but this device has only recorded up to #${local.appended}: not trusted. Nothing was deleted here; reconnecting.` };
-  }
-  if (ackedSeq < local.acked) return { kind: 'lost', lost: local.acked - ackedSeq, holds: ackedSeq, had: local.acked };
-  return ackedSeq > local.acked ? { kind: 'advance', to: ackedSeq } : { kind: 'none' };
-}
-
-/** What an ack for the batch `first..last` may change: nothing above `last` (what was sent) is believed. */
-export function judgeAck(sessionId: string, seq: number, batch: { readonly first: number; readonly last: number }): Verdict {
-  if (seq > batch.last) {
-    return { kind: 'untrusted', message: `The backend acknowledged #${seq} of session ${sessionId}, but this device has only sent up to #${batch.last}: not trusted. Nothing was deleted here; reconnecting.` };
-  }
-  if (seq < batch.first - 1) return { kind: 'lost', lost: batch.first - 1 - seq, holds: seq, had: batch.first - 1 };
-  return seq === batch.first - 1 ? { kind: 'none' } : { kind: 'advance', to: seq };
 }
 
 /**
@@ -191,7 +117,9 @@ export class SyncClient {
   private async attempt(): Promise<void> {
     const token = typeof this.opts.credential === 'string' ? this.opts.credential : await this.opts.credential.token(() => this.update({ state: 'enrolling' }));
     // Connect only with something to send: the first message must be a hello, and an idle socket is a burden on the backend.
-    if (!(await this.waitForBatch())) return;
+    // The batch waited for is the first one sent (it is not read again).
+    let next = await this.waitForBatch();
+    if (!next) return;
     if (this.status.state !== 'offline') this.update({ state: 'connecting' });
     const conn = await Connection.open(this.opts.url, this.abort.signal, this.opts.ackTimeoutMs ?? 10_000);
     this.socket = conn;
@@ -203,9 +131,12 @@ export class SyncClient {
     try {
       for (;;) {
         if (this.stopped) return;
-        const wait = lastSent + MIN_SEND_INTERVAL_MS - performance.now();
-        if (wait > 0) await sleep(wait, this.abort.signal);
-        const batch = await this.outbox.nextBatch(new Set(this.held.keys()));
+        if (!next) {
+          const wait = lastSent + MIN_SEND_INTERVAL_MS - performance.now();
+          if (wait > 0) await sleep(wait, this.abort.signal);
+        }
+        const batch = next ?? (await this.outbox.nextBatch(new Set(this.held.keys())));
+        next = undefined;
         if (!batch) {
           await this.refreshPending();
           await Promise.race([this.outbox.waitForEvents(5000), conn.closed]);
@@ -242,30 +173,39 @@ export class SyncClient {
     } catch (err) {
       conn.close(1000, 'client retrying');
       if (this.stopped) return;
-      if (err instanceof SocketClosed) {
-        this.update({ closes: { ...this.status.closes, [err.code]: (this.status.closes[err.code] ?? 0) + 1 } });
-        if (err.code === CLOSE.unauthorised) throw new SyncRefused(CREDENTIAL_REFUSED);
-        if (inFlight && err.code === CLOSE.forbidden) {
-          const sid = inFlight.sessionId;
-          await this.hold(sid, 'forbidden', (n) => `${n} events of session ${sid} refused by the backend: another device owns that session. They are kept on this device.`);
-          progressed = true;
-        } else if (inFlight?.kind === 'events' && (err.code === CLOSE.invalid || err.code === CLOSE.tooBig)) {
-          // The same batch would be refused again: set the session aside so the others go on.
-          const sid = inFlight.sessionId;
-          await this.hold(sid, 'rejected', (n) => `${n} events of session ${sid} refused by the backend (${err.code}${err.reason ? `: ${err.reason}` : ''}). They are kept on this device and not sent again.`);
-          progressed = true;
-        }
-      }
-      if (err instanceof UntrustedReply) {
-        this.update({ distrusted: this.status.distrusted + 1 });
-        throw err;
-      }
-      if (!progressed) throw err;
-      // Progress was made: reconnect at once, and say why the connection ended.
-      this.update({ state: 'connecting', error: err instanceof Error ? err.message : String(err), reconnects: this.status.reconnects + 1 });
+      await this.afterFailure(err, inFlight, progressed);
     } finally {
       if (this.socket === conn) this.socket = undefined;
     }
+  }
+
+  /**
+   * Why a connection ended, and what follows: a refused credential stops the retries; a session
+   * the backend will not take is held so that the others go on; a reply that claimed too much is
+   * counted; the next attempt starts at once after progress, else after the backoff (a throw).
+   */
+  private async afterFailure(err: unknown, inFlight: { readonly sessionId: string; readonly kind: 'hello' | 'events' } | undefined, progressed: boolean): Promise<void> {
+    if (err instanceof SocketClosed) {
+      this.update({ closes: { ...this.status.closes, [err.code]: (this.status.closes[err.code] ?? 0) + 1 } });
+      if (err.code === CLOSE.unauthorised) throw new SyncRefused(CREDENTIAL_REFUSED);
+      if (inFlight && err.code === CLOSE.forbidden) {
+        const sid = inFlight.sessionId;
+        await this.hold(sid, 'forbidden', (n) => `${n} events of session ${sid} refused by the backend: another device owns that session. They are kept on this device.`);
+        progressed = true;
+      } else if (inFlight?.kind === 'events' && (err.code === CLOSE.invalid || err.code === CLOSE.tooBig)) {
+        // The same batch would be refused again: set the session aside so the others go on.
+        const sid = inFlight.sessionId;
+        await this.hold(sid, 'rejected', (n) => `${n} events of session ${sid} refused by the backend (${err.code}${err.reason ? `: ${err.reason}` : ''}). They are kept on this device and not sent again.`);
+        progressed = true;
+      }
+    }
+    if (err instanceof UntrustedReply) {
+      this.update({ distrusted: this.status.distrusted + 1 });
+      throw err;
+    }
+    if (!progressed) throw err;
+    // Progress was made: reconnect at once, and say why the connection ended.
+    this.update({ state: 'connecting', error: err instanceof Error ? err.message : String(err), reconnects: this.status.reconnects + 1 });
   }
 
   /** Applies a welcome's or ack's verdict; true when it moved something on. */
@@ -321,102 +261,5 @@ export class SyncClient {
     if (this.stopped && patch.state && patch.state !== 'stopped') patch = { ...patch, state: 'stopped' };
     this.status = { ...this.status, ...patch };
     this.opts.onStatus?.(this.status);
-  }
-}
-
-/** One WebSocket: parsed, schema-checked replies, waited for by type and session. */
-class Connection {
-  private readonly inbox: ServerMessage[] = [];
-  private readonly waiters = new Set<() => void>();
-  private failure: Error | undefined;
-  readonly closed: Promise<void>;
-
-  private constructor(private readonly ws: WebSocket) {
-    let onClosed!: () => void;
-    this.closed = new Promise((r) => (onClosed = r));
-    ws.onmessage = (e) => {
-      const parsed = typeof e.data === 'string' ? parseServerMessage(e.data) : ({ ok: false, reason: 'binary message' } as const);
-      if (!parsed.ok) {
-        this.fail(new Error(`the backend sent an unreadable reply (${parsed.reason})`));
-        ws.close(CLOSE.invalid, 'unreadable reply');
-        return;
-      }
-      // A backend that floods replies nobody waits for must not grow this without bound.
-      if (this.inbox.length >= 64) this.inbox.shift();
-      this.inbox.push(parsed.msg);
-      this.wake();
-    };
-    ws.onclose = (e) => {
-      this.fail(new SocketClosed(e.code, e.reason));
-      onClosed();
-    };
-  }
-
-  static open(url: string, signal: AbortSignal, timeoutMs: number): Promise<Connection> {
-    return new Promise((resolve, reject) => {
-      const ws = new WebSocket(url);
-      const conn = new Connection(ws);
-      const timer = setTimeout(() => {
-        ws.close();
-        reject(new Error(`the sync server did not answer within ${timeoutMs / 1000} s`));
-      }, timeoutMs);
-      const onAbort = () => ws.close(1000, 'stopped');
-      signal.addEventListener('abort', onAbort, { once: true });
-      ws.onopen = () => {
-        clearTimeout(timer);
-        resolve(conn);
-      };
-      void conn.closed.then(() => {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', onAbort);
-        // Never opened: name the likely cause rather than a bare 1006.
-        const f = conn.failure;
-        reject(f instanceof SocketClosed && f.code === 1006 ? new Error('cannot reach the sync server') : f);
-      });
-    });
-  }
-
-  send(m: ClientMessage): void {
-    this.check();
-    this.ws.send(JSON.stringify(m));
-  }
-
-  /** Throws why the connection is unusable, if it is. */
-  check(): void {
-    if (this.failure) throw this.failure;
-  }
-
-  async receive<T extends ServerMessage['type']>(type: T, sessionId: string, timeoutMs: number): Promise<Extract<ServerMessage, { type: T }>> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const i = this.inbox.findIndex((m) => m.type === type && m.sessionId === sessionId);
-      if (i >= 0) return this.inbox.splice(i, 1)[0] as Extract<ServerMessage, { type: T }>;
-      this.check();
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`no ${type} from the backend within ${timeoutMs / 1000} s`);
-      await new Promise<void>((r) => {
-        const t = setTimeout(done, left);
-        this.waiters.add(done);
-        function done() {
-          clearTimeout(t);
-          r();
-        }
-      });
-    }
-  }
-
-  close(code: number, reason: string): void {
-    if (this.ws.readyState === WebSocket.CONNECTING || this.ws.readyState === WebSocket.OPEN) this.ws.close(code, reason);
-  }
-
-  private fail(err: Error): void {
-    this.failure ??= err;
-    this.wake();
-  }
-
-  private wake(): void {
-    const ws = [...this.waiters];
-    this.waiters.clear();
-    for (const w of ws) w();
   }
 }

@@ -1,6 +1,7 @@
 // Event payloads in the shapes the record keeps: compact, and always inside the backend's limits.
 import type { Detection } from '../model/decode';
-import { LIMITS, jsonBytes } from './protocol';
+import { LIMITS } from './protocol';
+import { jsonBytes } from './bounded-json';
 
 /** At most this many boxes per frame are recorded (the highest scores); the rest are counted in `omitted`. */
 export const MAX_BOXES_PER_FRAME = 300;

@@ -1,27 +1,9 @@
 import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
-import {
-  ClientConfigSchema,
-  contiguousFrom,
-  EnrollRequestSchema,
-  EventsQuerySchema,
-  jsonBytes,
-  jsonDepth,
-  LIMITS,
-  parseBounded,
-  parseClientMessage,
-  parseLiveClientMessage,
-  parseServerMessage,
-  OUTCOMES,
-  SESSION_CSV_COLUMNS,
-  SessionExportQuerySchema,
-  SessionsExportQuerySchema,
-  SessionsQuerySchema,
-  TaskIdSchema,
-  TIMELINE_CSV_COLUMNS,
-  wellFormed,
-  type SyncEvent,
-} from './protocol';
+import { ClientConfigSchema, EnrollRequestSchema, LIMITS, parseClientMessage, parseServerMessage, type SyncEvent } from './protocol';
+import { EventsQuerySchema, OUTCOMES, SESSION_CSV_COLUMNS, SessionExportQuerySchema, SessionsExportQuerySchema, SessionsQuerySchema, TaskIdSchema, TIMELINE_CSV_COLUMNS } from './trainer-api';
+import { jsonBytes, jsonDepth, parseBounded, wellFormed } from './bounded-json';
+import { parseLiveClientMessage } from './live-protocol';
 
 const TOKEN = 'fwd.AAAAAAAAAAAAAAAA.BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB';
 /** A frame of 25 detections as the recorder writes it: labels once, boxes as [labelIndex, score, x, y, w, h]. */
@@ -160,13 +142,5 @@ describe('server, live and HTTP shapes', () => {
 
   it('bounds parseBounded by the size it is given', () => {
     expect(parseBounded(v.string(), '"abcdef"', 4)).toEqual({ ok: false, reason: 'over 4 bytes' });
-  });
-});
-
-describe('the gap-free prefix', () => {
-  it('stores only the run that extends what is stored: resends skipped, gaps wait', () => {
-    expect(contiguousFrom(0, [ev(1), ev(2), ev(4)]).map((e) => e.seq)).toEqual([1, 2]);
-    expect(contiguousFrom(2, [ev(1), ev(2), ev(3)]).map((e) => e.seq)).toEqual([3]);
-    expect(contiguousFrom(5, [ev(7)])).toEqual([]);
   });
 });

@@ -1,5 +1,6 @@
 import type { Outbox } from './outbox';
 import type { EventKind } from './protocol';
+import type { RecordedPayloads } from './recorded';
 
 /**
  * A session's durable record: an event counts as emitted once it is in the outbox. Events are
@@ -14,19 +15,20 @@ export class Recorder {
     private readonly onError: (m: string) => void,
   ) {}
 
-  static async start(outbox: Outbox, info: Record<string, unknown>, onError: (m: string) => void, sessionId?: string): Promise<Recorder> {
+  static async start(outbox: Outbox, info: RecordedPayloads['session-start'], onError: (m: string) => void, sessionId?: string): Promise<Recorder> {
     const id = await outbox.startSession(sessionId);
     const r = new Recorder(outbox, id, onError);
     r.record('session-start', info);
     return r;
   }
 
-  record(kind: EventKind, payload: unknown): void {
+  /** Records one event; its payload is typed by its kind (src/sync/recorded.ts). */
+  record<K extends EventKind>(kind: K, payload: RecordedPayloads[K]): void {
     // In order: each append waits for the previous one.
     this.chain = this.chain.then(() => this.outbox.append(this.sessionId, kind, payload)).catch((err: unknown) => this.onError(err instanceof Error ? err.message : String(err)));
   }
 
-  async end(summary: Record<string, unknown>): Promise<void> {
+  async end(summary: RecordedPayloads['session-end']): Promise<void> {
     this.record('session-end', summary);
     await this.chain;
   }

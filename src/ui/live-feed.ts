@@ -1,5 +1,8 @@
 import { reconnecting } from '../sync/backoff';
-import { CLOSE, LiveServerMessageSchema, parseBounded, type LiveClientMessage, type SessionSummary } from '../sync/protocol';
+import { CLOSE } from '../sync/protocol';
+import { LiveServerMessageSchema, type LiveClientMessage } from '../sync/live-protocol';
+import { parseBounded } from '../sync/bounded-json';
+import { type SessionSummary } from '../sync/trainer-api';
 import { SignedOut } from './dashboard/api';
 
 // Declared beside the HTTP client, which meets the same refusal.

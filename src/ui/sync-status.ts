@@ -1,6 +1,6 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
-import type { SyncState, SyncStatus } from '../sync/client';
+import type { SyncState, SyncStatus } from '../sync/sync-status';
 
 /** Whether the browser promised to keep this origin's storage (the outbox) under storage pressure. */
 export type StoragePersistence = 'persisted' | 'not-persisted' | 'unsupported';

@@ -3,7 +3,8 @@ import { connect as tcp, type Socket } from 'node:net';
 import { EventEmitter } from 'node:events';
 import WebSocket from 'ws';
 import { COCO_LABELS } from '../../src/model/labels';
-import type { SessionSummary, SyncEvent } from '../../src/sync/protocol';
+import type { SessionSummary } from '../../src/sync/trainer-api';
+import type { SyncEvent } from '../../src/sync/protocol';
 import type { ServerProcess } from './spawn-server';
 
 // ---- realistic payloads, as the recorder writes them ----

@@ -1,5 +1,5 @@
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
-import type { SessionSummary } from '../../sync/protocol';
+import type { SessionSummary } from '../../sync/trainer-api';
 import { LiveFeed } from '../live-feed';
 import type { Subscribable } from './subscription';
 

@@ -9,6 +9,7 @@ import type { PipelineConfig } from '../../vision/config';
 import { createVisionPipeline, type VisionPipeline, type VisionResult, type VisionStats } from '../../vision/vision-pipeline';
 import type { Outbox } from '../../sync/outbox';
 import { Recorder } from '../../sync/recorder';
+import type { CameraSessionStart } from '../../sync/recorded';
 import { LiveRecord } from '../../guide/live-record';
 import { atFreshPlaces } from '../../guide/fresh-instruction';
 import type { Store } from '../../store/db';
@@ -20,7 +21,7 @@ import type { OverlayFrame } from '../overlay';
 const RECORDED_LABELS_CHARS = 4000;
 
 /** What the session start says about the model: which one, and the labels the record's names come from. */
-function modelRecord(m: ModelManifest): Record<string, unknown> {
+function modelRecord(m: ModelManifest): Pick<CameraSessionStart, 'model' | 'modelName' | 'labels' | 'labelCount'> {
   const fits = m.labels.reduce((n, l) => n + l.length + 3, 0) <= RECORDED_LABELS_CHARS;
   return { model: m.id, modelName: m.name, ...(fits ? { labels: m.labels } : { labelCount: m.labels.length }) };
 }

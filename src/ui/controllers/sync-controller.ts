@@ -1,5 +1,6 @@
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
-import { SyncClient, type SyncStatus } from '../../sync/client';
+import { SyncClient } from '../../sync/client';
+import type { SyncStatus } from '../../sync/sync-status';
 import { DeviceCredentials } from '../../sync/credentials';
 import { defaultDeviceName } from '../../sync/enroll';
 import { Outbox } from '../../sync/outbox';

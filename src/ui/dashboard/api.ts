@@ -1,19 +1,8 @@
 // The dashboard's side of the admin API: every request carries the credential as a header (never
 // in a URL), and every answer is checked against the protocol's schemas before it is shown.
 import * as v from 'valibot';
-import {
-  DeviceListSchema,
-  SessionsPageSchema,
-  SessionTimelineSchema,
-  TaskAggregateSchema,
-  type Device,
-  type ExportFormat,
-  type SessionFilter,
-  type SessionsPage,
-  type SessionTimeline,
-  type StoredEvent,
-  type TaskAggregate,
-} from '../../sync/protocol';
+import { DeviceListSchema, type Device } from '../../sync/protocol';
+import { SessionsPageSchema, SessionTimelineSchema, TaskAggregateSchema, type ExportFormat, type SessionFilter, type SessionsPage, type SessionTimeline, type StoredEvent, type TaskAggregate } from '../../sync/trainer-api';
 import { filterParams } from './sessions-state';
 
 /** The admin credential was refused (changed, or the backend was reset): no retry can mend it. */

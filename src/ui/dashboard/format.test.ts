@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { OUTCOMES, STEP_STATUSES } from '../../sync/protocol';
+import { OUTCOMES, STEP_STATUSES } from '../../sync/trainer-api';
 import { formatDuration, formatStarted, isoDuration, OUTCOME_LABELS, STEP_STATUS_LABELS, stepsText } from './format';
 
 describe('formatDuration', () => {

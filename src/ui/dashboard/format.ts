@@ -1,5 +1,5 @@
 // How the trainer's view writes times, durations and states. Pure: the elements only place the text.
-import type { Outcome, StepStatus } from '../../sync/protocol';
+import type { Outcome, StepStatus } from '../../sync/trainer-api';
 import type { StepEnding } from '../../task/types';
 
 /** Labels for the protocol's outcomes: keyed by its type, so a new outcome fails to compile here. */

@@ -1,7 +1,7 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import { guard } from 'lit/directives/guard.js';
-import { EXPORT_FORMATS, type ExportFormat, type SessionSummary, type SessionTimeline, type StoredEvent, type TimelineStep } from '../../sync/protocol';
+import { EXPORT_FORMATS, type ExportFormat, type SessionSummary, type SessionTimeline, type StoredEvent, type TimelineStep } from '../../sync/trainer-api';
 import { CoalescedController } from '../controllers/coalesced';
 import { ProgressiveController } from '../controllers/progressive';
 import { SubscriptionController, type Subscribable } from '../controllers/subscription';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { SessionSummary } from '../../sync/protocol';
+import type { SessionSummary } from '../../sync/trainer-api';
 import { applyUpserts, compareNewest, filterFrom, filterParams, taskOptions } from './sessions-state';
 
 const s = (id: string, firstTs: number, over: Partial<SessionSummary> = {}): SessionSummary => ({

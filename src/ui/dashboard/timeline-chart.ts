@@ -1,6 +1,6 @@
 import { LitElement, css, html, nothing, svg } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
-import type { SessionTimeline } from '../../sync/protocol';
+import type { SessionTimeline } from '../../sync/trainer-api';
 import { ElementWidthController } from '../controllers/element-width';
 import { formatDuration, offsetText } from './format';
 import { axisTicks, barAt, derailmentBars, instructionMarks, rectsPath, stepBars, ticksPath, timelineSpan, timeScale, type Bar, type DerailmentBar } from './timeline-geometry';

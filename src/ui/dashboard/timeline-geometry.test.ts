@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { SessionSummary, SessionTimeline, TimelineStep } from '../../sync/protocol';
+import type { SessionSummary, SessionTimeline, TimelineStep } from '../../sync/trainer-api';
 import { axisTicks, barAt, derailmentBars, instructionMarks, rectsPath, stepBars, ticksPath, timelineSpan, timeScale } from './timeline-geometry';
 
 const summary = (over: Partial<SessionSummary> = {}): SessionSummary => ({

@@ -1,7 +1,7 @@
 // The timeline chart's layout math: time → x, bars and marks, axis ticks, hit testing. Pure,
 // so that a 1,000-step timeline is laid out in one pass of arithmetic, and drawn as a handful
 // of SVG paths instead of thousands of elements.
-import type { SessionTimeline, TimelineStep } from '../../sync/protocol';
+import type { SessionTimeline, TimelineStep } from '../../sync/trainer-api';
 
 export interface Span {
   readonly t0: number;

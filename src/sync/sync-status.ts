@@ -1,0 +1,41 @@
+// What the sync client says about itself: shown by the page (src/ui/sync-status.ts), read by tests.
+
+export type SyncState =
+  /** Asking the backend for this device's credential. */
+  | 'enrolling'
+  /** Nothing to send; no socket open. */
+  | 'idle'
+  | 'connecting'
+  | 'connected'
+  /** The last attempt failed; retrying with backoff. */
+  | 'offline'
+  /** Another tab holds the sync lock and sends for this origin. */
+  | 'standby'
+  /** The backend will not take this device (enrolment refused, credential revoked); nothing is retried until the person acts. */
+  | 'refused'
+  | 'stopped';
+
+/** A session kept on this device that is not being sent; it never holds up the others. */
+export interface HeldSession {
+  readonly sessionId: string;
+  readonly reason: 'forbidden' | 'lost' | 'rejected' | 'unsendable';
+  /** Events of it still kept here. */
+  readonly events: number;
+  /** For `lost`: how many acknowledged events the backend no longer has. */
+  readonly lost?: number;
+  readonly message: string;
+}
+
+export interface SyncStatus {
+  readonly state: SyncState;
+  readonly pending: number;
+  readonly lastAck?: { readonly sessionId: string; readonly seq: number; readonly at: number };
+  /** Why the last attempt failed, or why the backend refuses this device. */
+  readonly error?: string;
+  readonly reconnects: number;
+  readonly held: readonly HeldSession[];
+  /** Replies that claimed more than this device sent, and were not believed. */
+  readonly distrusted: number;
+  /** Close codes seen, with how often. */
+  readonly closes: Readonly<Record<number, number>>;
+}

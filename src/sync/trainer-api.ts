@@ -1,0 +1,209 @@
+// The trainer's view over HTTP: session summaries, timelines, task aggregates, their queries and
+// exports, declared once and used by the server (server/trainer-api.ts) and the dashboard.
+import * as v from 'valibot';
+import { STEP_ENDINGS } from '../task/types';
+import { wellFormed } from './bounded-json';
+import type { SyncEvent } from './protocol';
+
+/**
+ * A session is live while it has not ended and the server received an event for it within
+ * this window. A guided camera session sends a verdict several times a second, so a quiet
+ * minute means the camera stopped without its session-end reaching the server, the app was
+ * closed, or the device is offline.
+ */
+export const LIVE_WINDOW_MS = 60_000;
+
+/**
+ * `completed`: the task's last step was completed (a session without a task: it ended, and a
+ * file analysis was not cancelled). `abandoned`: not completed, and it ended or is no longer
+ * live. `in-progress`: neither, yet. A quiet session that syncs again is in progress again.
+ */
+export const OUTCOMES = ['completed', 'abandoned', 'in-progress'] as const;
+export type Outcome = (typeof OUTCOMES)[number];
+
+/** One session as the dashboard lists it; maintained by the store on every write, never by scanning events. */
+export const SessionSummarySchema = v.strictObject({
+  sessionId: v.string(),
+  deviceId: v.string(),
+  deviceName: v.string(),
+  events: v.number(),
+  lastSeq: v.number(),
+  firstTs: v.number(),
+  lastTs: v.number(),
+  /** The newest state event's payload: what step the session is on. */
+  lastState: v.unknown(),
+  taskId: v.nullable(v.string()),
+  /** The title recorded at session start (or the built-in task's); null when unknown: show the id. */
+  taskTitle: v.nullable(v.string()),
+  /** Time of the first event (the session-start); the same as firstTs. */
+  startedTs: v.number(),
+  /** Time of the session-end event; null while none arrived. */
+  endedTs: v.nullable(v.number()),
+  /** To the session-end, or to the newest event while there is none; null if the times are unusable. */
+  durationMs: v.nullable(v.number()),
+  /** When the task's last step was completed. */
+  completedTs: v.nullable(v.number()),
+  outcome: v.picklist(OUTCOMES),
+  /** Steps of the task done so far, counting those done in an earlier session that this one resumed. */
+  stepsDone: v.number(),
+  /** Null when the task's length is not known (a custom task not completed yet). */
+  stepsTotal: v.nullable(v.number()),
+  derailments: v.number(),
+  live: v.boolean(),
+});
+export type SessionSummary = v.InferOutput<typeof SessionSummarySchema>;
+
+/** `GET /api/sessions?limit=N&cursor=C`: newest first; `next` is the cursor of the following page. */
+export const SessionsPageSchema = v.strictObject({ sessions: v.array(SessionSummarySchema), next: v.nullable(v.string()) });
+export type SessionsPage = v.InferOutput<typeof SessionsPageSchema>;
+
+/** Printable text: what a filter may hold (no control character, no lone surrogate). */
+const printable = (what: string, max: number) =>
+  v.pipe(
+    v.string(`${what} must be text`),
+    v.maxLength(max, `${what} is at most ${max} characters`),
+    v.check((s) => !/[\u0000-\u001f\u007f]/.test(s) && wellFormed(s), `${what} must be printable text`),
+  );
+
+/** What the list and its export can be narrowed to; every filter is matched on the summary table alone. */
+const SessionFilterEntries = {
+  device: v.optional(v.pipe(v.string('device must be a device id'), v.regex(/^[A-Za-z0-9_-]{1,64}$/, 'device must be a device id'))),
+  task: v.optional(v.pipe(printable('task', 200), v.minLength(1, 'task must not be empty'))),
+  outcome: v.optional(v.picklist(OUTCOMES, `outcome must be one of ${OUTCOMES.join(', ')}`)),
+  /** Case-insensitive substring of the device name or the task title (the id when there is no title); empty matches all. */
+  q: v.optional(v.pipe(printable('q', 100), v.trim(), v.transform((s) => (s === '' ? undefined : s)))),
+};
+
+/** Query of `GET /api/sessions`; `cursor` is the `next` of the previous page, opaque to clients. */
+export const SessionsQuerySchema = v.strictObject({
+  limit: v.optional(v.pipe(v.string(), v.regex(/^[0-9]{1,4}$/, 'limit must be a whole number'), v.transform(Number), v.minValue(1, 'limit must be at least 1'), v.maxValue(200, 'limit is at most 200')), '50'),
+  cursor: v.optional(v.pipe(v.string(), v.maxLength(200, 'bad cursor'))),
+  ...SessionFilterEntries,
+});
+export type SessionsQuery = v.InferOutput<typeof SessionsQuerySchema>;
+export type SessionFilter = Pick<SessionsQuery, keyof typeof SessionFilterEntries>;
+
+/** The text `q` is found in: the names the list shows, lower-cased here so that both stores and the page compare alike. */
+export const searchText = (deviceName: string, taskTitle: string | null, taskId: string | null) => `${deviceName}\n${taskTitle ?? taskId ?? ''}`.toLowerCase();
+
+/** Whether a summary passes the filters: what a page applies to the live feed's upserts. The stores' SQL means the same (tested). */
+export function matchesFilter(s: SessionSummary, f: SessionFilter): boolean {
+  return (
+    (f.device === undefined || s.deviceId === f.device) &&
+    (f.task === undefined || s.taskId === f.task) &&
+    (f.outcome === undefined || s.outcome === f.outcome) &&
+    (f.q === undefined || searchText(s.deviceName, s.taskTitle, s.taskId).includes(f.q.toLowerCase()))
+  );
+}
+
+export const EXPORT_FORMATS = ['csv', 'json'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+// A missing format gets the same message as a wrong one, not valibot's "Invalid key".
+const FormatEntry = { format: v.pipe(v.optional(v.string(), ''), v.picklist(EXPORT_FORMATS, `format must be one of ${EXPORT_FORMATS.join(', ')}`)) };
+
+/** Query of `GET /api/sessions/export`: every session the filters match, newest first. */
+export const SessionsExportQuerySchema = v.strictObject({ ...FormatEntry, ...SessionFilterEntries });
+/** Query of `GET /api/sessions/:id/export`. */
+export const SessionExportQuerySchema = v.strictObject(FormatEntry);
+
+/** Path parameter of `GET /api/tasks/:taskId/aggregate`. */
+export const TaskIdSchema = v.pipe(printable('task id', 200), v.minLength(1, 'task id must not be empty'));
+
+/** A stretch of a step during which the app said the person was off track. */
+export const DerailmentSchema = v.strictObject({
+  step: v.number(),
+  reason: v.string(),
+  startTs: v.number(),
+  /** When the app saw them back on track, the reason changed, or the session ended; while `ongoing`, the newest event's time. */
+  endTs: v.number(),
+  durationMs: v.nullable(v.number()),
+  ongoing: v.boolean(),
+});
+export type Derailment = v.InferOutput<typeof DerailmentSchema>;
+
+/** An instruction the app gave (shown and spoken), when its words changed. */
+export const GivenInstructionSchema = v.strictObject({ ts: v.number(), text: v.string() });
+export type GivenInstruction = v.InferOutput<typeof GivenInstructionSchema>;
+
+/** `done-earlier`: done in an earlier session that this one resumed; `started`: begun here, not completed. */
+export const STEP_STATUSES = ['done-earlier', 'completed', 'started', 'not-reached'] as const;
+export type StepStatus = (typeof STEP_STATUSES)[number];
+
+export const TimelineStepSchema = v.strictObject({
+  index: v.number(),
+  /** The step's own instruction from the task; null when the server does not know the task's steps. */
+  instruction: v.nullable(v.string()),
+  status: v.picklist(STEP_STATUSES),
+  startedTs: v.nullable(v.number()),
+  completedTs: v.nullable(v.number()),
+  /** completedTs − startedTs; null unless both are known. */
+  durationMs: v.nullable(v.number()),
+  /** How it was completed: seen by the camera, confirmed by the person, waited out, or skipped by the person; null unless completed. */
+  completedBy: v.nullable(v.picklist(STEP_ENDINGS)),
+  derailments: v.array(DerailmentSchema),
+  instructions: v.array(GivenInstructionSchema),
+});
+export type TimelineStep = v.InferOutput<typeof TimelineStepSchema>;
+
+/** `GET /api/sessions/:id/timeline`: one row per step of the task, in order. */
+export const SessionTimelineSchema = v.strictObject({ session: SessionSummarySchema, steps: v.array(TimelineStepSchema) });
+export type SessionTimeline = v.InferOutput<typeof SessionTimelineSchema>;
+
+export const StepAggregateSchema = v.strictObject({
+  index: v.number(),
+  instruction: v.nullable(v.string()),
+  /** Sessions that started and completed this step: what the times are taken over. */
+  timed: v.number(),
+  medianMs: v.nullable(v.number()),
+  p90Ms: v.nullable(v.number()),
+  derailments: v.number(),
+  /** Sessions with at least one derailment in this step. */
+  derailedSessions: v.number(),
+  derailedMs: v.number(),
+});
+export type StepAggregate = v.InferOutput<typeof StepAggregateSchema>;
+
+/** `GET /api/tasks/:taskId/aggregate`: across every session of the task. Percentiles interpolate linearly between ranks. */
+export const TaskAggregateSchema = v.strictObject({
+  taskId: v.string(),
+  taskTitle: v.nullable(v.string()),
+  sessions: v.number(),
+  completed: v.number(),
+  steps: v.array(StepAggregateSchema),
+  /** Indices of the steps with derailments, most first (ties: earlier step first). */
+  mostDerailed: v.array(v.number()),
+});
+export type TaskAggregate = v.InferOutput<typeof TaskAggregateSchema>;
+
+/** Columns of the sessions CSV (`GET /api/sessions/export?format=csv`), one row per session; times are ISO 8601 UTC. */
+export const SESSION_CSV_COLUMNS = [
+  'session_id',
+  'device_id',
+  'device_name',
+  'task_id',
+  'task_title',
+  'started',
+  'ended',
+  'duration_ms',
+  'outcome',
+  'steps_done',
+  'steps_total',
+  'derailments',
+  'live',
+  'events',
+] as const;
+export type SessionCsvColumn = (typeof SESSION_CSV_COLUMNS)[number];
+
+/** Columns of a session's CSV (`GET /api/sessions/:id/export?format=csv`): a `step` row per step, then its `derailment` and `instruction` rows. */
+export const TIMELINE_CSV_COLUMNS = ['session_id', 'step', 'step_instruction', 'row', 'status', 'completed_by', 'start', 'end', 'duration_ms', 'text'] as const;
+export type TimelineCsvColumn = (typeof TIMELINE_CSV_COLUMNS)[number];
+
+/** Query of `GET /api/sessions/:id/events`: events with seq > `after`, at most `limit` (default 1000, at most 5000), in order. */
+export const EventsQuerySchema = v.strictObject({
+  after: v.optional(v.pipe(v.string(), v.regex(/^[0-9]{1,15}$/, 'after must be a whole number'), v.transform(Number)), '0'),
+  limit: v.optional(v.pipe(v.string(), v.regex(/^[0-9]{1,4}$/, 'limit must be a whole number'), v.transform(Number), v.minValue(1, 'limit must be at least 1'), v.maxValue(5000, 'limit is at most 5000')), '1000'),
+});
+export type EventsQuery = v.InferOutput<typeof EventsQuerySchema>;
+
+/** One stored event as `GET /api/sessions/:id/events` returns it; the payload reads back exactly as it was sent. */
+export type StoredEvent = SyncEvent & { readonly sessionId: string };
