@@ -243,8 +243,9 @@ function overlap(a: { x: number; y: number; w: number; h: number }, b: { x: numb
 export const CLIPS = (photo: (id: string) => string): ClipSpec[] => [
   { name: 'pan', photo: photo('000000001503'), frames: 90 },
   { name: 'zoom', photo: photo('000000009483'), frames: 90 },
-  // The same slow pan over a cluttered living room: more objects, and the detector's own false
-  // positives (objects the whole photograph does not show) count against IDF1. Reported, not targeted.
+  // The same slow pan over a cluttered living room: more objects, and objects the detector finds in
+  // the crops but not on the whole photograph count against IDF1, as does the ground truth's one box
+  // straddling two adjacent chairs (README). Reported and kept from getting worse, not held to 0.9.
   { name: 'pan-cluttered', photo: photo('000000000139'), frames: 90 },
   { name: 'jitter', photo: photo('000000009483'), frames: 90 },
   { name: 'occlusion', photo: photo('000000000285'), frames: 60 },

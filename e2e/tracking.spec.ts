@@ -22,6 +22,9 @@ test('objects keep their identity on a pan, a zoom, a handheld path and through 
     expect(r.objects, r.name).toBeGreaterThan(0);
     if (r.name !== 'pan-cluttered') expect(r.idf1, r.name).toBeGreaterThanOrEqual(0.9);
   }
+  // The cluttered pan measures 0.705 and cannot reach 0.9 against its ground truth (README, "Objects
+  // keep their identity"): guarded against getting worse, e.g. by merging its two adjacent chairs.
+  expect(by('pan-cluttered').idf1, 'pan-cluttered').toBeGreaterThanOrEqual(0.68);
   const occ = by('occlusion').covered!;
   expect(occ.before).toHaveLength(1);
   expect(occ.after).toEqual(occ.before);
