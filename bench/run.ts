@@ -284,7 +284,7 @@ const results = {
   soak: soak
     ? { seconds: soakMs / 1000, open_frames_max: soak.open_frames_max, leaked_frames: soak.leaked_frames, heap_growth_pct: mem.length >= 2 ? r(((mem.at(-1)! - mem[0]!) / mem[0]!) * 100) : null, heap_mb_start_end: mem.length >= 2 ? [r(mem[0]! / 2 ** 20), r(mem.at(-1)! / 2 ** 20)] : null }
     : null,
-  tracking: tracking.map((t) => ({ clip: t.name, photo: t.photo, frames: t.frames, idf1: r(t.idf1, 3), id_switches: t.idSwitches, ...(t.covered ? { covered_ids_before_after: [t.covered.before, t.covered.after] } : {}), ...(t.flipsPerMinute ? { presence_flips_per_min_raw: r(t.flipsPerMinute.raw), presence_flips_per_min_tracked: r(t.flipsPerMinute.tracked) } : {}) })),
+  tracking: tracking.map((t) => ({ clip: t.name, photo: t.photo, ground_truth: t.truth, frames: t.frames, idf1: r(t.idf1, 3), id_switches: t.idSwitches, ...(t.covered ? { covered_ids_before_after: [t.covered.before, t.covered.after] } : {}), ...(t.flipsPerMinute ? { presence_flips_per_min_raw: r(t.flipsPerMinute.raw), presence_flips_per_min_tracked: r(t.flipsPerMinute.tracked) } : {}) })),
 };
 writeFileSync(args.out!, JSON.stringify(results, null, 2));
 
@@ -305,6 +305,7 @@ const checks: [string, boolean | null][] = [
   ...(tracking.length
     ? ([
         ['tracking: 0 ID switches on pan and zoom', tracking.filter((t) => t.name === 'pan' || t.name === 'zoom').every((t) => t.idSwitches === 0)],
+        // The cluttered pan, against hand-made labels, is reported, not held to 0.9 (README, "Objects keep their identity").
         ['tracking: IDF1 ≥ 0.9 (pan, zoom, jitter, occlusion, steady)', tracking.filter((t) => t.name !== 'pan-cluttered').every((t) => t.idf1 >= 0.9)],
         ['tracking: the covered object keeps its id', tracking.filter((t) => t.covered).every((t) => t.covered!.before.length === 1 && t.covered!.after.join() === t.covered!.before.join())],
       ] as [string, boolean][])
@@ -350,7 +351,7 @@ if (tracking.length) {
   console.log('\nTracking (IDF1, ID switches; targets: 0 switches on pan and zoom, IDF1 ≥ 0.9, the covered object keeps its id)');
   for (const t of tracking) {
     const extra = t.covered ? `covered ${t.covered.label}: id ${t.covered.before.join(',')} → ${t.covered.after.join(',')}` : t.flipsPerMinute ? `presence flips/min: ${t.flipsPerMinute.raw.toFixed(0)} raw, ${t.flipsPerMinute.tracked.toFixed(0)} tracked` : '';
-    console.log(`  ${t.name.padEnd(14)} IDF1 ${t.idf1.toFixed(3)}  switches ${t.idSwitches}  ${extra}`);
+    console.log(`  ${t.name.padEnd(14)} IDF1 ${t.idf1.toFixed(3)}  switches ${t.idSwitches}  (truth by ${t.truth})  ${extra}`);
   }
 }
 console.log('\nTargets (on medians)');

@@ -1,14 +1,16 @@
 // Tracking measured on clips made here from COCO photographs with known motion: a slow pan,
 // a zoom, a handheld jitter path, an object covered by a grey patch for 0.5 s, and a steady
-// noisy scene. Ground truth is the photograph's own objects (the detector on the whole
-// photograph, confident boxes only) moved by each frame's known crop. The clip runs through
+// noisy scene. Ground truth is the photograph's own objects moved by each frame's known crop:
+// boxes a person drew by looking at the photograph (e2e/fixtures/labels/<photo id>.json) where
+// the clip names them, else the detector on the whole photograph (confident boxes only). A track
+// counts on an object only when its class is one the object accepts. The clip runs through
 // the real pipeline (lossless `block` queue, two localization workers: results come back out of
 // order and the dispatcher reorders them) and the page's tracker, exactly as the live page uses it.
 import type { FrameSource } from '../src/pipeline';
 import { DEFAULT_CONFIG, type PipelineConfig } from '../src/vision/config';
 import { createVisionPipeline } from '../src/vision/vision-pipeline';
 import { Tracker, type Track } from '../src/tracking/tracker';
-import { flipsPerMinute, identityMetrics, type IdentityReport, type Labelled } from '../src/tracking/metrics';
+import { accepts, flipsPerMinute, identityMetrics, type IdentityReport, type Labelled } from '../src/tracking/metrics';
 import { trackedScene } from '../src/task/scene';
 import type { Detection } from '../src/model/decode';
 
@@ -29,12 +31,44 @@ interface Crop {
 export interface ClipSpec {
   readonly name: 'pan' | 'pan-cluttered' | 'zoom' | 'jitter' | 'occlusion' | 'steady';
   readonly photo: string;
+  /** URL of the photograph's hand-made labels (HandLabels); without it the ground truth is the detector's. */
+  readonly labels?: string;
   readonly frames: number;
+}
+
+/** A photograph's objects boxed by a person looking at it (e2e/fixtures/labels/*.json). */
+export interface HandLabels {
+  readonly photo: string;
+  readonly labelledBy: string;
+  readonly boxes: readonly HandBox[];
+}
+
+/** One object, in photograph pixels; `also`: other classes a careful person could fairly give it. */
+export interface HandBox {
+  readonly label: string;
+  readonly also?: readonly string[];
+  readonly x: number;
+  readonly y: number;
+  readonly w: number;
+  readonly h: number;
+  readonly note?: string;
+}
+
+/** A ground-truth object: a box and the classes a track on it may carry. */
+interface Truth {
+  readonly label: string;
+  readonly also?: readonly string[];
+  readonly x: number;
+  readonly y: number;
+  readonly w: number;
+  readonly h: number;
 }
 
 export interface ClipReport extends IdentityReport {
   readonly name: string;
   readonly photo: string;
+  /** Where the ground truth came from: boxes a person drew ('hand') or the detector on the whole photograph. */
+  readonly truth: 'hand' | 'detector';
   readonly frames: number;
   readonly objects: number;
   /** Occlusion clip: the covered object's track ids before and after the patch. */
@@ -82,7 +116,7 @@ function cropsFor(spec: ClipSpec, pw: number, ph: number): Crop[] {
 }
 
 /** A photograph box as it appears in a frame showing `c`, clipped; undefined when less than `minVisible` of it is in view. */
-function project(b: Detection, c: Crop, minVisible = 0.6, minSide = 24): Labelled & { label: string } | undefined {
+function project(b: Truth, c: Crop, minVisible = 0.6, minSide = 24): (Labelled & Truth) | undefined {
   const s = W / c.w;
   const x1 = (b.x - c.x) * s;
   const y1 = (b.y - c.y) * s;
@@ -94,7 +128,7 @@ function project(b: Detection, c: Crop, minVisible = 0.6, minSide = 24): Labelle
   const cy2 = Math.min(H, y2);
   if (cx2 - cx1 < minSide || cy2 - cy1 < minSide) return undefined;
   if ((cx2 - cx1) * (cy2 - cy1) < minVisible * (x2 - x1) * (y2 - y1)) return undefined;
-  return { id: 0, label: b.label, x: cx1, y: cy1, w: cx2 - cx1, h: cy2 - cy1 };
+  return { id: 0, label: b.label, ...(b.also ? { also: b.also } : {}), x: cx1, y: cy1, w: cx2 - cx1, h: cy2 - cy1 };
 }
 
 const config = (over: Partial<PipelineConfig> = {}): PipelineConfig => ({
@@ -129,12 +163,22 @@ async function photoObjects(photo: ImageBitmap): Promise<Detection[]> {
 /** Runs one clip through a fresh pipeline and the tracker; returns what the tracker made of it. */
 export async function runClip(spec: ClipSpec): Promise<ClipReport> {
   const photo = await loadPhoto(spec.photo);
-  // Ground truth: the photograph's confident objects. Objects the detector is unsure of on the
-  // whole photograph (down to the tracker's low threshold) are "don't care": a track on one is
-  // neither right nor wrong (a crop can make such an object confident).
-  const found = await photoObjects(photo);
-  const objects = found.filter((d) => d.score >= GT_SCORE);
-  const unsure = found.filter((d) => d.score < GT_SCORE);
+  // Ground truth: the photograph's objects as a person labelled them, where they have been; else
+  // its confident objects, with objects the detector is unsure of on the whole photograph (down
+  // to the tracker's low threshold) as "don't care": a track on one is neither right nor wrong
+  // (a crop can make such an object confident). Hand labels need no such allowance.
+  let objects: Truth[];
+  let unsure: Truth[];
+  if (spec.labels) {
+    const hand = (await (await fetch(spec.labels)).json()) as HandLabels;
+    if (hand.photo !== spec.photo.split('/').pop()) throw new Error(`${spec.labels} labels ${hand.photo}, not ${spec.photo}`);
+    objects = hand.boxes.map(({ label, also, x, y, w, h }) => ({ label, ...(also ? { also } : {}), x, y, w, h }));
+    unsure = [];
+  } else {
+    const found = await photoObjects(photo);
+    objects = found.filter((d) => d.score >= GT_SCORE);
+    unsure = found.filter((d) => d.score < GT_SCORE);
+  }
   const p = await createVisionPipeline(config());
   try {
     const crops = cropsFor(spec, photo.width, photo.height);
@@ -200,12 +244,12 @@ export async function runClip(spec: ClipSpec): Promise<ClipReport> {
       // Also "don't care": a true object mostly out of view (the detector may or may not still see it).
       const ignore = [...unsure, ...objects].flatMap((o) => (gt.some((g) => g.id === objects.indexOf(o) + 1) ? [] : project(o, c, 0, 4) ?? []));
       const tracks = (perFrame[f]?.tracks ?? []).filter(
-        (t) => t.confirmed && t.state === 'tracked' && (gt.some((g) => g.label === t.label && overlap(g, t) >= 0.5) || !ignore.some((g) => g.label === t.label && overlap(g, t) >= 0.3)),
+        (t) => t.confirmed && t.state === 'tracked' && (gt.some((g) => accepts(g, t.label) && overlap(g, t) >= 0.5) || !ignore.some((g) => accepts(g, t.label) && overlap(g, t) >= 0.3)),
       );
       return { gt, tracks };
     });
     const report = identityMetrics(frames);
-    const out: ClipReport = { name: spec.name, photo: spec.photo.split('/').pop()!, frames: spec.frames, objects: objects.length, ...report };
+    const out: ClipReport = { name: spec.name, photo: spec.photo.split('/').pop()!, truth: spec.labels ? 'hand' : 'detector', frames: spec.frames, objects: objects.length, ...report };
     if (covered) {
       const k = objects.indexOf(covered) + 1;
       const idsIn = (from: number, to: number) => [...new Set(frames.slice(from, to).flatMap((f) => {
@@ -240,12 +284,17 @@ function overlap(a: { x: number; y: number; w: number; h: number }, b: { x: numb
   return inter / (a.w * a.h + b.w * b.h - inter);
 }
 
+/** A photograph's hand-made labels, served with the page (never the photograph: that stays in the assets). */
+const labels = (id: string) => `/e2e/fixtures/labels/${id}.json`;
+
 export const CLIPS = (photo: (id: string) => string): ClipSpec[] => [
   { name: 'pan', photo: photo('000000001503'), frames: 90 },
   { name: 'zoom', photo: photo('000000009483'), frames: 90 },
-  // The same slow pan over a cluttered living room: more objects, and the detector's own false
-  // positives (objects the whole photograph does not show) count against IDF1. Reported, not targeted.
-  { name: 'pan-cluttered', photo: photo('000000000139'), frames: 90 },
+  // The same slow pan over a cluttered living room, against hand-made labels of the photograph (22
+  // objects, 12 of which count in its frames): the detector misses or misplaces several of them and
+  // calls a radiator a chair and a fireplace a TV (README). Reported and kept from getting worse, not
+  // held to 0.9. The steady clip of the same photograph keeps the detector's ground truth (README).
+  { name: 'pan-cluttered', photo: photo('000000000139'), labels: labels('000000000139'), frames: 90 },
   { name: 'jitter', photo: photo('000000009483'), frames: 90 },
   { name: 'occlusion', photo: photo('000000000285'), frames: 60 },
   { name: 'steady', photo: photo('000000000139'), frames: 120 },

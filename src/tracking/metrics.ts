@@ -5,6 +5,19 @@ import { rectIou, type Rect } from '../model/rect';
 
 export interface Labelled extends Rect {
   readonly id: number;
+  /**
+   * The class. Where a ground-truth object and a track both carry one, they coincide only when the
+   * track's class is one the object accepts: multi-object tracking of several classes is judged
+   * class by class, so a track called "chair" on a vase is no identity match of the vase.
+   */
+  readonly label?: string;
+  /** Ground truth only: other classes a careful person could fairly give the object (a vase of flowers: "vase" or "potted plant"). */
+  readonly also?: readonly string[];
+}
+
+/** Whether a track of class `label` may stand for the ground-truth object `g` (any class when either carries none). */
+export function accepts(g: { readonly label?: string; readonly also?: readonly string[] }, label: string | undefined): boolean {
+  return g.label === undefined || label === undefined || g.label === label || (g.also?.includes(label) ?? false);
 }
 
 export interface IdentityReport {
@@ -28,12 +41,12 @@ export function identityMetrics(frames: readonly { readonly gt: readonly Labelle
   for (const f of frames) {
     gtBoxes += f.gt.length;
     trackBoxes += f.tracks.length;
-    for (const g of f.gt) for (const t of f.tracks) if (rectIou(g, t) >= minIou) together.set(`${g.id}:${t.id}`, (together.get(`${g.id}:${t.id}`) ?? 0) + 1);
+    for (const g of f.gt) for (const t of f.tracks) if (accepts(g, t.label) && rectIou(g, t) >= minIou) together.set(`${g.id}:${t.id}`, (together.get(`${g.id}:${t.id}`) ?? 0) + 1);
   }
   const gtIds = [...new Set(frames.flatMap((f) => f.gt.map((g) => g.id)))];
   const trackIds = [...new Set(frames.flatMap((f) => f.tracks.map((t) => t.id)))];
   const cost = gtIds.map((g) => trackIds.map((t) => -(together.get(`${g}:${t}`) ?? 0)));
-  const idtp = gtIds.length && trackIds.length ? -assign(cost, 0).reduce((s, [r, c]) => s + cost[r]![c]!, 0) : 0;
+  const idtp = gtIds.length && trackIds.length ? assign(cost, 0).reduce((s, [r, c]) => s - cost[r]![c]!, 0) : 0;
   const idf1 = gtBoxes + trackBoxes ? (2 * idtp) / (gtBoxes + trackBoxes) : 1;
 
   // Switches: per frame, the best IoU matching (keeping last frame's pairing where it still holds);
@@ -43,7 +56,7 @@ export function identityMetrics(frames: readonly { readonly gt: readonly Labelle
   const seen = new Map<number, Set<number>>();
   for (const f of frames) {
     const c = f.gt.map((g) => f.tracks.map((t) => {
-      const o = rectIou(g, t);
+      const o = accepts(g, t.label) ? rectIou(g, t) : 0;
       if (o < minIou) return 2;
       return (last.get(g.id) === t.id ? 0 : 1) + (1 - o) * 0.5;
     }));

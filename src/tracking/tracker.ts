@@ -3,9 +3,12 @@
 // Kalman filter per track, association by IoU in two stages — confident boxes first against every
 // live track, then the low-score boxes the detector was unsure of against the tracks still
 // unmatched — and hysteresis on birth (a new track must be seen on `minHits` frames) and death
-// (a lost track is kept `maxLostMs` before it is dropped). Pure: frames in, tracks out.
+// (a lost track is kept `maxLostMs` before it is dropped). One addition to the paper: two tracks
+// that prove to be one object boxed twice are merged into the older (see duplicates.ts).
+// Pure: frames in, tracks out.
 import { rectIou, type Rect } from '../model/rect';
 import { assign } from './assignment';
+import { continueRun, DUPLICATE_DEFAULTS, isDuplicate, overlapOfSmaller, type DuplicateOptions, type DuplicateRun } from './duplicates';
 
 export interface TrackInput extends Rect {
   readonly label: string;
@@ -31,7 +34,7 @@ export interface Track extends Rect {
   readonly hits: number;
 }
 
-export interface TrackerOptions {
+export interface TrackerOptions extends DuplicateOptions {
   /** Boxes at or above this score take part in the first association and can start tracks. */
   readonly highScore: number;
   /** Boxes between this and `highScore` only keep existing tracks alive (the second association). */
@@ -58,6 +61,7 @@ export const TRACKER_DEFAULTS: TrackerOptions = Object.freeze({
   minHits: 3,
   maxLostMs: 1500,
   scoreSmoothing: 0.3,
+  ...DUPLICATE_DEFAULTS,
 });
 
 /** Position and velocity along one axis, with its 2×2 covariance [pp, pv, vv]. */
@@ -121,6 +125,8 @@ interface LiveTrack {
   lastMs: number;
   /** The box matched most recently: what is shown while tracked (the filter's estimate lags a jump). */
   lastBox: Rect;
+  /** This object has been boxed twice (a duplicate track was merged into this one): a second box inside this one starts no track. */
+  boxedTwice: boolean;
 }
 
 const boxOf = (t: LiveTrack): Rect => {
@@ -138,6 +144,8 @@ export class Tracker {
   private nextId = 1;
   private frames = 0;
   private lastMs: number | undefined;
+  /** Same-label pairs of tracks matched together, overlapping as one object boxed twice would: key `lowerId:higherId`. */
+  private runs = new Map<string, DuplicateRun>();
   readonly options: TrackerOptions;
 
   constructor(options: Partial<TrackerOptions> = {}) {
@@ -173,9 +181,11 @@ export class Tracker {
     const m2 = this.match(remaining, low, o.lowMatchIou);
     for (const [ti, di] of m2.pairs) this.hit(remaining[ti]!, low[di]!, ms);
     const matched = new Set([...m1.pairs.map(([ti]) => this.tracks[ti]!), ...m2.pairs.map(([ti]) => remaining[ti]!)]);
+    const retired = this.mergeDuplicates(matched, ms);
 
     const survivors: LiveTrack[] = [];
     for (const t of this.tracks) {
+      if (retired.has(t)) continue;
       if (matched.has(t)) {
         survivors.push(t);
         continue;
@@ -188,6 +198,8 @@ export class Tracker {
     for (const di of m1.unmatchedDetections) {
       const d = high[di]!;
       if (d.score < o.newTrackScore) continue;
+      // The second box on an object already known to be boxed twice is that object again, not a new one.
+      if ([...matched].some((t) => t.boxedTwice && !retired.has(t) && t.label === d.label && overlapOfSmaller(t.lastBox, d) >= o.duplicateOverlap)) continue;
       const cx = d.x + d.w / 2;
       const cy = d.y + d.h / 2;
       survivors.push({
@@ -204,6 +216,7 @@ export class Tracker {
         firstSeenMs: ms,
         lastMs: ms,
         lastBox: { x: d.x, y: d.y, w: d.w, h: d.h },
+        boxedTwice: false,
       });
     }
     this.tracks = survivors;
@@ -213,6 +226,7 @@ export class Tracker {
   /** Forget everything (a new source or a new session). */
   reset(): void {
     this.tracks = [];
+    this.runs.clear();
     this.frames = 0;
     this.lastMs = undefined;
   }
@@ -229,6 +243,36 @@ export class Tracker {
     if (t.hits >= this.options.minHits) t.confirmed = true;
     t.lastSeenMs = ms;
     t.lastBox = { x: d.x, y: d.y, w: d.w, h: d.h };
+  }
+
+  /**
+   * Follows every same-label pair of tracks matched in this update (see duplicates.ts); a pair that
+   * has overlapped as one object boxed twice for long enough is one object: the newer track is
+   * retired and the older keeps the identity. Returns the retired tracks.
+   */
+  private mergeDuplicates(matched: ReadonlySet<LiveTrack>, ms: number): Set<LiveTrack> {
+    const o = this.options;
+    const both = [...matched].sort((a, b) => a.id - b.id);
+    const runs = new Map<string, DuplicateRun>();
+    const retired = new Set<LiveTrack>();
+    for (let i = 0; i < both.length; i++) {
+      for (let j = i + 1; j < both.length; j++) {
+        const older = both[i]!;
+        const newer = both[j]!;
+        if (older.label !== newer.label) continue;
+        const key = `${older.id}:${newer.id}`;
+        const run = continueRun(this.runs.get(key), older.lastBox, newer.lastBox, ms, o);
+        if (!run) continue;
+        if (isDuplicate(run, ms, o) && !retired.has(older)) {
+          retired.add(newer);
+          older.boxedTwice = true;
+          older.confirmed ||= newer.confirmed; // the object has been confirmed, under whichever identity
+          older.peakScore = Math.max(older.peakScore, newer.peakScore);
+        } else runs.set(key, run);
+      }
+    }
+    this.runs = runs;
+    return retired;
   }
 
   /** Optimal matching by IoU, per label (a cup never continues a bottle's track). */
