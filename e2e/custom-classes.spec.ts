@@ -5,12 +5,9 @@
 // is refused by name, and the trainer's view and the record name its classes. Then the other way
 // a model gets names (a labels file, one name per line) and a count that does not fit the output.
 import { expect, test, type Page } from '@playwright/test';
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { startServer, type ServerProcess } from '../test/server/spawn-server';
 import { BUILTIN_TASKS } from '../src/task/builtin';
 import type { Task } from '../src/task/types';
-import { ADMIN, backendEnv, storedEvents } from './fixtures/backend';
+import { ADMIN, serveBuiltApp, storedEvents } from './fixtures/backend';
 import { constantDetectorModel, end2endModel, ultralyticsNames, type End2EndRow } from './fixtures/onnx-builder';
 import { openTools } from './fixtures/ui';
 
@@ -56,23 +53,14 @@ async function pickModel(page: Page, name: string, bytes: Uint8Array, layout: 'e
   await page.getByLabel('ONNX file').setInputFiles({ name, mimeType: 'application/octet-stream', buffer: Buffer.from(bytes) });
 }
 
-let server: ServerProcess;
-let base: string;
-
-test.beforeAll(async () => {
-  if (!existsSync('dist/dashboard.html')) throw new Error('dist/ is missing: npm test builds it before the browser tests (vite build)');
-  const port = 29000 + Math.floor(Math.random() * 1000);
-  server = await startServer(backendEnv(port, { staticDir: resolve('dist'), origins: [`http://localhost:${port}`] }), port);
-  base = `http://localhost:${port}`;
-});
-test.afterAll(async () => server?.kill('SIGTERM'));
+const served = serveBuiltApp(29000);
 
 test('a model naming its own classes: its boxes, the editor, the task check, a completed task and the trainer\'s timeline all use its names', async ({ page, browser }) => {
   test.setTimeout(180_000);
   await page.addInitScript(() => {
     if (!localStorage.getItem('framewise-settings')) localStorage.setItem('framewise-settings', JSON.stringify({ deviceName: 'Parts bench' }));
   });
-  await page.goto(`${base}/`);
+  await page.goto(`${served.base}/`);
 
   // Loaded while the camera is off: checked in a pipeline of its own, then kept for the camera.
   await pickModel(page, 'parts.onnx', PARTS_MODEL, 'end2end');
@@ -113,9 +101,9 @@ test('a model naming its own classes: its boxes, the editor, the task check, a c
   await expect(page.getByTestId('sync-pending')).toHaveText('0', { timeout: 30_000 });
 
   // The record: the session start names the model and its labels; what was seen is named by them, never by COCO.
-  const sessions = (await (await fetch(`${base}/api/sessions`, { headers: { authorization: `Bearer ${ADMIN}` } })).json()) as { sessions: { sessionId: string }[] };
+  const sessions = (await (await fetch(`${served.base}/api/sessions`, { headers: { authorization: `Bearer ${ADMIN}` } })).json()) as { sessions: { sessionId: string }[] };
   expect(sessions.sessions).toHaveLength(1);
-  const events = await storedEvents(base, sessions.sessions[0]!.sessionId);
+  const events = await storedEvents(served.base, sessions.sessions[0]!.sessionId);
   const start = events.find((e) => e.kind === 'session-start')!.payload as Record<string, unknown>;
   expect(start).toMatchObject({ task: 'tighten', modelName: 'parts.onnx', labels: NAMES });
   const seen = new Set(events.filter((e) => e.kind === 'state').flatMap((e) => Object.keys((e.payload as { objects: Record<string, number> }).objects)));
@@ -123,7 +111,7 @@ test('a model naming its own classes: its boxes, the editor, the task check, a c
 
   // The trainer's timeline: the task's steps, and the instructions the person was given, in the model's words.
   const dash = await browser.newPage();
-  await dash.goto(`${base}/dashboard`);
+  await dash.goto(`${served.base}/dashboard`);
   await dash.getByLabel('Admin token').fill(ADMIN);
   await dash.getByRole('button', { name: 'Sign in' }).click();
   await dash.locator('fw-sessions-list tr.session', { hasText: 'Parts bench' }).click();

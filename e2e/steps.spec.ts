@@ -1,9 +1,6 @@
 import { axe } from './fixtures/axe';
 import { expect, test, type Page } from '@playwright/test';
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { startServer, type ServerProcess } from '../test/server/spawn-server';
-import { ADMIN, backendEnv } from './fixtures/backend';
+import { ADMIN, serveBuiltApp } from './fixtures/backend';
 import { openTools } from './fixtures/ui';
 import { STEPS_CAMERA_PATCH } from './fixtures/paths';
 import { PATCH_GREY } from './fixtures/y4m';
@@ -29,16 +26,7 @@ const TASK = {
 };
 const DEVICE = 'Apple bench';
 
-let server: ServerProcess;
-let base: string;
-
-test.beforeAll(async () => {
-  if (!existsSync('dist/dashboard.html')) throw new Error('dist/ is missing: npm test builds it before the browser tests (vite build)');
-  const port = 29000 + Math.floor(Math.random() * 1000);
-  server = await startServer(backendEnv(port, { staticDir: resolve('dist'), origins: [`http://localhost:${port}`] }), port);
-  base = `http://localhost:${port}`;
-});
-test.afterAll(async () => server?.kill('SIGTERM'));
+const served = serveBuiltApp(29000);
 
 interface Watch {
   spoken: string[];
@@ -132,7 +120,7 @@ function removalLatencies(w: Watch): number[] {
 test('a removal (3 → 2), a confirm by Space, a confirm by the button and a wait complete in order; overlay, voice and the trainer’s timeline show each', async ({ page }) => {
   test.setTimeout(240_000);
   await watch(page);
-  await page.goto(`${base}/`);
+  await page.goto(`${served.base}/`);
   await useTask(page, TASK, TASK.id);
   await page.getByRole('button', { name: 'Start camera' }).click();
   await expect(page.getByTestId('status')).toHaveText('running', { timeout: 30_000 });
@@ -179,7 +167,7 @@ test('a removal (3 → 2), a confirm by Space, a confirm by the button and a wai
   await expect(page.getByTestId('status')).toHaveText('idle', { timeout: 20_000 });
   await expect(page.getByTestId('sync-pending')).toHaveText('0', { timeout: 20_000 });
   const dash = await page.context().newPage();
-  await dash.goto(`${base}/dashboard`);
+  await dash.goto(`${served.base}/dashboard`);
   await dash.getByLabel('Admin token').fill(ADMIN);
   await dash.getByRole('button', { name: 'Sign in' }).click();
   await dash.locator('fw-sessions-list tr.session', { hasText: DEVICE }).first().click();
@@ -201,7 +189,7 @@ test('keyboard only: confirm, repeat and back, and the voice-control notice', as
   test.setTimeout(120_000);
   await watch(page);
   const task = { id: 'e2e-keys', title: 'Two checks', steps: [{ kind: 'confirm', instruction: 'Check the left apple' }, { kind: 'confirm', instruction: 'Check the right apple' }] };
-  await page.goto(`${base}/`);
+  await page.goto(`${served.base}/`);
   await useTask(page, task, task.id);
   // From here on, only keys.
   await page.getByRole('button', { name: 'Start camera' }).focus();
@@ -242,7 +230,7 @@ test('removal latency: from the first covered frame to the completed step, over 
   test.setTimeout(300_000);
   const RUNS = 4;
   await watch(page);
-  await page.goto(`${base}/`);
+  await page.goto(`${served.base}/`);
   await useTask(page, { id: 'e2e-remove', title: 'Take one apple away', steps: [SHOW_THREE, TAKE_ONE] }, 'e2e-remove');
   await page.getByRole('button', { name: 'Start camera' }).click();
   await expect(page.getByTestId('status')).toHaveText('running', { timeout: 30_000 });

@@ -1,12 +1,10 @@
 import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Browser, type Locator, type Page, type WebSocket } from '@playwright/test';
-import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
 import * as v from 'valibot';
-import { startServer, type ServerProcess } from '../test/server/spawn-server';
 import { SESSION_CSV_COLUMNS, SessionsPageSchema, SessionTimelineSchema, TaskAggregateSchema, TIMELINE_CSV_COLUMNS, type SessionSummary, type SessionTimeline, type TaskAggregate } from '../src/sync/trainer-api';
 import { BUILTIN_TASKS } from '../src/task/builtin';
-import { ADMIN, backendEnv, DeviceSocket, enrolDevice } from './fixtures/backend';
+import { ADMIN, serveBuiltApp, DeviceSocket, enrolDevice } from './fixtures/backend';
 import { guidedDevice, guideLog, launchTrainerCamera, watchGuide, type GuideMoment } from './fixtures/ui';
 import { parseCsv } from '../test/server/test-support';
 
@@ -24,16 +22,7 @@ const DEVICE_A = 'Bench tablet A';
 const DEVICE_B = 'Kiosk B';
 const OTHER_DEVICE = 'Reading stand';
 
-let server: ServerProcess;
-let base: string;
-
-test.beforeAll(async () => {
-  if (!existsSync('dist/dashboard.html')) throw new Error('dist/ is missing: npm test builds it before the browser tests (vite build)');
-  const port = 28000 + Math.floor(Math.random() * 1000);
-  server = await startServer(backendEnv(port, { staticDir: resolve('dist'), origins: [`http://localhost:${port}`] }), port);
-  base = `http://localhost:${port}`;
-});
-test.afterAll(async () => server?.kill('SIGTERM'));
+const served = serveBuiltApp(28000);
 
 async function axe(page: Page, screen: string) {
   const r = await new AxeBuilder({ page }).analyze();
@@ -114,7 +103,7 @@ function expectedSteps(run: Run): (number | null)[] {
 }
 
 async function signIn(dash: Page) {
-  await dash.goto(`${base}/dashboard`);
+  await dash.goto(`${served.base}/dashboard`);
   await expect(dash.getByRole('form', { name: 'Sign in' })).toBeVisible();
   await dash.getByLabel('Admin token').fill(ADMIN);
   await dash.getByRole('button', { name: 'Sign in' }).click();
@@ -134,8 +123,8 @@ test('two guided sessions, completed and abandoned, read back as list, timelines
   });
 
   // Another task's session, from a device speaking the protocol directly: something for the task filter to leave out.
-  const other = await enrolDevice(server.url, OTHER_DEVICE);
-  const socket = await DeviceSocket.open(server.url);
+  const other = await enrolDevice(served.base, OTHER_DEVICE);
+  const socket = await DeviceSocket.open(served.base);
   await socket.hello('session-reading-0001', other.token);
   const t = Date.now() - 60_000;
   await socket.send('session-reading-0001', [
@@ -148,8 +137,8 @@ test('two guided sessions, completed and abandoned, read back as list, timelines
   let camera: Browser | undefined;
   try {
     camera = await launchTrainerCamera();
-    const a = await guidedDevice(camera, base, DEVICE_A);
-    const b = await guidedDevice(camera, base, DEVICE_B);
+    const a = await guidedDevice(camera, served.base, DEVICE_A);
+    const b = await guidedDevice(camera, served.base, DEVICE_B);
     const completed = await guidedRun(a, finished);
     const abandoned = await guidedRun(b, derailed);
     expect(completed.completedAt).toBeDefined();
@@ -159,7 +148,7 @@ test('two guided sessions, completed and abandoned, read back as list, timelines
     expect(abandoned.derailments.length).toBeGreaterThanOrEqual(1);
 
     // ---- the list ----
-    await dash.goto(`${base}/dashboard`);
+    await dash.goto(`${served.base}/dashboard`);
     await expect(dash.getByRole('form', { name: 'Sign in' })).toBeVisible();
     await axe(dash, 'sign-in form');
     await signIn(dash);
@@ -418,7 +407,7 @@ test('render figures: a 1,000-step timeline and a 1,000-row list, with a long-ta
     w.longTasks = [];
     new PerformanceObserver((l) => l.getEntries().forEach((e) => w.longTasks.push({ start: e.startTime, duration: e.duration }))).observe({ type: 'longtask', buffered: true });
   });
-  await page.goto(`${base}/dashboard`);
+  await page.goto(`${served.base}/dashboard`);
   await page.getByLabel('Admin token').fill(ADMIN);
 
   /** Does `action` in the page and waits, frame by frame, until `want` rows are on it (a timeline's steps and its task's figures both); long tasks from then on. */
