@@ -1,4 +1,5 @@
 // What the backend is configured with, counts, and hands back: shared by createApp and its plugins.
+import type { Log } from './log';
 import type { FastifyInstance } from 'fastify';
 import type { Server } from 'node:http';
 import { newLiveStats, type LiveStats } from './live';
@@ -31,7 +32,8 @@ export interface AppOptions {
   readonly liveStallMs?: number;
   /** Behind a reverse proxy: which proxies' X-Forwarded-For to believe (Fastify's trustProxy), so rate limits apply per client, not per proxy. */
   readonly trustProxy?: false | string[];
-  readonly log?: (line: string) => void;
+  /** Where the server logs: a pino logger (main.ts: JSON lines on stderr), or a line sink; none: silent. */
+  readonly log?: Log | ((line: string) => void);
 }
 
 export interface AppStats extends SyncStats, LiveStats {

@@ -3,7 +3,8 @@
 // below in the order a request meets them. Every request passes the Host allow-list; every
 // socket the connection caps; every secret is compared in constant time; nothing a client sends
 // can throw out of a handler.
-import Fastify, { type FastifyReply } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyReply } from 'fastify';
+import { asLog } from './log';
 import { CLOSE } from '../src/sync/protocol';
 import { newAppStats, type AppOptions, type RunningApp } from './app-types';
 import adminApi from './plugins/admin-api';
@@ -19,7 +20,9 @@ import websockets from './plugins/websockets';
 export type { AppOptions, AppStats, RunningApp } from './app-types';
 
 export async function createApp(opts: AppOptions): Promise<RunningApp> {
-  const log = opts.log ?? ((line: string) => console.error(line));
+  const given = opts.log === undefined || typeof opts.log === 'function' ? undefined : opts.log;
+  // Fastify logs through the given pino logger (request ids and all); a line sink or nothing gets the server's own lines only.
+  const log = asLog(opts.log);
   const stats = newAppStats();
   const ctx: ServerContext = {
     opts,
@@ -35,7 +38,7 @@ export async function createApp(opts: AppOptions): Promise<RunningApp> {
   const requestTimeout = Math.max(opts.requestTimeoutMs ?? 30_000, headersTimeout);
 
   const app = Fastify({
-    logger: false,
+    ...(given ? { loggerInstance: given as FastifyBaseLogger } : { logger: false }),
     bodyLimit: 16 * 1024,
     routerOptions: { maxParamLength: 200 },
     // A path with a bad %-escape is the client's mistake: 400, with the same headers as every other answer.

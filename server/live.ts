@@ -5,6 +5,7 @@
 // fetches it again when that session's summary arrives. A client that does not read is not
 // written to: its updates wait (merged) until its buffer drains, and one that stays behind for
 // too long is cut off, so a stalled dashboard costs a bounded amount of memory.
+import { asLog, type Log } from './log';
 import type { WebSocket } from 'ws';
 import { CLOSE, LIMITS } from '../src/sync/protocol';
 import { parseLiveClientMessage, type LiveServerMessage } from '../src/sync/live-protocol';
@@ -29,7 +30,8 @@ export interface LiveOptions {
   readonly store: EventStore;
   readonly adminToken: string;
   readonly stats: LiveStats;
-  readonly log: (line: string) => void;
+  /** A pino-style logger, or a line sink (tests). */
+  readonly log: Log | ((line: string) => void);
   /** A client whose socket buffers more than this gets nothing more until it drains. */
   readonly maxBufferedBytes?: number;
   /** A client over the limit for this long is terminated. */
@@ -66,7 +68,10 @@ export class LiveHub {
   private readonly quietAt = new Map<string, number>();
   private quietTimer: ReturnType<typeof setTimeout> | undefined;
 
+  private readonly log: Log;
+
   constructor(private readonly opts: LiveOptions) {
+    this.log = asLog(opts.log);
     this.maxBuffered = opts.maxBufferedBytes ?? 1024 * 1024;
   }
 
@@ -90,14 +95,14 @@ export class LiveHub {
         const parsed = parseLiveClientMessage(raw);
         if (!parsed.ok) return ws.close(CLOSE.unauthorised, 'expected a hello with the admin token');
         if (!sameSecret(parsed.msg.token, this.opts.adminToken)) {
-          this.opts.log('live: wrong admin token (4401)');
+          this.log.warn('live feed: wrong admin token (4401)');
           return ws.close(CLOSE.unauthorised, 'wrong admin token');
         }
         client.authed = true;
         clearTimeout(client.helloTimer);
         this.schedule(0);
       } catch (err) {
-        this.opts.log(`live: ${String(err)}`);
+        this.log.error({ err: String(err) }, 'live feed failed');
         ws.terminate();
       }
     });
@@ -204,7 +209,7 @@ export class LiveHub {
           c.overSince ??= now;
           if (now - c.overSince > this.opts.stallMs) {
             this.opts.stats.liveStalledTerminated++;
-            this.opts.log(`live: a dashboard has not read its updates for ${this.opts.stallMs} ms; disconnected`);
+            this.log.warn({ stallMs: this.opts.stallMs }, 'live feed: a dashboard stopped reading its updates; disconnected');
             ws.terminate();
           }
           continue;
@@ -255,7 +260,7 @@ export class LiveHub {
       if ([...this.clients.values()].some((c) => c.overSince !== undefined)) this.schedule(this.opts.coalesceMs ?? 200);
     } catch (err) {
       // Whatever was owed is sent in full once the store answers again.
-      this.opts.log(`live: could not read session summaries (${err instanceof Error ? err.message : String(err)}); retrying`);
+      this.log.error({ err: err instanceof Error ? err.message : String(err) }, 'live feed: could not read session summaries; retrying');
       for (const c of this.clients.values()) if (c.authed) c.full = true;
       this.retry = true;
     } finally {

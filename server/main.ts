@@ -4,12 +4,24 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { createApp } from './app';
+import pino from 'pino';
+import { processLogger } from './log';
 import { ServerConfigError, defaultHosts, defaultOrigins, loadConfig, resolveAdminToken, type Config } from './config';
 import { PostgresStore } from './pg-store';
 import { SqliteStore } from './sqlite-store';
 import type { EventStore } from './store';
 
-const log = (line: string) => console.error(line);
+// JSON lines on stderr; stdout keeps the lines a person reads at start-up. Until the start line
+// is printed only warnings and errors are logged, so that it is the first line the process prints.
+const level = process.env.FRAMEWISE_LOG_LEVEL ?? 'info';
+const log = (() => {
+  try {
+    return processLogger(level);
+  } catch (err) {
+    return fail(err instanceof Error ? err.message : String(err));
+  }
+})();
+if (log.levelVal < pino.levels.values.warn!) log.level = 'warn';
 
 function fail(message: string): never {
   console.error(`framewise: cannot start: ${message}`);
@@ -36,7 +48,7 @@ try {
 
 // Every handler catches its own errors; this is the net under a mistake of ours, so that one
 // stray promise is logged instead of taking every session down with it.
-process.on('unhandledRejection', (reason) => log(`framewise: unhandled rejection (a bug; the server goes on): ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}`));
+process.on('unhandledRejection', (reason) => log.error({ err: reason instanceof Error ? (reason.stack ?? reason.message) : String(reason) }, 'unhandled rejection (a bug; the server goes on)'));
 
 const { store, where } = await openStore(config).catch((err: unknown) => fail(`no store: ${err instanceof Error ? err.message : String(err)}`));
 const app = await createApp({
@@ -65,6 +77,8 @@ const enrolment = config.enrollCode
   ? 'enrolment needs FRAMEWISE_ENROLL_CODE'
   : 'enrolment OPEN: anyone who can reach this server can enrol a device (a local trial; set FRAMEWISE_ENROLL_CODE otherwise)';
 console.log(`framewise: app on ${base}/  dashboard ${base}/dashboard  events in ${where}  ${enrolment}`);
+log.level = level;
+log.info({ url: base, store: where, enrolment: config.enrollCode ? 'code' : 'open' }, 'listening');
 if (admin.generated) {
   // Printed this once; it stays in the file (mode 0600) for the next start.
   console.log(`framewise: admin token (generated, kept in ${admin.file}; shown only this once): ${admin.token}`);
@@ -79,7 +93,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     void app
       .close()
       .then(() => store.close())
-      .catch((err: unknown) => log(`framewise: while stopping: ${String(err)}`))
+      .catch((err: unknown) => log.error({ err: String(err) }, 'while stopping'))
       .finally(() => process.exit(0));
   });
 }

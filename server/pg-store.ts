@@ -3,6 +3,7 @@
 // blip) is an error to log, never a crash: the pool replaces its clients, the LISTEN client
 // reconnects with backoff, and after a reconnect the caches that NOTIFY keeps fresh are told to
 // refresh, since notifications sent meanwhile are gone.
+import { asLog, type Log } from './log';
 import { backOff } from 'exponential-backoff';
 import pg from 'pg';
 import type { SyncEvent } from '../src/sync/protocol';
@@ -18,7 +19,8 @@ export interface PostgresOptions extends StoreOptions {
   readonly poolSize?: number;
   readonly statementTimeoutMs?: number;
   readonly connectTimeoutMs?: number;
-  readonly log?: (line: string) => void;
+  /** A pino-style logger, or a line sink (tests); none: silent. */
+  readonly log?: Log | ((line: string) => void);
 }
 
 /** The store's SQL is written with `?`; PostgreSQL numbers its parameters. */
@@ -49,7 +51,7 @@ class PostgresDialect implements Dialect {
     private readonly pool: pg.Pool,
     prefix: string,
     private readonly clientConfig: pg.ClientConfig,
-    private readonly log: (line: string) => void,
+    private readonly log: Log,
   ) {
     this.tables = { devices: `${prefix}_devices`, sessions: `${prefix}_sessions`, events: `${prefix}_events` };
     this.channel = prefix;
@@ -74,7 +76,7 @@ class PostgresDialect implements Dialect {
     // Between two queries a checked-out client has no other listener: an 'error' there would be unhandled.
     const onError = (err: Error) => {
       failure = err;
-      this.log(`postgres: connection lost in a transaction (${err.message})`);
+      this.log.error({ err: err.message }, 'postgres: connection lost in a transaction');
     };
     client.on('error', onError);
     try {
@@ -133,7 +135,7 @@ class PostgresDialect implements Dialect {
       this.listener = undefined;
       client.end().catch(() => {});
       if (this.closing) return;
-      this.log(`postgres: LISTEN connection lost (${why}); reconnecting`);
+      this.log.warn({ why }, 'postgres: LISTEN connection lost; reconnecting');
       this.reconnectListener();
     };
     client.on('error', (err) => lost(err.message));
@@ -167,7 +169,7 @@ class PostgresDialect implements Dialect {
         numOfAttempts: Number.MAX_SAFE_INTEGER,
         retry: (err: unknown, attempt: number) => {
           if (this.closing) return false;
-          if (attempt % 10 === 1) this.log(`postgres: LISTEN reconnect attempt ${attempt} failed (${err instanceof Error ? err.message : String(err)})`);
+          if (attempt % 10 === 1) this.log.warn({ attempt, err: err instanceof Error ? err.message : String(err) }, 'postgres: LISTEN reconnect failed');
           return true;
         },
       },
@@ -175,7 +177,7 @@ class PostgresDialect implements Dialect {
       () => {
         this.reconnecting = undefined;
         if (this.closing || !this.listener) return;
-        this.log('postgres: LISTEN reconnected; refreshing what notifications keep fresh');
+        this.log.info('postgres: LISTEN reconnected; refreshing what notifications keep fresh');
         this.onChange({ type: 'resync' });
       },
       () => {
@@ -189,7 +191,7 @@ export class PostgresStore extends SqlStore {
   static async open(opts: PostgresOptions): Promise<PostgresStore> {
     const prefix = opts.prefix ?? 'framewise_v2';
     if (!/^[a-z_][a-z0-9_]{0,40}$/.test(prefix)) throw new Error(`FRAMEWISE_PG_TABLE must be a lower-case SQL name of at most 41 characters, got "${prefix}"`);
-    const log = opts.log ?? ((line: string) => console.error(line));
+    const log = asLog(opts.log);
     const statementTimeout = opts.statementTimeoutMs ?? 10_000;
     const clientConfig: pg.ClientConfig = {
       connectionString: opts.url,
@@ -203,7 +205,7 @@ export class PostgresStore extends SqlStore {
     };
     const pool = new pg.Pool({ ...clientConfig, max: opts.poolSize ?? 10, idleTimeoutMillis: 30_000 });
     // An idle client that loses its connection is reported here; the pool discards it and opens another on demand.
-    pool.on('error', (err) => log(`postgres: idle connection lost (${err.message}); the pool replaces it`));
+    pool.on('error', (err) => log.warn({ err: err.message }, 'postgres: idle connection lost; the pool replaces it'));
     const dialect = new PostgresDialect(pool, prefix, clientConfig, log);
     const store = new PostgresStore(dialect, opts);
     try {

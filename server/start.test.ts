@@ -136,3 +136,25 @@ describe('enrolment', () => {
     expect(refused.output).toMatch(/FRAMEWISE_TRUST_PROXY must list the proxies/);
   }, 30_000);
 });
+
+describe('the log', () => {
+  it('is JSON lines on stderr through Fastify\'s pino logger, with levels and request ids, after the start line; a bad level stops the start', async () => {
+    const dir = fresh();
+    const server = await startServer({ FRAMEWISE_ADMIN_TOKEN: 'log-test-admin-token-long-enough-0123', FRAMEWISE_DATA_DIR: join(dir, 'data'), FRAMEWISE_STATIC: join(dir, 'none') });
+    try {
+      const res = await fetch(`${server.url}/api/devices`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Log bench' }) });
+      expect(res.status).toBe(201);
+      const { deviceId } = (await res.json()) as { deviceId: string };
+      const parsed = () => server.output.flatMap((l) => (l.startsWith('{') ? [JSON.parse(l) as Record<string, unknown>] : []));
+      const enrolled = await waitFor('the enrolment log line', () => parsed().find((e) => e.msg === 'device enrolled'));
+      expect(enrolled).toMatchObject({ level: 30, service: 'framewise', deviceId, name: 'Log bench' });
+      expect(enrolled.reqId).toEqual(expect.any(String));
+      expect(enrolled.time).toEqual(expect.any(Number));
+      expect(server.output[0]).toMatch(/^framewise: app on /);
+    } finally {
+      await server.kill('SIGTERM');
+    }
+    const bad = await startExpectingFailure({ FRAMEWISE_LOG_LEVEL: 'chatty', FRAMEWISE_DATA_DIR: join(dir, 'data2'), FRAMEWISE_STATIC: join(dir, 'none') });
+    expect(bad.output).toMatch(/FRAMEWISE_LOG_LEVEL must be one of trace, debug, info, warn, error, fatal, silent, got "chatty"/);
+  }, 60_000);
+});

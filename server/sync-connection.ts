@@ -1,5 +1,6 @@
 // One sync socket's conversation, without the socket: a message in, maybe a reply and maybe a
 // close out. The socket adapter in app.ts feeds it in order; the fuzz test drives it directly.
+import { asLog, type Log } from './log';
 import { CLOSE, LIMITS, parseClientMessage, type ServerMessage } from '../src/sync/protocol';
 import { parseDeviceToken, secretMatches } from './auth';
 import type { EventStore } from './store';
@@ -28,7 +29,8 @@ export interface SyncConnectionOptions {
   /** Sessions one socket may greet; a client needs one per outbox session it is sending. */
   readonly maxSessions?: number;
   readonly stats?: SyncStats;
-  readonly log?: (line: string) => void;
+  /** A pino-style logger, or a line sink (tests); none: silent. */
+  readonly log?: Log | ((line: string) => void);
   readonly now?: () => number;
   /** Who is on the other end, for the log. */
   readonly peer?: string;
@@ -51,13 +53,13 @@ export class SyncConnection {
   private closed = false;
   private readonly rate: { readonly perSecond: number; readonly burst: number };
   private readonly stats: SyncStats;
-  private readonly log: (line: string) => void;
+  private readonly log: Log;
   private readonly now: () => number;
 
   constructor(private readonly opts: SyncConnectionOptions) {
     this.rate = opts.rate ?? { perSecond: 100, burst: 200 };
     this.stats = opts.stats ?? newSyncStats();
-    this.log = opts.log ?? (() => {});
+    this.log = asLog(opts.log);
     this.now = opts.now ?? Date.now;
     this.tokens = this.rate.burst;
     this.refilled = this.now();
@@ -73,7 +75,7 @@ export class SyncConnection {
     try {
       return await this.handleUnsafe(data, isBinary);
     } catch (err) {
-      this.log(`sync: ${this.opts.peer ?? '?'}: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      this.log.error({ peer: this.opts.peer, err: err instanceof Error ? (err.stack ?? err.message) : String(err) }, 'sync: internal error');
       this.stats.closedStorage++;
       return this.close(CLOSE.storage, 'server error; retry');
     }
@@ -95,7 +97,7 @@ export class SyncConnection {
     this.refilled = now;
     if (--this.tokens < 0) {
       this.stats.closedRate++;
-      this.log(`sync: ${this.opts.peer ?? '?'}: rate limit exceeded`);
+      this.log.warn({ peer: this.opts.peer }, 'sync: rate limit exceeded');
       return this.close(CLOSE.policy, 'rate limit exceeded');
     }
     const size = typeof data === 'string' ? data.length : data.byteLength;
@@ -106,7 +108,7 @@ export class SyncConnection {
     const parsed = isBinary ? ({ ok: false, reason: 'binary message' } as const) : parseClientMessage(typeof data === 'string' ? data : data.toString('utf8'));
     if (!parsed.ok) {
       this.stats.closedInvalid++;
-      this.log(`sync: ${this.opts.peer ?? '?'}: invalid message (${parsed.reason})`);
+      this.log.warn({ peer: this.opts.peer, reason: parsed.reason }, 'sync: invalid message');
       return this.close(CLOSE.invalid, parsed.reason);
     }
     const msg = parsed.msg;
@@ -137,13 +139,13 @@ export class SyncConnection {
 
   private unauthorised(reason: string): HandleOutcome {
     this.stats.closedUnauthorised++;
-    this.log(`sync: ${this.opts.peer ?? '?'}: ${reason} (4401)`);
+    this.log.warn({ peer: this.opts.peer, reason, close: 4401 }, 'sync: unauthorised');
     return this.close(CLOSE.unauthorised, reason);
   }
 
   private forbidden(reason: string): HandleOutcome {
     this.stats.closedForbidden++;
-    this.log(`sync: ${this.opts.peer ?? '?'}: ${reason} (4403)`);
+    this.log.warn({ peer: this.opts.peer, reason, close: 4403 }, 'sync: forbidden');
     return this.close(CLOSE.forbidden, reason);
   }
 }

@@ -21,7 +21,7 @@ export default async function adminApi(admin: FastifyInstance, ctx: ServerContex
     const device = await store.revokeDevice(id, Date.now());
     if (!device) return reply.code(404).send({ error: `no device ${id}` });
     ctx.devices.revoke(id);
-    ctx.log(`devices: revoked ${id}`);
+    ctx.log.info({ reqId: request.id, deviceId: id }, 'device revoked');
     return device;
   });
   trainerRoutes(admin, store);

@@ -1,5 +1,6 @@
 // What the plugins share: the options, the counters, the lists known once listening, and the
 // registry of open sync sockets that a revocation closes. Each plugin gets only this, by option.
+import type { Log } from '../log';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import { CLOSE } from '../../src/sync/protocol';
@@ -10,7 +11,7 @@ import type { SyncConnection } from '../sync-connection';
 export interface ServerContext {
   readonly opts: AppOptions;
   readonly stats: AppStats;
-  readonly log: (line: string) => void;
+  readonly log: Log;
   /** Host and Origin allow-lists; those that depend on the port are filled in once listening (until then nothing is served). */
   readonly allowed: { hosts: readonly string[]; origins: readonly string[] };
   readonly devices: DeviceSockets;
@@ -74,7 +75,7 @@ export class SocketWatch {
 
   constructor(
     private readonly stats: AppStats,
-    private readonly log: (line: string) => void,
+    private readonly log: Log,
   ) {}
 
   watch(ws: WebSocket, what: string, peer: string): void {
@@ -83,7 +84,7 @@ export class SocketWatch {
     ws.on('error', (err: Error & { code?: string }) => {
       if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') this.stats.closedTooBig++;
       else if (err.code === 'WS_ERR_INVALID_UTF8') this.stats.closedInvalid++;
-      this.log(`${what}: ${peer}: ${err.message}`);
+      this.log.warn({ what, peer, err: err.message }, 'socket error');
     });
   }
 
@@ -92,7 +93,7 @@ export class SocketWatch {
     for (const ws of sockets) {
       if (!this.alive.get(ws)) {
         this.stats.deadPeers++;
-        this.log('ws: dead peer (no pong), terminated');
+        this.log.info('websocket: dead peer (no pong), terminated');
         ws.terminate();
         continue;
       }

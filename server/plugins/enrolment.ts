@@ -36,7 +36,7 @@ async function enrolment(app: FastifyInstance, ctx: ServerContext): Promise<void
     const cred = newDeviceCredential();
     await opts.store.createDevice({ deviceId: cred.deviceId, name: body.name, secretHash: cred.secretHash, createdAt: Date.now(), revokedAt: null });
     stats.enrolled++;
-    log(`devices: enrolled ${cred.deviceId} ("${body.name}") from ${normaliseIp(request.ip)}`);
+    log.info({ reqId: request.id, deviceId: cred.deviceId, name: body.name, ip: normaliseIp(request.ip) }, 'device enrolled');
     const res: EnrollResponse = { deviceId: cred.deviceId, token: cred.token };
     return reply.code(201).header('cache-control', 'no-store').send(res);
   });

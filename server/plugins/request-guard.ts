@@ -31,7 +31,7 @@ async function requestGuard(app: FastifyInstance, ctx: ServerContext): Promise<v
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
     if (status === 500) {
       stats.httpErrors++;
-      log(`http: ${request.method} ${request.url}: ${err.stack ?? err.message}`);
+      log.error({ reqId: request.id, method: request.method, url: request.url, err: err.stack ?? err.message }, 'request failed');
     }
     void reply.code(status).header('cache-control', 'no-store').send({ error: status === 500 ? 'internal error' : err.message });
   });

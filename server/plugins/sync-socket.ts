@@ -35,7 +35,7 @@ export default async function syncSocket(app: FastifyInstance, ctx: ServerContex
           if (out.close) ws.close(out.close.code, out.close.reason);
         })
         .catch((err: unknown) => {
-          log(`sync: ${peer}: ${String(err)}`);
+          log.error({ reqId: request.id, peer, err: String(err) }, 'sync socket failed');
           ws.terminate();
         })
         .finally(() => {

@@ -10,7 +10,7 @@ async function websockets(app: FastifyInstance, ctx: ServerContext): Promise<voi
   await app.register(fastifyWebsocket, {
     options: { maxPayload: LIMITS.maxMessageBytes },
     errorHandler: (err, socket) => {
-      ctx.log(`ws: ${err.message}`);
+      ctx.log.warn({ err: err.message }, 'websocket error');
       socket.terminate();
     },
   });
@@ -23,7 +23,7 @@ export const checkOrigin = (ctx: ServerContext) => async (request: FastifyReques
   const origin = request.headers.origin;
   if (!originAllowed(ctx, origin)) {
     ctx.stats.rejectedUpgrades++;
-    ctx.log(`ws: refused ${normaliseIp(request.ip)} (origin ${origin} not allowed)`);
+    ctx.log.warn({ reqId: request.id, ip: normaliseIp(request.ip), origin }, 'websocket refused: origin not allowed');
     return reply.code(403).send({ error: `origin ${origin} is not allowed (FRAMEWISE_ORIGINS)` });
   }
 };
