@@ -2,6 +2,7 @@
 // fold's state on the session's summary row and advances it with each append, so listing,
 // filtering and aggregating never read events; a timeline folds the same way from the first
 // event, collecting what the summary does not keep. One fold for both, so they cannot disagree.
+import { assertNever } from '../src/util/assert-never';
 import * as v from 'valibot';
 import { BUILTIN_TASKS } from '../src/task/builtin';
 import type { StepEnding } from '../src/task/types';
@@ -204,6 +205,8 @@ function verdict(f: SessionFacts, ts: number, payload: unknown, note?: (n: Facts
     }
     case 'error':
       return;
+    default:
+      return assertNever(e);
   }
 }
 

@@ -1,5 +1,6 @@
 // Hands-free control of a guided task: the words and keys that mean next, repeat and back.
 // Pure: the controller (src/ui/controllers/hands-free.ts) owns the listeners and the recogniser.
+import { assertNever } from '../util/assert-never';
 
 export const HANDS_FREE_COMMANDS = ['next', 'repeat', 'back'] as const;
 export type HandsFreeCommand = (typeof HANDS_FREE_COMMANDS)[number];
@@ -79,5 +80,8 @@ export function voiceControlText(s: VoiceControlState): string {
       return '';
     case 'failed':
       return `Voice control stopped (${s.error}): ${OTHER_WAYS}.`;
+    default:
+      return assertNever(s);
   }
 }
+

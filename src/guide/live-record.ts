@@ -1,9 +1,9 @@
+import { assertNever } from '../util/assert-never';
 import type { VisionResult } from '../vision/vision-pipeline';
 import { clip, labelCounts } from '../sync/payloads';
 import type { Recorder } from '../sync/recorder';
 import type { CameraSessionEnd } from '../sync/recorded';
 import type { Instruction } from '../task/instructions';
-import { assertNever } from '../task/types';
 
 const POOL_MEMORY = 16;
 

@@ -1,3 +1,4 @@
+import { assertNever } from '../util/assert-never';
 import type { Letterbox } from './letterbox';
 import { END2END_ROW, type ModelManifest } from './manifest';
 
@@ -44,6 +45,8 @@ export function decode(
     case 'end2end':
       // The model chose its boxes itself (one-to-one matching): NMS here would drop real neighbours it kept on purpose.
       return end2endCandidates(m, data, dims, scoreThreshold).map(inSource);
+    default:
+      return assertNever(m.output.decoder);
   }
 }
 

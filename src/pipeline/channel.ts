@@ -172,6 +172,10 @@ export class Channel<T> {
         this.queue.pop();
         return new Promise<void>((resume) => this.waiting.push({ item, resume }));
       }
+      default: {
+        const unhandled: never = this.policy;
+        throw new Error(`unhandled ${String(unhandled)}`);
+      }
     }
   }
 

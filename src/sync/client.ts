@@ -1,3 +1,4 @@
+import { assertNever } from '../util/assert-never';
 import { reconnecting, sleep } from './backoff';
 import { EnrolmentRefused } from './enroll';
 import type { Batch, Outbox } from './outbox';
@@ -229,6 +230,8 @@ export class SyncClient {
         return true;
       case 'none':
         return false;
+      default:
+        return assertNever(verdict);
     }
   }
 

@@ -1,6 +1,7 @@
+import { assertNever } from '../util/assert-never';
 import type { Rect } from '../model/rect';
 import { checkStep, regionRect, type Box, type Scene } from './predicates';
-import { assertNever, type Region, type RegionName, type Relation, type SeeStep, type Step } from './types';
+import { type Region, type RegionName, type Relation, type SeeStep, type Step } from './types';
 
 /** A relation between two objects (every kind but `inside`, which is about a region). */
 export type PairRelation = Exclude<Relation['relation'], 'inside'>;

@@ -1,4 +1,5 @@
-import { assertNever, type Task } from './types';
+import { assertNever } from '../util/assert-never';
+import { type Task } from './types';
 
 /**
  * The labels a task needs the detector to know: every required object, every relation's

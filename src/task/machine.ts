@@ -1,5 +1,6 @@
+import { assertNever } from '../util/assert-never';
 import { checkStep, objectsOf, type Scene, type StepCheck } from './predicates';
-import { assertNever, DEFAULTS, stepTargetMs, type DerailRule, type StepEnding, type Task } from './types';
+import { DEFAULTS, stepTargetMs, type DerailRule, type StepEnding, type Task } from './types';
 
 /** What the task-state worker says about one frame. */
 export type TaskEvent =

@@ -1,3 +1,4 @@
+import { assertNever } from '../util/assert-never';
 import type { Rect } from '../model/rect';
 import type { Detection } from '../model/decode';
 import { DEFAULTS, type Region, type Relation, type Requirement, type SeeStep } from './types';
@@ -35,6 +36,8 @@ export function regionRect(region: Region, scene: Scene): Rect {
     case 'right-third': return { x: (2 * W) / 3, y: 0, w: W / 3, h: H };
     case 'top-third': return { x: 0, y: 0, w: W, h: H / 3 };
     case 'bottom-third': return { x: 0, y: (2 * H) / 3, w: W, h: H / 3 };
+    default:
+      return assertNever(region);
   }
 }
 
@@ -59,6 +62,8 @@ export function related(kind: Exclude<Relation['relation'], 'inside'>, a: Rect, 
     case 'above': return cy(a) < b.y;
     case 'below': return cy(a) > b.y + b.h;
     case 'near': return gap(a, b) <= 0.1 * Math.hypot(scene.width, scene.height);
+    default:
+      return assertNever(kind);
   }
 }
 

@@ -1,3 +1,4 @@
+import { assertNever } from '../util/assert-never';
 import type { TaskEvent } from './machine';
 import { stepTargetMs, type Task } from './types';
 
@@ -82,6 +83,8 @@ export class TaskSession {
       }
       case 'error':
         return false;
+      default:
+        return assertNever(e);
     }
   }
 

@@ -1,4 +1,5 @@
 /** A task is data: ordered steps whose completion is a condition over detections, a person's word, or time. */
+import { assertNever } from '../util/assert-never';
 
 /** A screen region, as fractions (0–1) of the frame. */
 export const REGION_NAMES = ['left-half', 'right-half', 'top-half', 'bottom-half', 'center', 'left-third', 'right-third', 'top-third', 'bottom-third'] as const;
@@ -119,8 +120,4 @@ export function stepTargetMs(step: Step): number {
     default:
       return assertNever(step);
   }
-}
-
-export function assertNever(x: never): never {
-  throw new Error(`unexpected value: ${JSON.stringify(x)}`);
 }

@@ -1,3 +1,4 @@
+import { assertNever } from '../util/assert-never';
 import { LitElement, css, html } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import { checkLabelsFileSize, ClassNamesError, parseLabelsFile, type ClassNames } from '../model/class-names';
@@ -84,6 +85,8 @@ export class ModelPicker extends LitElement {
         return end2endManifest({ id, name, size: this.size, inputName: '' });
       case 'yolox':
         return { ...YOLOX_NANO, id, name, input: { ...YOLOX_NANO.input, name: '', size: this.size } };
+      default:
+        return assertNever(this.decoder);
     }
   }
 

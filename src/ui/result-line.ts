@@ -1,8 +1,8 @@
+import { assertNever } from '../util/assert-never';
 import { LitElement, css, html } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
 import type { VisionResult } from '../vision/vision-pipeline';
 import type { ProcessorOutput } from '../shared/protocol';
-import { assertNever } from '../task/types';
 
 function describe(o: ProcessorOutput): string {
   switch (o.kind) {

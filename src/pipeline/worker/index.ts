@@ -72,6 +72,10 @@ export function defineProcessor<Config, Output, Control = never>(create: (init: 
           case 'frame':
             void onFrame(msg);
             return;
+          default: {
+            const unhandled: never = msg;
+            throw new Error(`unhandled ${String(unhandled)}`);
+          }
         }
       };
       setInterval(() => send({ type: 'heartbeat' }), init.heartbeatMs);

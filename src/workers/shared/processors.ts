@@ -1,6 +1,6 @@
+import { assertNever } from '../../util/assert-never';
 import type { Processor, WorkerInit } from '../../pipeline/worker';
 import type { LocalizationOutput, ProcessorConfig } from '../../shared/protocol';
-import { assertNever } from '../../task/types';
 import { createDetectorProcessor } from '../detector/detector-processor';
 import { createProbe } from './probe';
 

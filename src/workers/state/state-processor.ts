@@ -1,6 +1,6 @@
+import { assertNever } from '../../util/assert-never';
 import type { Processor, WorkerInit } from '../../pipeline/worker';
 import type { StateOutput, StateProcessorConfig, TaskControl } from '../../shared/protocol';
-import { assertNever } from '../../task/types';
 import { createDetectorProcessor } from '../detector/detector-processor';
 import { createProbe } from '../shared/probe';
 import { TaskJudge } from './task-evaluator';

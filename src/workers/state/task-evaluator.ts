@@ -1,8 +1,8 @@
+import { assertNever } from '../../util/assert-never';
 import { instructionFor, type Instruction } from '../../task/instructions';
 import { advance, command, startState, type MachineState, type TaskCommand, type TaskEvent } from '../../task/machine';
 import { trackedScene } from '../../task/scene';
 import type { Task } from '../../task/types';
-import { assertNever } from '../../task/types';
 import { validateTask } from '../../task/validate';
 import { Tracker, type Track } from '../../tracking/tracker';
 import type { PoolSighting, TaskControl, Verdict } from '../../shared/protocol';
