@@ -55,14 +55,7 @@ export interface HandBox {
 }
 
 /** A ground-truth object: a box and the classes a track on it may carry. */
-interface Truth {
-  readonly label: string;
-  readonly also?: readonly string[];
-  readonly x: number;
-  readonly y: number;
-  readonly w: number;
-  readonly h: number;
-}
+type Truth = Omit<HandBox, 'note'>;
 
 export interface ClipReport extends IdentityReport {
   readonly name: string;
