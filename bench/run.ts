@@ -10,6 +10,7 @@ import { createServer } from 'vite';
 import { chromiumArgs, chromiumPath } from '../e2e/browser';
 import globalSetup from '../e2e/fixtures/global-setup';
 import { COCO_DIR, FAKE_CAMERA_SLIDES, FAKE_CAMERA_Y4M } from '../e2e/fixtures/paths';
+import { latencyOverHoldP50, prepareRealVideoClips, REAL_CLIPS, runClip as runRealClip, tableLine, TARGETS as REAL_TARGETS, unavailable, type ClipResult as RealClipResult } from '../e2e/real-video';
 import { PROVIDER_PREFERENCES } from '../src/model/provider';
 import type { DropPolicy } from '../src/pipeline';
 import { measureNative, nativeInputs, type NativeRun } from './native';
@@ -34,6 +35,7 @@ const { values: args } = parseArgs({
     pools: { type: 'string', default: '1,2' },
     provider: { type: 'string', default: 'wasm' },
     'no-tracking': { type: 'boolean', default: false },
+    'no-real-video': { type: 'boolean', default: false },
     'no-native': { type: 'boolean', default: false },
     out: { type: 'string', default: 'bench/results.json' },
   },
@@ -193,6 +195,21 @@ if (!args['no-tracking']) {
   await tp.close();
 }
 await browser.close();
+// The real-video clips (the same clips, tasks and ground truth as e2e/real-video.spec.ts), each in a Chromium of its own.
+const realVideo: RealClipResult[] = [];
+const realVideoSkipped: string[] = [];
+if (!args['no-real-video']) {
+  prepareRealVideoClips((line) => console.error(line));
+  for (const clip of REAL_CLIPS) {
+    const why = unavailable(clip);
+    if (why) {
+      realVideoSkipped.push(why);
+      continue;
+    }
+    step(`real-video clip: ${clip.name}`);
+    realVideo.push(await runRealClip({ baseURL: base, launch: { executablePath: chromiumPath(), args: chromiumArgs() } }, clip, { durationMs: 150_000 }));
+  }
+}
 await vite.close();
 
 const loadAfter = loadavg();
@@ -284,6 +301,16 @@ const results = {
   soak: soak
     ? { seconds: soakMs / 1000, open_frames_max: soak.open_frames_max, leaked_frames: soak.leaked_frames, heap_growth_pct: mem.length >= 2 ? r(((mem.at(-1)! - mem[0]!) / mem[0]!) * 100) : null, heap_mb_start_end: mem.length >= 2 ? [r(mem[0]! / 2 ** 20), r(mem.at(-1)! / 2 ** 20)] : null }
     : null,
+  real_video: realVideo.map((x) => ({
+    clip: x.clip,
+    steps: x.steps.map((st) => ({ instruction: st.instruction, truth: st.truth, target_ms: st.targetMs, latency_ms: st.latencyMs })),
+    latency_over_hold_p50_ms: Number.isFinite(x.latencyOverHoldP50Ms) ? r(x.latencyOverHoldP50Ms, 0) : null,
+    false_completions: x.falseCompletions,
+    false_derailments: x.falseDerailments,
+    identities: x.identities,
+    drawn: x.seen,
+  })),
+  real_video_skipped: realVideoSkipped,
   tracking: tracking.map((t) => ({ clip: t.name, photo: t.photo, ground_truth: t.truth, frames: t.frames, idf1: r(t.idf1, 3), id_switches: t.idSwitches, ...(t.covered ? { covered_ids_before_after: [t.covered.before, t.covered.after] } : {}), ...(t.flipsPerMinute ? { presence_flips_per_min_raw: r(t.flipsPerMinute.raw), presence_flips_per_min_tracked: r(t.flipsPerMinute.tracked) } : {}) })),
 };
 writeFileSync(args.out!, JSON.stringify(results, null, 2));
@@ -308,6 +335,15 @@ const checks: [string, boolean | null][] = [
         // The cluttered pan, against hand-made labels, is reported, not held to 0.9 (README, "Objects keep their identity").
         ['tracking: IDF1 ≥ 0.9 (pan, zoom, jitter, occlusion, steady)', tracking.filter((t) => t.name !== 'pan-cluttered').every((t) => t.idf1 >= 0.9)],
         ['tracking: the covered object keeps its id', tracking.filter((t) => t.covered).every((t) => t.covered!.before.length === 1 && t.covered!.after.join() === t.covered!.before.join())],
+      ] as [string, boolean][])
+    : []),
+  ...(realVideo.length
+    ? ([
+        [`real video: ${REAL_TARGETS.falseCompletions} false completions`, realVideo.every((x) => x.falseCompletions <= REAL_TARGETS.falseCompletions)],
+        ['real video: no derailment', realVideo.every((x) => x.falseDerailments === 0)],
+        ...realVideo.map((x): [string, boolean] => [`real video ${x.clip}: completion latency − hold p50 ≤ ${REAL_TARGETS.latencyOverHoldP50Ms} ms (${Number.isFinite(x.latencyOverHoldP50Ms) ? Math.round(x.latencyOverHoldP50Ms) : 'a step never completed'})`, x.latencyOverHoldP50Ms <= REAL_TARGETS.latencyOverHoldP50Ms]),
+        [`real video, all clips: completion latency − hold p50 ≤ ${REAL_TARGETS.latencyOverHoldP50Ms} ms (${Math.round(latencyOverHoldP50(realVideo))})`, latencyOverHoldP50(realVideo) <= REAL_TARGETS.latencyOverHoldP50Ms],
+        [`real video: identities per appearance ≤ ${REAL_TARGETS.identitiesPerAppearance}`, realVideo.every((x) => Object.values(x.identities).every((v) => v.ids > 0 && v.perAppearance <= REAL_TARGETS.identitiesPerAppearance))],
       ] as [string, boolean][])
     : []),
 ];
@@ -353,6 +389,11 @@ if (tracking.length) {
     const extra = t.covered ? `covered ${t.covered.label}: id ${t.covered.before.join(',')} → ${t.covered.after.join(',')}` : t.flipsPerMinute ? `presence flips/min: ${t.flipsPerMinute.raw.toFixed(0)} raw, ${t.flipsPerMinute.tracked.toFixed(0)} tracked` : '';
     console.log(`  ${t.name.padEnd(14)} IDF1 ${t.idf1.toFixed(3)}  switches ${t.idSwitches}  (truth by ${t.truth})  ${extra}`);
   }
+}
+if (realVideo.length || realVideoSkipped.length) {
+  console.log('\nReal video (e2e/real-video.ts: latency per step on screen, [its hold]; false completions; false derailments; identities per appearance)');
+  for (const x of realVideo) console.log(`  ${tableLine(x)}`);
+  for (const why of realVideoSkipped) console.log(`  skipped: ${why}`);
 }
 console.log('\nTargets (on medians)');
 for (const [name, ok] of checks) console.log(`  ${ok === null ? 'n/a ' : ok ? 'pass' : 'MISS'}  ${name}`);
