@@ -268,6 +268,7 @@ const judgeResults = judgePhases.map((ph) => {
     judge: ph.judge,
     judge_busy: summary(runs.map((x) => x.judge_busy), 3),
     pool_fps: summary(runs.map((x) => x.fps), 2),
+    input_fps: summary(runs.map((x) => x.input_fps), 2),
     pool_limit_fps: r(median(runs.map((x, i) => ph.rawFps[i]! * defaults.pool)), 2),
     pool_efficiency: summary(runs.map((x, i) => x.fps / Math.min(x.input_fps, ph.rawFps[i]! * defaults.pool)), 3),
     limit_with_judge_fps: r(median(limits), 2),
