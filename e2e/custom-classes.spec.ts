@@ -43,8 +43,9 @@ async function pickLabels(page: Page, name: string, text: string) {
   await page.getByLabel('Labels file (optional)').setInputFiles({ name, mimeType: 'text/plain', buffer: Buffer.from(text) });
 }
 
-async function pickModel(page: Page, name: string, bytes: Uint8Array, layout: 'end2end' | 'yolov8', labels?: { name: string; text: string }) {
+async function pickModel(page: Page, name: string, bytes: Uint8Array, layout: 'end2end' | 'yolov8', labels?: { name: string; text: string }, useFor: 'all' | 'judge' = 'all') {
   await openModelPicker(page);
+  await page.getByLabel('Use it for').selectOption(useFor);
   await page.getByLabel('Output layout').selectOption(layout);
   if (labels) {
     await pickLabels(page, labels.name, labels.text);
@@ -180,4 +181,38 @@ test('a model loaded from a URL is read for its class names once its bytes arriv
   await expect(page.getByTestId('model-labels')).toHaveText('Detects torque wrench, bolt');
   await page.getByRole('button', { name: 'Start camera' }).click();
   await expect(page.getByTestId('last-result')).toContainText('2 objects (torque wrench 90%, bolt 85%)', { timeout: 30_000 });
+});
+
+test("a model only the judge runs: the overlay keeps its model, the verdicts and the task check use the judge's, and the judge can go back to the overlay's detections", async ({ page }) => {
+  test.setTimeout(120_000);
+  await page.goto(`${served.base}/`);
+  await pickModel(page, 'parts.onnx', PARTS_MODEL, 'end2end', undefined, 'judge');
+  await expect(page.getByTestId('judge-model-name')).toHaveText('parts.onnx', { timeout: 60_000 });
+  await expect(page.getByTestId('model-name')).toHaveText('YOLOX-Nano (COCO, 416)');
+
+  // Tasks are checked against the judge's labels: the editor names its model, and a task over its classes is accepted.
+  await page.getByRole('button', { name: 'Write a task' }).click();
+  await expect(page.getByTestId('editor-labels')).toHaveText('Labels of the model "parts.onnx": torque wrench, bolt');
+  await page.getByLabel('Task JSON').fill(JSON.stringify(TIGHTEN));
+  await page.getByRole('button', { name: 'Save and use' }).click();
+  await expect(page.locator('fw-task-panel').getByTestId('instruction')).toHaveText('Show the torque wrench');
+
+  // On the camera: the overlay shows what YOLOX sees (never the judge's classes), the judge completes the task on its own model.
+  await page.getByRole('button', { name: 'Start camera' }).click();
+  await expect(page.getByTestId('status')).toHaveText('running', { timeout: 30_000 });
+  await expect(page.locator('fw-task-panel').getByTestId('summary')).toBeVisible({ timeout: 60_000 });
+  await expect(page.getByTestId('last-result')).toContainText(/on wasm/, { timeout: 30_000 });
+  await expect(page.getByTestId('last-result')).not.toContainText('torque wrench');
+  await openTools(page);
+  await page.getByText('Pipeline metrics').click();
+  const hud = page.locator('fw-hud');
+  await expect(hud.getByTestId('runs-state-1')).toHaveText('detector: parts.onnx');
+  await expect(hud.getByTestId('runs-localization-1')).toHaveText('detector: YOLOX-Nano (COCO, 416)');
+
+  // Back to judging on the overlay's detections: the judge runs no model, and the task over the parts model's classes is refused by name.
+  await openModelPicker(page);
+  await page.getByRole('button', { name: "Judge on the overlay's detections again" }).click();
+  await expect(hud.getByTestId('runs-state-1')).toHaveText('judge', { timeout: 60_000 });
+  await expect(page.getByTestId('judge-model-name')).toHaveCount(0);
+  await expect(page.getByTestId('error')).toContainText('needs "torque wrench", "bolt", which the model "YOLOX-Nano (COCO, 416)" does not detect');
 });

@@ -134,9 +134,9 @@ export class App extends LitElement {
         ${live.providerNotice ? html`<div class="notice" role="status" data-testid="provider-notice">${live.providerNotice}</div>` : nothing}
         <fw-result-line .results=${live.results} .last=${live.lastResult}></fw-result-line>
         <aside id="tools" aria-label="Tools" ?hidden=${!this.toolsOpen}>
-          <fw-task-picker tools .tasks=${g.tasks} .selected=${g.selectedId} .model=${live.activeModel} @task-save=${(e: CustomEvent<Task>) => g.save(e.detail)}></fw-task-picker>
-          <fw-model-picker .current=${live.activeModel?.name ?? ''} .labels=${live.activeModel?.labels ?? []} ?busy=${live.busy}
-            @model-change=${(e: ModelChangeEvent) => e.detail === 'builtin' ? live.config && live.changeModel(live.config.model) : live.loadOwnModel(e.detail)} @model-error=${(e: CustomEvent<string>) => (this.error = e.detail)}></fw-model-picker>
+          <fw-task-picker tools .tasks=${g.tasks} .selected=${g.selectedId} .model=${live.judgedModel} @task-save=${(e: CustomEvent<Task>) => g.save(e.detail)}></fw-task-picker>
+          <fw-model-picker .current=${live.activeModel?.name ?? ''} .judgeModel=${live.judgeModel?.manifest.name ?? ''} .labels=${live.activeModel?.labels ?? []} ?busy=${live.busy}
+            @model-change=${(e: ModelChangeEvent) => e.detail === 'builtin' ? live.config && live.changeModel(live.config.model) : e.detail === 'judge-off' ? live.changeJudgeModel(undefined) : live.loadOwnModel(e.detail)} @model-error=${(e: CustomEvent<string>) => (this.error = e.detail)}></fw-model-picker>
           <fw-settings .settings=${this.settings ?? (live.config ? settingsFrom(live.config) : undefined)} @settings-save=${(e: CustomEvent<Settings>) => this.onSettings(e.detail)}
             @enrol-again=${(e: CustomEvent<Settings>) => this.onSettings(e.detail, true)}></fw-settings>
           <fw-analysis-panel ?disabled=${live.status !== 'idle' || !live.config} ?running=${!!live.analysis}

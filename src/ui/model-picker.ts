@@ -10,12 +10,22 @@ export interface ModelChoice {
   readonly source: ModelSource;
 }
 
+/**
+ * Which workers run a model: `all` (the pool draws its boxes and the judge judges them), or
+ * `judge` (only the task's judge runs it, on its own, e.g. a bigger model for verdicts; the
+ * pool keeps the model it has for the overlay).
+ */
+export const MODEL_ROLES = ['all', 'judge'] as const;
+export type ModelRole = (typeof MODEL_ROLES)[number];
+
 /** A person's own model, before its class names are settled: the labels file they gave, if any, wins over the model's own names. */
 export interface OwnModelChoice extends ModelChoice {
   readonly labelsFile: ClassNames | undefined;
+  readonly role: ModelRole;
 }
 
-export type ModelChangeEvent = CustomEvent<OwnModelChoice | 'builtin'>;
+/** A model to load, the built-in one for the overlay and verdicts, or `judge-off`: the judge stops running a model of its own. */
+export type ModelChangeEvent = CustomEvent<OwnModelChoice | 'builtin' | 'judge-off'>;
 
 /** Past this many, the picker says how many labels the model has rather than listing them. */
 const LISTED_LABELS = 40;
@@ -25,6 +35,8 @@ const LISTED_LABELS = 40;
 export class ModelPicker extends LitElement {
   /** Name of the model that is running now. */
   @property() current = YOLOX_NANO.name;
+  /** Name of the model the judge runs on its own, if it runs one other than `current`. */
+  @property() judgeModel = '';
   /** The running model's class names. */
   @property({ attribute: false }) labels: readonly string[] = YOLOX_NANO.labels;
   @property({ type: Boolean }) busy = false;
@@ -32,6 +44,7 @@ export class ModelPicker extends LitElement {
   @state() private decoder: OutputDecoder = 'yolov8';
   @state() private size = 640;
   @state() private url = '';
+  @state() private useFor: ModelRole = 'all';
 
   static override styles = css`
     :host { display: block; font-size: 14px; }
@@ -44,7 +57,8 @@ export class ModelPicker extends LitElement {
 
   override render() {
     return html`<details>
-      <summary>Model: <b data-testid="model-name">${this.current}</b></summary>
+      <summary>Model: <b data-testid="model-name">${this.current}</b>${this.judgeModel ? html`; verdicts: <b data-testid="judge-model-name">${this.judgeModel}</b>` : ''}</summary>
+      ${this.judgeModel ? html`<p>The task's judge runs ${this.judgeModel} on its own; the overlay shows ${this.current}. <button type="button" ?disabled=${this.busy} @click=${() => this.emit('judge-off')}>Judge on the overlay's detections again</button></p>` : ''}
       <p data-testid="model-labels">Detects ${this.labels.length > LISTED_LABELS ? `${this.labels.length} classes` : this.labels.join(', ')}</p>
       <form @submit=${(e: Event) => e.preventDefault()}>
         <span>Built in</span>
@@ -57,6 +71,11 @@ export class ModelPicker extends LitElement {
         </select>
         <label for="size">Input size (px)</label>
         <input id="size" type="number" min="32" max="2048" step="32" .value=${String(this.size)} @change=${(e: Event) => (this.size = Number((e.target as HTMLInputElement).value))} />
+        <label for="role">Use it for</label>
+        <select id="role" .value=${this.useFor} @change=${(e: Event) => (this.useFor = (e.target as HTMLSelectElement).value as ModelRole)}>
+          <option value="all">The overlay and the verdicts</option>
+          <option value="judge">The verdicts only (the task's judge runs it; the overlay keeps its model)</option>
+        </select>
         <label for="labels">Labels file (optional)</label>
         <span><input id="labels" type="file" accept=".txt,.names,.json,.yaml,.yml,text/plain,application/json" ?disabled=${this.busy} @change=${this.onLabels} />
           ${this.labelsFile
@@ -111,7 +130,7 @@ export class ModelPicker extends LitElement {
     if (!file) return;
     const bytes = await file.arrayBuffer();
     input.value = '';
-    this.emit({ manifest: this.manifestFor(file.name), source: { bytes, fileName: file.name }, labelsFile: this.labelsFile });
+    this.emit({ manifest: this.manifestFor(file.name), source: { bytes, fileName: file.name }, labelsFile: this.labelsFile, role: this.useFor });
   }
 
   private onUrl(): void {
@@ -122,10 +141,10 @@ export class ModelPicker extends LitElement {
       this.dispatchEvent(new CustomEvent('model-error', { detail: `"${this.url}" is not a URL`, bubbles: true, composed: true }));
       return;
     }
-    this.emit({ manifest: this.manifestFor(url.pathname.split('/').pop() || url.host), source: { url: url.href }, labelsFile: this.labelsFile });
+    this.emit({ manifest: this.manifestFor(url.pathname.split('/').pop() || url.host), source: { url: url.href }, labelsFile: this.labelsFile, role: this.useFor });
   }
 
-  private emit(detail: OwnModelChoice | 'builtin'): void {
+  private emit(detail: OwnModelChoice | 'builtin' | 'judge-off'): void {
     this.dispatchEvent(new CustomEvent('model-change', { detail, bubbles: true, composed: true }));
   }
 }

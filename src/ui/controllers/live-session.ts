@@ -36,6 +36,11 @@ function announceVerdict(r: VisionResult): void {
   dispatchEvent(new CustomEvent('framewise:verdict', { detail: { seq: judgedSeq, step: i.step, met: i.met, text: i.text } }));
 }
 
+/** The model a judge with one of its own runs: none when it judges on the pool's detections. */
+function judgeModelOf(c: PipelineConfig): ModelChoice | undefined {
+  return c.judge === 'detector' ? (c.judgeModel ?? c.model) : undefined;
+}
+
 export type LiveStatus = 'idle' | 'starting' | 'running' | 'stopping';
 
 export interface LiveDeps {
@@ -59,6 +64,8 @@ export class LiveSessionController implements ReactiveController {
   lastResult: VisionResult | undefined;
   results = 0;
   model: ModelChoice | undefined;
+  /** A model only the task's judge runs (on its own, e.g. a bigger one for verdicts); the pool keeps `model`. */
+  judgeModel: ModelChoice | undefined;
   modelBusy = false;
   providerNotice = '';
   facing: Facing = 'environment';
@@ -85,7 +92,7 @@ export class LiveSessionController implements ReactiveController {
     return this.status === 'starting' || this.status === 'stopping' || this.modelBusy;
   }
 
-  private set(patch: Partial<Pick<LiveSessionController, 'status' | 'modelBusy' | 'providerNotice' | 'analysis' | 'analysisResult' | 'model' | 'facing'>>): void {
+  private set(patch: Partial<Pick<LiveSessionController, 'status' | 'modelBusy' | 'providerNotice' | 'analysis' | 'analysisResult' | 'model' | 'judgeModel' | 'facing'>>): void {
     Object.assign(this, patch);
     this.host.requestUpdate();
   }
@@ -178,16 +185,28 @@ export class LiveSessionController implements ReactiveController {
     this.deps.onError(`${what} cannot be used: ${err instanceof Error ? err.message : String(err)}. ${this.status === 'running' ? `Still running ${running}.` : `Keeping ${running}.`}`);
   }
 
-  /** The model the pipeline runs (or will run when the camera starts): its labels are the ones tasks are checked against. */
+  /** The model the pool runs (or will run when the camera starts): the overlay's boxes. */
   get activeModel(): ModelManifest | undefined {
     return (this.model ?? this.config?.model)?.manifest;
+  }
+
+  /** The model whose labels tasks are checked against: the judge's own, where it runs one, else the pool's. */
+  get judgedModel(): ModelManifest | undefined {
+    return judgeModelOf(this.currentConfig())?.manifest ?? this.activeModel;
   }
 
   async changeModel(choice: ModelChoice): Promise<void> {
     // The guide learns the new labels just before the new workers take over, so the task they are given already fits them.
     // A judge with a model of its own keeps its labels whatever the overlay's model is.
-    const judged = this.config?.judge === 'detector' && this.config.judgeModel ? this.config.judgeModel.manifest : choice.manifest;
-    if (this.config && (await this.switchPipeline(this.currentConfig(choice), `The model "${choice.manifest.name}"`, () => this.deps.guide.setModel(judged)))) this.set({ model: choice });
+    const config = this.config && this.currentConfig(choice);
+    if (config && (await this.switchPipeline(config, `The model "${choice.manifest.name}"`, () => this.deps.guide.setModel(judgeModelOf(config)?.manifest ?? choice.manifest)))) this.set({ model: choice });
+  }
+
+  /** Only the task's judge runs `choice` (undefined: it judges on the pool's detections again); the overlay keeps its model. */
+  async changeJudgeModel(choice: ModelChoice | undefined): Promise<void> {
+    const config = this.config && this.currentConfig(this.model, choice ?? null);
+    const what = choice ? `The model "${choice.manifest.name}" for the verdicts` : "Judging on the overlay's detections";
+    if (config && (await this.switchPipeline(config, what, () => this.deps.guide.setModel(judgeModelOf(config)?.manifest ?? config.model.manifest)))) this.set({ judgeModel: choice });
   }
 
   /** A person's own model: its class names are settled from its bytes and their labels file first. */
@@ -203,7 +222,8 @@ export class LiveSessionController implements ReactiveController {
     } finally {
       this.set({ modelBusy: false });
     }
-    await this.changeModel({ manifest, source: choice.source });
+    if (choice.role === 'judge') await this.changeJudgeModel({ manifest, source: choice.source });
+    else await this.changeModel({ manifest, source: choice.source });
   }
 
   async analyse(file: File): Promise<void> {
@@ -229,8 +249,10 @@ export class LiveSessionController implements ReactiveController {
     }
   }
 
-  currentConfig(model = this.model): PipelineConfig {
-    return model ? { ...this.config!, model } : this.config!;
+  /** The configuration with the models chosen here: `judgeModel` null clears the judge's own model. */
+  currentConfig(model = this.model, judgeModel: ModelChoice | null | undefined = this.judgeModel): PipelineConfig {
+    const base = model ? { ...this.config!, model } : this.config!;
+    return judgeModel ? { ...base, judge: 'detector', judgeModel } : base;
   }
 
   /** Makes `p` the running pipeline, reading the camera. */
