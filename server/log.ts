@@ -13,7 +13,9 @@ export type Log = Pick<FastifyBaseLogger, 'info' | 'warn' | 'error' | 'debug'>;
  */
 export function processLogger(level = process.env.FRAMEWISE_LOG_LEVEL ?? 'info'): pino.Logger {
   if (!(level in pino.levels.values) && level !== 'silent') throw new Error(`FRAMEWISE_LOG_LEVEL must be one of ${[...Object.keys(pino.levels.values), 'silent'].join(', ')}, got "${level}"`);
-  return pino({ level, base: { service: 'framewise' } }, pino.destination(2));
+  // Written asynchronously: a log reader that falls behind (a full pipe) must never stall the
+  // server's event loop, and with it every socket. main.ts flushes it before the process exits.
+  return pino({ level, base: { service: 'framewise' } }, pino.destination({ dest: 2, sync: false }));
 }
 
 /**

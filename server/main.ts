@@ -94,6 +94,10 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
       .close()
       .then(() => store.close())
       .catch((err: unknown) => log.error({ err: String(err) }, 'while stopping'))
-      .finally(() => process.exit(0));
+      .finally(() => {
+        // The log's last lines first; a log that cannot flush does not keep the process up.
+        setTimeout(() => process.exit(0), 1000).unref();
+        log.flush(() => process.exit(0));
+      });
   });
 }
