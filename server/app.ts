@@ -4,12 +4,11 @@
 // socket the connection caps; every secret is compared in constant time; nothing a client sends
 // can throw out of a handler.
 import Fastify, { type FastifyBaseLogger, type FastifyReply } from 'fastify';
-import { asLog } from './log';
 import { CLOSE } from '../src/sync/protocol';
-import { newAppStats, type AppOptions, type RunningApp } from './app-types';
+import type { AppOptions, RunningApp } from './app-types';
 import adminApi from './plugins/admin-api';
 import connectionLimits from './plugins/connection-limits';
-import { DeviceSockets, SocketWatch, type ServerContext } from './plugins/context';
+import { newServerContext } from './plugins/context';
 import enrolment from './plugins/enrolment';
 import liveSocket from './plugins/live-socket';
 import requestGuard, { ISOLATION } from './plugins/request-guard';
@@ -20,20 +19,10 @@ import websockets from './plugins/websockets';
 export type { AppOptions, AppStats, RunningApp } from './app-types';
 
 export async function createApp(opts: AppOptions): Promise<RunningApp> {
-  const given = opts.log === undefined || typeof opts.log === 'function' ? undefined : opts.log;
   // Fastify logs through the given pino logger (request ids and all); a line sink or nothing gets the server's own lines only.
-  const log = asLog(opts.log);
-  const stats = newAppStats();
-  const ctx: ServerContext = {
-    opts,
-    stats,
-    log,
-    // Lists that depend on the port are known once listening; until then nothing is served.
-    allowed: { hosts: typeof opts.hosts === 'function' ? [] : opts.hosts, origins: typeof opts.origins === 'function' ? [] : opts.origins },
-    devices: new DeviceSockets(stats),
-    sockets: new SocketWatch(stats, log),
-    onShutdown: [],
-  };
+  const given = opts.log === undefined || typeof opts.log === 'function' ? undefined : opts.log;
+  const ctx = newServerContext(opts);
+  const { stats } = ctx;
   const headersTimeout = opts.headersTimeoutMs ?? 10_000;
   const requestTimeout = Math.max(opts.requestTimeoutMs ?? 30_000, headersTimeout);
 

@@ -1,10 +1,10 @@
 // What the plugins share: the options, the counters, the lists known once listening, and the
 // registry of open sync sockets that a revocation closes. Each plugin gets only this, by option.
-import type { Log } from '../log';
+import { asLog, type Log } from '../log';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import { CLOSE } from '../../src/sync/protocol';
-import type { AppOptions, AppStats } from '../app-types';
+import { newAppStats, type AppOptions, type AppStats } from '../app-types';
 import { bearer, sameSecret } from '../auth';
 import type { SyncConnection } from '../sync-connection';
 
@@ -18,6 +18,22 @@ export interface ServerContext {
   readonly sockets: SocketWatch;
   /** Run first when the server closes, before its sockets are closed: stop timers and feeds. */
   readonly onShutdown: (() => void)[];
+}
+
+/** What the plugins of one server share, fresh: counters at zero, no sockets, the port-dependent lists empty until listening. */
+export function newServerContext(opts: AppOptions): ServerContext {
+  const stats = newAppStats();
+  const log = asLog(opts.log);
+  return {
+    opts,
+    stats,
+    log,
+    // Lists that depend on the port are known once listening; until then nothing is served.
+    allowed: { hosts: typeof opts.hosts === 'function' ? [] : opts.hosts, origins: typeof opts.origins === 'function' ? [] : opts.origins },
+    devices: new DeviceSockets(stats),
+    sockets: new SocketWatch(stats, log),
+    onShutdown: [],
+  };
 }
 
 export const normaliseIp = (ip: string | undefined) => (ip ?? 'unknown').replace(/^::ffff:/, '');
