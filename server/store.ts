@@ -2,7 +2,8 @@
 // Both keep payloads as the JSON text that was received, so they accept the same payloads and
 // read them back byte for byte.
 import { contiguousFrom } from './contiguous';
-import { LIVE_WINDOW_MS, searchText, type SessionFilter, type SessionsPage, type SessionSummary } from '../src/sync/trainer-api';
+import { searchText } from '../src/sync/session-filter';
+import { LIVE_WINDOW_MS, type SessionFilter, type SessionsPage, type SessionSummary } from '../src/sync/trainer-api';
 import { SessionIdSchema, type Device, type EventKind, type SyncEvent } from '../src/sync/protocol';
 import * as v from 'valibot';
 import { emptyFacts, foldEvents, summaryFacts, type SessionFacts } from './session-facts';
@@ -197,7 +198,7 @@ export function sessionConditions(filter: SessionFilter, cursor: SessionsCursor 
   const where = ['s.first_ts IS NOT NULL'];
   if (filter.device !== undefined) where.push(`s.device_id = ${param(filter.device)}`);
   if (filter.task !== undefined) where.push(`s.task_id = ${param(filter.task)}`);
-  // matchesFilter in protocol.ts, and outcomeOf and isLive in session-facts.ts, in SQL.
+  // matchesFilter in src/sync/session-filter.ts, and outcomeOf and isLive in session-facts.ts, in SQL.
   if (filter.q !== undefined) where.push(`${instr}(s.search, ${param(filter.q.toLowerCase())}) > 0`);
   if (filter.outcome === 'completed') where.push('s.completed_ts IS NOT NULL');
   else if (filter.outcome === 'in-progress') where.push(`s.completed_ts IS NULL AND s.ended_ts IS NULL AND s.received_at >= ${param(liveSince)}`);

@@ -83,19 +83,6 @@ export const SessionsQuerySchema = v.strictObject({
 export type SessionsQuery = v.InferOutput<typeof SessionsQuerySchema>;
 export type SessionFilter = Pick<SessionsQuery, keyof typeof SessionFilterEntries>;
 
-/** The text `q` is found in: the names the list shows, lower-cased here so that both stores and the page compare alike. */
-export const searchText = (deviceName: string, taskTitle: string | null, taskId: string | null) => `${deviceName}\n${taskTitle ?? taskId ?? ''}`.toLowerCase();
-
-/** Whether a summary passes the filters: what a page applies to the live feed's upserts. The stores' SQL means the same (tested). */
-export function matchesFilter(s: SessionSummary, f: SessionFilter): boolean {
-  return (
-    (f.device === undefined || s.deviceId === f.device) &&
-    (f.task === undefined || s.taskId === f.task) &&
-    (f.outcome === undefined || s.outcome === f.outcome) &&
-    (f.q === undefined || searchText(s.deviceName, s.taskTitle, s.taskId).includes(f.q.toLowerCase()))
-  );
-}
-
 export const EXPORT_FORMATS = ['csv', 'json'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 // A missing format gets the same message as a wrong one, not valibot's "Invalid key".

@@ -1,6 +1,7 @@
 // The sessions list's state changes, pure: the filter as a query, and live upserts applied to a
 // paginated list the way the server would have listed them.
-import { matchesFilter, type SessionFilter, type SessionSummary } from '../../sync/trainer-api';
+import { matchesFilter } from '../../sync/session-filter';
+import type { SessionFilter, SessionSummary } from '../../sync/trainer-api';
 
 /** The server's order: newest start first, then session id descending (the stores' ORDER BY). */
 export function compareNewest(a: SessionSummary, b: SessionSummary): number {
