@@ -66,7 +66,11 @@ const floats = (b64: string) => {
 async function checkProvider(page: Page, provider: 'wasm' | 'webgpu') {
   await openHarness(page);
   const run = await page.evaluate(([urls, p]) => (window as unknown as HarnessWindow).fw.detectImages(urls, p), [IMAGES.map(url), provider] as const);
-  expect(run.workers.every((w) => w.info?.provider === provider), JSON.stringify(run.workers)).toBe(true);
+  // Every worker that runs the model runs it on the provider asked for; the judge runs none (it judges on the pool's detections).
+  const models = run.workers.filter((w) => w.info?.processor.startsWith('detector'));
+  expect(models.map((w) => w.id).sort(), JSON.stringify(run.workers)).toEqual(run.workers.filter((w) => w.id !== 'state-1').map((w) => w.id).sort());
+  expect(models.every((w) => w.info?.provider === provider), JSON.stringify(run.workers)).toBe(true);
+  expect(run.workers.find((w) => w.id === 'state-1')?.info?.processor).toBe('judge');
   expect(run.results.map((r) => r.seq)).toEqual(IMAGES.map((_, i) => i + 1));
   const compared: Compared[] = [];
   let worstLetterboxDiff = 0;
