@@ -92,7 +92,10 @@ function derailReason(task: Task, state: MachineState, scene: Scene, now: number
       const seen = lastSeen[i];
       if (seen !== undefined && now - seen > (rule.maxAbsentMs ?? DEFAULTS.maxAbsentMs)) reason ??= `The ${rule.label} left the view — bring it back`;
     } else {
-      if (objectsOf(scene, rule.label, rule.minScore ?? DEFAULTS.forbiddenMinScore).length > 0) forbiddenSince[i] ??= now;
+      // An alarm is judged on how sure the detector is now, not at its most sure: a false positive
+      // that once scored high (a strap read as a phone) must not stay "in view" on that peak.
+      const minScore = rule.minScore ?? DEFAULTS.forbiddenMinScore;
+      if (objectsOf(scene, rule.label, 0).some((b) => (b.scoreNow ?? b.score) >= minScore)) forbiddenSince[i] ??= now;
       else delete forbiddenSince[i];
       const since = forbiddenSince[i];
       if (since !== undefined && now - since >= (rule.minMs ?? DEFAULTS.forbiddenMinMs)) reason ??= `A ${rule.label} is in view — it does not belong here`;

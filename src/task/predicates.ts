@@ -7,6 +7,11 @@ import { DEFAULTS, type Region, type Relation, type Requirement, type SeeStep } 
 export type Box = Pick<Detection, 'label' | 'score' | 'x' | 'y' | 'w' | 'h'> & {
   /** The tracker's identity for this object, when the scene is tracked. */
   readonly id?: number;
+  /**
+   * How sure the detector is now (the track's smoothed score), when the scene is tracked;
+   * `score` is then the most it has been. Absent: a single frame's box, where the two are one.
+   */
+  readonly scoreNow?: number;
 };
 
 export interface Scene {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Tracker, type TrackInput } from '../tracking/tracker';
 import { flipsPerMinute } from '../tracking/metrics';
 import { checkStep, objectsOf } from './predicates';
+import { advance, startState } from './machine';
 import { PRESENCE_GRACE_MS, trackedScene } from './scene';
 
 const FRAME = 1000 / 30;
@@ -45,5 +46,30 @@ describe('the tracked scene a task is judged on', () => {
     expect(without).toBeGreaterThan(300);
     expect(withTracking).toBe(0);
     expect(tracked.slice(30).every(Boolean)).toBe(true);
+  });
+});
+
+describe('a forbidden object on tracked scenes', () => {
+  const task = { id: 'alone', title: 'Alone', steps: [{ instruction: 'Face the camera', require: [{ label: 'person' }], holdMs: 60_000 }], derail: [{ kind: 'forbidden' as const, label: 'cell phone', minMs: 1000 }] };
+  const person: TrackInput = { label: 'person', score: 0.9, x: 200, y: 60, w: 240, h: 400 };
+  const phone = (score: number): TrackInput => ({ label: 'cell phone', score, x: 120, y: 380, w: 40, h: 60 });
+
+  function derails(phoneScore: (f: number) => number): boolean {
+    const tr = new Tracker({ highScore: 0.3, newTrackScore: 0.3, lowScore: 0.1 });
+    let state = startState(0, 0, task);
+    for (let f = 0; f < 15 * 60; f++) {
+      const r = advance(task, state, trackedScene(tr.update([person, phone(phoneScore(f))], f * FRAME), 640, 480), f * FRAME);
+      state = r.state;
+      if (r.event.type === 'derailed') return true;
+    }
+    return false;
+  }
+
+  it('is judged on how sure the detector is now: a strap read as a phone at 0.31–0.49, above 0.5 for a quarter of a second, never derails; a phone held up at 0.8 does', () => {
+    // The thumbs-up clip's shoulder strap: mostly under the forbidden minimum (0.5), above it for 8 frames.
+    let seed = 7;
+    const rand = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+    expect(derails((f) => (f >= 40 && f < 48 ? 0.62 : 0.31 + rand() * 0.18))).toBe(false);
+    expect(derails(() => 0.8)).toBe(true);
   });
 });

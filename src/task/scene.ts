@@ -13,6 +13,6 @@ export const PRESENCE_GRACE_MS = 700;
 export function trackedScene(tracks: readonly Track[], width: number, height: number, graceMs = PRESENCE_GRACE_MS): Scene {
   const detections: Box[] = tracks
     .filter((t) => t.confirmed && (t.state === 'tracked' || t.missedMs <= graceMs))
-    .map((t) => ({ id: t.id, label: t.label, score: t.peakScore, x: t.x, y: t.y, w: t.w, h: t.h }));
+    .map((t) => ({ id: t.id, label: t.label, score: t.peakScore, scoreNow: t.score, x: t.x, y: t.y, w: t.w, h: t.h }));
   return { width, height, detections };
 }
