@@ -42,7 +42,7 @@ const verdict = (task: TaskEvent | null, instruction: Instruction | null = null)
   height: 480,
   latencyMs: 120,
   processMs: 90,
-  output: { kind: 'verdict', task, judgedSeq: seq - 1, instruction },
+  output: { kind: 'verdict', task, judgedSeq: seq - 1, instruction, breakdown: null },
 });
 
 describe('TaskGuide and a restarted state worker', () => {

@@ -6,6 +6,7 @@ import type { Detection } from '../model/decode';
 import type { ModelManifest } from '../model/manifest';
 import type { Provider, ProviderPreference } from '../model/provider';
 import type { Instruction } from '../task/instructions';
+import type { StepCheck } from '../task/predicates';
 import type { TaskCommand, TaskEvent } from '../task/machine';
 import type { Task } from '../task/types';
 
@@ -49,6 +50,12 @@ export interface Verdict {
    * freshest tracks' places.
    */
   readonly instruction: Instruction | null;
+  /**
+   * The evaluation itself, for a step the camera judges: what is missing and what is too many
+   * (with the tracked boxes counted), each relation and whether it holds (with its pair), and the
+   * objects the step is about; null for a confirm or wait step, or when nothing new was judged.
+   */
+  readonly breakdown: StepCheck | null;
 }
 
 /** A judge that runs no model of its own answers each frame with its verdict on the pool's newest detections. */

@@ -1,6 +1,6 @@
 import { assertNever } from '../util/assert-never';
 import type { Rect } from '../model/rect';
-import { checkStep, regionRect, type Box, type Scene } from './predicates';
+import { checkStep, regionRect, type Box, type Scene, type StepCheck } from './predicates';
 import { type Region, type RegionName, type Relation, type SeeStep, type Step } from './types';
 
 /** A relation between two objects (every kind but `inside`, which is about a region). */
@@ -82,8 +82,12 @@ export const plural = (label: string, n: number) => (n === 1 ? label : /(s|sh|ch
 /** A wait step's words: what to do and for how long (the countdown is shown beside them). */
 export const waitText = (instruction: string, durationMs: number) => `${instruction}: ${Math.round(durationMs / 1000)} seconds`;
 
-/** Builds the instruction for a step from one frame's detections: which box to look at, where it must go, what to take away. */
-export function instructionFor(step: Step, stepIndex: number, scene: Scene): Instruction {
+/**
+ * Builds the instruction for a step from one frame's detections: which box to look at, where it
+ * must go, what to take away. `check` is the step's evaluation on `scene`, where the caller has it
+ * (the judge), so that the condition is evaluated once.
+ */
+export function instructionFor(step: Step, stepIndex: number, scene: Scene, check?: StepCheck): Instruction {
   switch (step.kind) {
     case 'confirm':
       return { step: stepIndex, text: step.instruction, met: false, highlight: [] };
@@ -91,14 +95,13 @@ export function instructionFor(step: Step, stepIndex: number, scene: Scene): Ins
       return { step: stepIndex, text: waitText(step.instruction, step.durationMs), met: false, highlight: [] };
     case undefined:
     case 'see':
-      return seeInstruction(step, stepIndex, scene);
+      return seeInstruction(step, stepIndex, scene, check ?? checkStep(step, scene));
     default:
       return assertNever(step);
   }
 }
 
-function seeInstruction(step: SeeStep, stepIndex: number, scene: Scene): Instruction {
-  const check = checkStep(step, scene);
+function seeInstruction(step: SeeStep, stepIndex: number, scene: Scene, check: StepCheck): Instruction {
   const scoped = [...step.require.map((r) => r.region), ...(step.relations ?? []).map((r) => (r.relation === 'inside' ? undefined : r.region))];
   const scopes = scoped.flatMap((r) => (r === undefined ? [] : [regionRect(r, scene)]));
   const base = { step: stepIndex, highlight: check.relevant, ...(scopes.length ? { scopes } : {}) };

@@ -28,7 +28,7 @@ describe('TaskJudge on the pool\'s detections', () => {
   it('judges only what it was told since the last verdict, completes a held step, and gives the next step\'s breakdown with it', () => {
     const j = judge();
     // Asked before anything was seen: nothing to judge, nothing to show.
-    expect(j.judge(50)).toEqual({ task: null, judgedSeq: 0, instruction: null });
+    expect(j.judge(50)).toEqual({ task: null, judgedSeq: 0, instruction: null, breakdown: null });
     const events: string[] = [];
     for (let seq = 1; seq <= 12; seq++) {
       j.observe(seen(seq, [laptop]));
@@ -38,10 +38,11 @@ describe('TaskJudge on the pool\'s detections', () => {
       if (v.task!.type === 'completed_task') {
         // The breakdown is already the next step's, on the same frame: the cup is missing.
         expect(v.instruction).toMatchObject({ step: 1, met: false, text: 'Bring a cup into view' });
+        expect(v.breakdown).toMatchObject({ met: false, missing: [{ label: 'cup', need: 1, have: 0 }], relations: [{ holds: false }] });
         break;
       }
       // A tick with nothing new: no verdict, no breakdown (the screen keeps the last).
-      expect(j.judge(seq * 100 + 60)).toEqual({ task: null, judgedSeq: seq, instruction: null });
+      expect(j.judge(seq * 100 + 60)).toEqual({ task: null, judgedSeq: seq, instruction: null, breakdown: null });
     }
     // The first frame's objects start confirmed (as ByteTrack does); held from seq 1, 400 ms later (seq 5) it completes.
     expect(events).toEqual(['executing_task', 'executing_task', 'executing_task', 'executing_task', 'completed_task']);
@@ -57,6 +58,9 @@ describe('TaskJudge on the pool\'s detections', () => {
       v = j.judge(seq * 100);
     }
     expect(v!.instruction).toMatchObject({ step: 1, met: false, text: 'The cup is left of the laptop — move it right', focus: { label: 'cup', x: 60 }, target: { kind: 'arrow', relation: 'right-of', anchor: { label: 'laptop', x: 200 } } });
+    // The breakdown the words come from: every requirement there, the one relation failing, with the tracked pair it judged.
+    expect(v!.breakdown).toMatchObject({ met: false, missing: [], excess: [], relations: [{ holds: false, subject: { label: 'cup', x: 60 }, object: { label: 'laptop', x: 200 } }] });
+    expect(v!.breakdown!.relevant.map((b) => b.label).sort()).toEqual(['cup', 'laptop']);
   });
 
   it('applies a command at the next frame, even with nothing new seen, and never lets task time run backwards', () => {

@@ -1,6 +1,7 @@
 import { assertNever } from '../../util/assert-never';
 import { instructionFor, type Instruction } from '../../task/instructions';
 import { advance, command, startState, type MachineState, type TaskCommand, type TaskEvent } from '../../task/machine';
+import { checkStep, type StepCheck } from '../../task/predicates';
 import { trackedScene } from '../../task/scene';
 import type { Task } from '../../task/types';
 import { validateTask } from '../../task/validate';
@@ -82,9 +83,9 @@ export class TaskJudge {
     const fresh = this.fresh;
     this.fresh = false;
     const judgedSeq = this.frame.seq;
-    if (this.rejected) return { task: { type: 'error', message: this.rejected }, judgedSeq, instruction: null };
+    if (this.rejected) return { task: { type: 'error', message: this.rejected }, judgedSeq, instruction: null, breakdown: null };
     const task = this.task;
-    if (!task) return { task: null, judgedSeq, instruction: null };
+    if (!task) return { task: null, judgedSeq, instruction: null, breakdown: null };
     this.clock = Math.max(this.clock, judgedSeq > 0 ? this.frame.captureTs : tickTs);
     const now = this.clock;
     let state = (this.state ??= startState(now, this.resumeAt, task));
@@ -98,19 +99,27 @@ export class TaskJudge {
       if (r && !event) [state, event] = [r.state, r.event];
     }
     const scene = trackedScene(this.tracks, this.frame.width, this.frame.height);
+    let check: StepCheck | undefined;
     if (!event) {
-      if (!fresh) return { task: null, judgedSeq, instruction: null };
+      if (!fresh) return { task: null, judgedSeq, instruction: null, breakdown: null };
       const r = advance(task, state, scene, now);
       [state, event] = [r.state, r.event];
+      // The step's evaluation on this frame, when the step it judged is still the current one.
+      if (r.state.step === this.state?.step) check = r.check;
     }
     this.state = state;
-    return { task: event, judgedSeq, instruction: this.instructionNow(task, state, scene) };
+    return { task: event, judgedSeq, ...this.breakdownNow(task, state, scene, check) };
   }
 
-  /** The current step's breakdown on `scene`; none once the task is over or before any frame was seen. */
-  private instructionNow(task: Task, state: MachineState, scene: ReturnType<typeof trackedScene>): Instruction | null {
+  /**
+   * The current step's breakdown on `scene`, evaluated once: the machine's own evaluation when
+   * it judged this step, else (a new step, a command) this step's now. None once the task is
+   * over or before any frame was seen.
+   */
+  private breakdownNow(task: Task, state: MachineState, scene: ReturnType<typeof trackedScene>, check: StepCheck | undefined): Pick<Verdict, 'instruction' | 'breakdown'> {
     const step = task.steps[state.step];
-    if (state.done || !step || scene.width === 0) return null;
-    return instructionFor(step, state.step, scene);
+    if (state.done || !step || scene.width === 0) return { instruction: null, breakdown: null };
+    const evaluated = step.kind === 'confirm' || step.kind === 'wait' ? undefined : (check ?? checkStep(step, scene));
+    return { instruction: instructionFor(step, state.step, scene, evaluated), breakdown: evaluated ?? null };
   }
 }
