@@ -84,4 +84,3 @@ export function voiceControlText(s: VoiceControlState): string {
       return assertNever(s);
   }
 }
-

@@ -39,8 +39,8 @@ export class LiveRecord {
 
   private rememberPool(seq: number, counts: Record<string, number>): void {
     this.poolCounts.set(seq, counts);
-    // Verdicts follow the pool's results within a frame or two: a short memory is enough.
-    for (const old of this.poolCounts.keys()) if (this.poolCounts.size > POOL_MEMORY) this.poolCounts.delete(old);
+    // Verdicts follow the pool's results within a frame or two: a short memory is enough (oldest first out).
+    if (this.poolCounts.size > POOL_MEMORY) this.poolCounts.delete(this.poolCounts.keys().next().value!);
   }
 
   onInstruction(ins: Instruction, taskId: string | undefined, frame: number): void {

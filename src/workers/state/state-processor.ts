@@ -40,4 +40,3 @@ export async function createStateProcessor(init: WorkerInit<StateProcessorConfig
       return assertNever(config);
   }
 }
-
