@@ -30,6 +30,8 @@ export interface AppOptions {
   readonly keepAliveTimeoutMs?: number;
   readonly idleTimeoutMs?: number;
   readonly liveStallMs?: number;
+  /** How far an event's `ts` may lie from the server's clock, either way (7 days); past it the socket closes with 1007. */
+  readonly maxClockSkewMs?: number;
   /** Behind a reverse proxy: which proxies' X-Forwarded-For to believe (Fastify's trustProxy), so rate limits apply per client, not per proxy. */
   readonly trustProxy?: false | string[];
   /** Where the server logs: a pino logger (main.ts: JSON lines on stderr), or a line sink; none: silent. */

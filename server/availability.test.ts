@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type WebSocket from 'ws';
 import { startServer, type ServerProcess } from '../test/server/spawn-server';
-import { api, enrol, greet, Inbox, opened, outcome, rawHttp, statePayload, waitFor, wsOpen, type WsOutcome } from '../test/server/test-support';
+import { api, enrol, greet, Inbox, opened, outcome, rawHttp, RECORDED_AT, statePayload, waitFor, wsOpen, type WsOutcome } from '../test/server/test-support';
 
 const ADMIN = `availability-admin-${process.pid}`;
 const started: ServerProcess[] = [];
@@ -194,7 +194,7 @@ describe('the live feed with dashboards that stop reading', () => {
       for (let seq = 1; running; seq++) {
         for (const id of ids) {
           const payload = { ...statePayload(seq, seq >> 4), inView: Array.from({ length: 25 }, (_, k) => ({ label: ['cup', 'keyboard', 'laptop', 'person', 'mouse'][k % 5], score: 0.9, box: [k * 10, k * 7, 40 + k, 30 + k] })) };
-          inbox.send({ type: 'events', sessionId: id, events: [{ seq, ts: 1_790_000_000_000 + seq, kind: 'state', payload }] });
+          inbox.send({ type: 'events', sessionId: id, events: [{ seq, ts: RECORDED_AT + seq, kind: 'state', payload }] });
         }
         for (let n = 0; n < ids.length; n++) await inbox.until((m) => (m.type === 'ack' ? true : undefined));
         // Stay under the per-socket rate limit (100 messages/s): this is a busy scene, not a flood.

@@ -3,6 +3,7 @@
 import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { newAdminToken } from './auth';
+import { DEFAULT_MAX_CLOCK_SKEW_MS } from './sync-connection';
 
 export class ServerConfigError extends Error {}
 
@@ -31,6 +32,7 @@ export interface Config {
   readonly keepAliveTimeoutMs: number;
   readonly idleTimeoutMs: number;
   readonly liveStallMs: number;
+  readonly maxClockSkewMs: number;
   readonly trustProxy: false | string[];
 }
 
@@ -93,6 +95,8 @@ export function loadConfig(env: Env = process.env): Config {
     keepAliveTimeoutMs: whole(env, 'FRAMEWISE_KEEPALIVE_TIMEOUT_MS', 5_000),
     idleTimeoutMs: whole(env, 'FRAMEWISE_IDLE_TIMEOUT_MS', 60_000),
     liveStallMs: whole(env, 'FRAMEWISE_LIVE_STALL_MS', 30_000, 10),
+    // From a minute (clocks drift) to ten years.
+    maxClockSkewMs: whole(env, 'FRAMEWISE_MAX_CLOCK_SKEW_MS', DEFAULT_MAX_CLOCK_SKEW_MS, 60_000, 3650 * 86_400_000),
     trustProxy: trustProxy(env.FRAMEWISE_TRUST_PROXY),
   };
 }

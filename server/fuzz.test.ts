@@ -46,7 +46,7 @@ class ConnModel {
   closed = false;
 }
 
-function expectOutcome(model: Model, conn: ConnModel, tokens: ReadonlyMap<string, string>, data: string | Buffer, isBinary: boolean): Expected {
+function expectOutcome(model: Model, conn: ConnModel, tokens: ReadonlyMap<string, string>, data: string | Buffer, isBinary: boolean, now: number): Expected {
   const close = (code: number): Expected => ((conn.closed = true), { close: code });
   if (isBinary) return close(CLOSE.invalid);
   if ((typeof data === 'string' ? data.length : data.byteLength) > LIMITS.maxMessageBytes) return close(CLOSE.tooBig);
@@ -66,6 +66,8 @@ function expectOutcome(model: Model, conn: ConnModel, tokens: ReadonlyMap<string
   }
   if (conn.device === undefined) return close(CLOSE.unauthorised);
   if (!conn.greeted.has(msg.sessionId)) return close(CLOSE.forbidden);
+  // Every event's time within a week of the server's clock, or the whole message is refused.
+  if (msg.events.some((e) => Math.abs(e.ts - now) > 7 * 86_400_000)) return close(CLOSE.invalid);
   const list = model.stored.get(msg.sessionId) ?? [];
   model.stored.set(msg.sessionId, list);
   for (const e of contiguousFrom(list.length, msg.events)) list.push({ seq: e.seq, ts: e.ts + 0, kind: e.kind, payload: JSON.stringify(e.payload) });
@@ -75,8 +77,9 @@ function expectOutcome(model: Model, conn: ConnModel, tokens: ReadonlyMap<string
 const BAD_IDS = ['x', 'a'.repeat(65), 'has space!', "x'; DROP TABLE fw_events; --", 'séance-ids', '../../etc/passwd', ''];
 
 /** Names sessions and tokens for one fuzzing stream; `tag` keeps streams that run side by side apart. */
-function context(tag: string, run: () => number, conn: () => ConnModel, model: Model, tokens: { mine: string; second: string; forged: string; admin: string }, foreign: readonly string[]): RenderContext {
+function context(tag: string, run: () => number, conn: () => ConnModel, model: Model, tokens: { mine: string; second: string; forged: string; admin: string }, foreign: readonly string[], now: () => number): RenderContext {
   return {
+    now,
     greeted: () => [...conn().greeted],
     sessionId: (ref: SessionRef) => {
       switch (ref.pool) {
@@ -151,9 +154,9 @@ describe('fuzz', () => {
 
     let run = 0;
     let current = new ConnModel();
-    const ctx = context('p', () => run, () => current, model, tokenRefs, foreign);
+    const ctx = context('p', () => run, () => current, model, tokenRefs, foreign, () => now);
     const counts = { messages: 0, welcome: 0, ack: 0, stored: 0, 1007: 0, 1009: 0, 4401: 0, 4403: 0, other: 0 };
-    const newConn = () => new SyncConnection({ store, rate: { perSecond: 1e9, burst: 1e9 }, peer: 'fuzz' });
+    const newConn = () => new SyncConnection({ store, rate: { perSecond: 1e9, burst: 1e9 }, peer: 'fuzz', now: () => now });
 
     await fc.assert(
       fc.asyncProperty(fc.array(fc.tuple(fc.nat(1), messageDesc, fc.boolean(), fc.nat(9)), { minLength: PER_RUN, maxLength: PER_RUN }), async (messages) => {
@@ -170,7 +173,7 @@ describe('fuzz', () => {
           const desc: MessageDesc = startsWithHello ? { k: 'hello', session: { pool: 'run', i: fresh % 6 }, token: 'mine', randomToken: '', extra: '' } : generated;
           const { data, isBinary } = toWire(render(desc, ctx), asBuffer);
           const before = [...model.stored.values()].reduce((n, l) => n + l.length, 0);
-          const expected = expectOutcome(model, s.model, tokens, data, isBinary);
+          const expected = expectOutcome(model, s.model, tokens, data, isBinary, now);
           const actual = await s.conn.handle(data, isBinary);
           sent++;
           counts.messages++;
@@ -247,7 +250,8 @@ describe('fuzz', () => {
         const tokens = new Map([[mine.token, mine.deviceId], [second.token, second.deviceId]]);
         let run = 0;
         let conn = new ConnModel();
-        const ctx = context(`s${k}`, () => run, () => conn, model, { mine: mine.token, second: second.token, forged: `fwd.${owner.deviceId}.${'B'.repeat(43)}`, admin }, foreign);
+        // The server's clock is the real one: times are generated around it, and judged by the model as the server will a moment later.
+        const ctx = context(`s${k}`, () => run, () => conn, model, { mine: mine.token, second: second.token, forged: `fwd.${owner.deviceId}.${'B'.repeat(43)}`, admin }, foreign, Date.now);
         let inbox: Inbox | undefined;
         for (const [i, generated] of samples.entries()) {
           if (i % streams !== k) continue;
@@ -262,7 +266,7 @@ describe('fuzz', () => {
           const rendered = render(desc, ctx);
           const wire = typeof rendered === 'string' ? rendered : Buffer.from(rendered);
           // The model sees what the server will: a string goes out as UTF-8 (a lone surrogate becomes U+FFFD).
-          const expected = expectOutcome(model, conn, tokens, typeof wire === 'string' ? Buffer.from(wire, 'utf8') : wire, typeof wire !== 'string');
+          const expected = expectOutcome(model, conn, tokens, typeof wire === 'string' ? Buffer.from(wire, 'utf8') : wire, typeof wire !== 'string', Date.now());
           inbox.sock.send(wire, { binary: typeof wire !== 'string' });
           counts.messages++;
           let got: Record<string, unknown> | undefined;

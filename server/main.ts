@@ -68,6 +68,7 @@ const app = await createApp({
   keepAliveTimeoutMs: config.keepAliveTimeoutMs,
   idleTimeoutMs: config.idleTimeoutMs,
   liveStallMs: config.liveStallMs,
+  maxClockSkewMs: config.maxClockSkewMs,
   trustProxy: config.trustProxy,
   log,
 });

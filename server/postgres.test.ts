@@ -43,7 +43,7 @@ class Streamer {
     this.timer = setInterval(() => {
       if (!this.generating) return;
       const seq = this.sent.length + 1;
-      this.sent.push(...events(seq, seq, { ts: 1_795_000_000_000 }));
+      this.sent.push(...events(seq, seq));
       this.pump();
     }, everyMs);
     void this.connect();

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLOSE } from '../src/sync/protocol';
 import { type SessionsPage, type SessionSummary } from '../src/sync/trainer-api';
 import { startServer, type ServerProcess } from '../test/server/spawn-server';
-import { api, enrol, events, eventsText, greet, Inbox, opened, outcome, rawHttp, sendEvents, waitFor, wsOpen } from '../test/server/test-support';
+import { api, enrol, events, eventsText, greet, Inbox, opened, outcome, rawHttp, RECORDED_AT, sendEvents, waitFor, wsOpen } from '../test/server/test-support';
 
 const ADMIN = `admin-${process.pid}-${Math.random().toString(36).slice(2)}`;
 const CODE = 'enrol-code-7d1f';
@@ -227,7 +227,7 @@ describe('the sync socket', () => {
   it('keeps the summary on write: counts, first and last time, the newest state', async () => {
     const dev = await enrol(server, 'summary', CODE);
     const { inbox } = await greet(server, 'summary-1', dev.token);
-    const evs = events(1, 9, { ts: 5_000 });
+    const evs = events(1, 9);
     expect(await sendEvents(inbox, 'summary-1', evs)).toBe(9);
     inbox.sock.close();
     expect(await summary('summary-1')).toEqual({
@@ -386,7 +386,7 @@ describe('the sync socket', () => {
 describe('the admin API', () => {
   it('pages sessions newest first with a stable cursor', async () => {
     const dev = await enrol(server, 'pager', CODE);
-    const base = 2_100_000_000_000; // later than every other test's sessions, so they are the first page
+    const base = RECORDED_AT + 3_600_000; // later than every other test's sessions, so they are the first page
     const ids = Array.from({ length: 7 }, (_, i) => `page-session-${i}`);
     for (const [i, id] of ids.entries()) {
       const { inbox } = await greet(server, id, dev.token);

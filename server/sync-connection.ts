@@ -34,6 +34,31 @@ export interface SyncConnectionOptions {
   readonly now?: () => number;
   /** Who is on the other end, for the log. */
   readonly peer?: string;
+  /** How far an event's `ts` may lie from `now`, either way (DEFAULT_MAX_CLOCK_SKEW_MS). */
+  readonly maxClockSkewMs?: number;
+}
+
+/** An event's time may lie this far from the server's clock, either way: 7 days. */
+export const DEFAULT_MAX_CLOCK_SKEW_MS = 7 * 86_400_000;
+
+const DAY_MS = 86_400_000;
+function inWords(ms: number): string {
+  if (ms >= 365 * DAY_MS) return `${+(ms / (365.25 * DAY_MS)).toPrecision(3)} years`;
+  if (ms < DAY_MS) return `${Math.round(ms / 1000)} s`;
+  const days = +(ms / DAY_MS).toFixed(1);
+  return `${days} ${days === 1 ? 'day' : 'days'}`;
+}
+
+/**
+ * Why a batch's times cannot be true, or undefined: an event whose `ts` lies more than `skewMs`
+ * from the server's clock (a device clock set years off, or a made-up time) would sort and
+ * show as nonsense, so the batch is refused whole and nothing of it is stored.
+ */
+export function eventTimeProblem(events: readonly { readonly seq: number; readonly ts: number }[], now: number, skewMs: number): string | undefined {
+  const bad = events.find((e) => !(Math.abs(e.ts - now) <= skewMs));
+  if (!bad) return undefined;
+  const off = bad.ts - now;
+  return `event ${bad.seq}: ts ${bad.ts} is ${inWords(Math.abs(off))} ${off > 0 ? 'ahead of' : 'behind'} the server clock (limit ±${inWords(skewMs)})`;
 }
 
 /** Checks a device token against the store: the device id on success, in constant time per token. */
@@ -131,6 +156,12 @@ export class SyncConnection {
 
     if (this.device === undefined) return this.unauthorised('hello first');
     if (!this.greeted.has(msg.sessionId)) return this.forbidden(`no hello for session ${msg.sessionId} on this socket`);
+    const badTime = eventTimeProblem(msg.events, now, this.opts.maxClockSkewMs ?? DEFAULT_MAX_CLOCK_SKEW_MS);
+    if (badTime) {
+      this.stats.closedInvalid++;
+      this.log.warn({ peer: this.opts.peer, device: this.device, reason: badTime }, 'sync: event time outside the window');
+      return this.close(CLOSE.invalid, badTime);
+    }
     const result = await store.append(this.device, msg.sessionId, msg.events);
     if (!result.ok) return result.why === 'revoked' ? this.unauthorised('device revoked') : this.forbidden(`session ${msg.sessionId} belongs to another device`);
     this.stats.stored += result.stored;

@@ -12,7 +12,7 @@ export default async function syncSocket(app: FastifyInstance, ctx: ServerContex
     const peer = normaliseIp(request.ip);
     stats.connections++;
     ctx.sockets.watch(ws, 'sync', peer);
-    const conn = new SyncConnection({ store: opts.store, rate: opts.rate, stats, log, peer });
+    const conn = new SyncConnection({ store: opts.store, rate: opts.rate, stats, log, peer, maxClockSkewMs: opts.maxClockSkewMs });
     const helloTimer = setTimeout(() => {
       if (conn.device === undefined && ws.readyState === ws.OPEN) {
         stats.closedUnauthorised++;

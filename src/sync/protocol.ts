@@ -24,7 +24,7 @@ export const LIMITS = {
 /** WebSocket close codes the server uses, and why. */
 export const CLOSE = {
   shutdown: 1001,
-  invalid: 1007, // not valid JSON, too deep, or breaks the schema
+  invalid: 1007, // not valid JSON, too deep, breaks the schema, or an event's ts too far from the server's clock
   policy: 1008, // rate limit exceeded
   tooBig: 1009, // a message over maxMessageBytes
   storage: 1011, // the store failed; the client retries

@@ -61,7 +61,8 @@ export type MessageDesc =
       /** Sequence numbers relative to what the model says is stored (0 = the next one). */
       readonly from: number;
       readonly seqs: readonly (number | string)[];
-      readonly ts: readonly string[];
+      /** A number: milliseconds from the server's clock (`RenderContext.now`); text: the ts as written. */
+      readonly ts: readonly (number | string)[];
       readonly kinds: readonly string[];
       readonly payloads: readonly string[];
       readonly extra: string;
@@ -87,6 +88,13 @@ const hello: fc.Arbitrary<MessageDesc> = fc.record({
 
 const greetedRef: fc.Arbitrary<SessionRef> = fc.oneof({ weight: 4, arbitrary: fc.record({ pool: fc.constant('greeted' as const), i: fc.nat(5) }) }, { weight: 1, arbitrary: sessionRef });
 
+const DAY = 86_400_000;
+/** A time a device's clock gives: within a few days of the server's (the window is ±7 days). */
+const recent = fc.integer({ min: -6 * DAY, max: 6 * DAY });
+/** A clock set wrong, or a backlog synced late: just inside or just past the window, or weeks to years either side. */
+// A minute or two either side of the edge, so that a model reading the clock a few milliseconds before the server agrees with it.
+const farOff = fc.oneof(fc.integer({ min: 7 * DAY - 120_000, max: 7 * DAY - 60_000 }), fc.integer({ min: 7 * DAY + 60_000, max: 7 * DAY + 120_000 }), fc.integer({ min: 8 * DAY, max: 3_000 * DAY })).chain((ms) => fc.constantFrom(ms, -ms));
+
 /** Well-formed events, as a client sends them: in order, from about where the store is, with payloads every store takes. */
 const cleanEvents: fc.Arbitrary<MessageDesc> = fc.integer({ min: 1, max: 8 }).chain((n) =>
   fc.record({
@@ -94,7 +102,7 @@ const cleanEvents: fc.Arbitrary<MessageDesc> = fc.integer({ min: 1, max: 8 }).ch
     session: greetedRef,
     from: fc.oneof({ weight: 6, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: -4, max: 2 }) }),
     seqs: fc.constant(Array.from({ length: n }, () => 0)),
-    ts: fc.array(fc.oneof({ weight: 8, arbitrary: fc.integer({ min: 1_700_000_000_000, max: 1_900_000_000_000 }).map(String) }, { weight: 1, arbitrary: fc.double({ noNaN: true, noDefaultInfinity: true }).map((x) => JSON.stringify(x)) }), { minLength: n, maxLength: n }),
+    ts: fc.array(fc.oneof({ weight: 40, arbitrary: recent }, { weight: 1, arbitrary: farOff }, { weight: 1, arbitrary: fc.double({ noNaN: true, noDefaultInfinity: true }).map((x) => JSON.stringify(x)) }), { minLength: n, maxLength: n }),
     kinds: fc.array(fc.constantFrom('state', 'detections', 'instruction', 'session-start', 'session-end', 'error'), { minLength: n, maxLength: n }),
     payloads: fc.array(validPayloadText, { minLength: n, maxLength: n }),
     extra: fc.constant(''),
@@ -107,7 +115,7 @@ const events: fc.Arbitrary<MessageDesc> = fc.integer({ min: 1, max: 6 }).chain((
     session: greetedRef,
     from: fc.integer({ min: -3, max: 2 }),
     seqs: fc.array(fc.oneof({ weight: 12, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: -2, max: 3 }) }, { weight: 1, arbitrary: fc.constantFrom('"1"', '1.5', '-1', '0', '1e3', '9007199254740993', 'null') }), { minLength: n, maxLength: n }),
-    ts: fc.array(fc.oneof({ weight: 10, arbitrary: fc.integer({ min: 1_700_000_000_000, max: 1_900_000_000_000 }).map(String) }, { weight: 2, arbitrary: numberText }, { weight: 1, arbitrary: fc.constantFrom('"now"', 'null', '[]') }), { minLength: n, maxLength: n }),
+    ts: fc.array(fc.oneof({ weight: 20, arbitrary: recent }, { weight: 1, arbitrary: farOff }, { weight: 2, arbitrary: numberText }, { weight: 1, arbitrary: fc.constantFrom('"now"', 'null', '[]') }), { minLength: n, maxLength: n }),
     kinds: fc.array(fc.oneof({ weight: 20, arbitrary: fc.constantFrom('state', 'detections', 'instruction', 'session-start', 'session-end', 'error') }, { weight: 1, arbitrary: fc.constantFrom('rm -rf', 'STATE', '', 'state\u0000') }), { minLength: n, maxLength: n }),
     payloads: fc.array(payloadText, { minLength: n, maxLength: n }),
     extra: extraField,
@@ -146,6 +154,8 @@ export interface RenderContext {
   token(ref: TokenRef, random: string): string;
   /** The next sequence number the model expects in this session. */
   nextSeq(sessionId: string): number;
+  /** The server's clock, which event times are generated around. */
+  now(): number;
 }
 
 function sessionOf(ref: SessionRef, ctx: RenderContext): string {
@@ -163,7 +173,8 @@ export function render(d: MessageDesc, ctx: RenderContext): string | Uint8Array 
       const start = ctx.nextSeq(sessionId) + d.from;
       const evs = d.seqs.map((s, i) => {
         const seq = typeof s === 'number' ? String(start + i + s) : s;
-        return `{"seq":${seq},"ts":${d.ts[i]},"kind":${JSON.stringify(d.kinds[i])},"payload":${d.payloads[i]}${i === 0 ? d.extra : ''}}`;
+        const t = d.ts[i];
+        return `{"seq":${seq},"ts":${typeof t === 'number' ? ctx.now() + t : t},"kind":${JSON.stringify(d.kinds[i])},"payload":${d.payloads[i]}${i === 0 ? d.extra : ''}}`;
       });
       return `{"type":"events","sessionId":${JSON.stringify(sessionId)},"events":[${evs.join(',')}]}`;
     }

@@ -31,11 +31,18 @@ export function statePayload(frame: number, step: number) {
   return { task: 'desk-setup', step, frame, verdict: verdicts[Math.floor(rand() * verdicts.length)], objects: ['laptop', 'keyboard', 'cup', 'person'].slice(0, 1 + Math.floor(rand() * 4)) };
 }
 
+/**
+ * When the events of these tests were recorded: about now, as a device's are, since the server
+ * refuses times far from its own clock. One value per test file, so that the same events made
+ * twice are the same bytes.
+ */
+export const RECORDED_AT = Date.now();
+
 /** Events `from`…`to`: alternately a state verdict and a frame of `detections` (25 by default, 200 every tenth). */
 export function events(from: number, to: number, opts: { detections?: number; ts?: number } = {}): SyncEvent[] {
   const out: SyncEvent[] = [];
   for (let seq = from; seq <= to; seq++) {
-    const ts = (opts.ts ?? 1_790_000_000_000) + seq * 33;
+    const ts = (opts.ts ?? RECORDED_AT) + seq * 33;
     if (seq % 2) out.push({ seq, ts, kind: 'state', payload: statePayload(seq, Math.floor(seq / 20)) });
     else out.push({ seq, ts, kind: 'detections', payload: detectionsPayload(seq, opts.detections ?? (seq % 10 === 0 ? 200 : 25)) });
   }
