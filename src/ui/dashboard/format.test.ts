@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { OUTCOMES, STEP_STATUSES } from '../../sync/trainer-api';
-import { formatDuration, formatStarted, isoDuration, OUTCOME_LABELS, STEP_STATUS_LABELS, stepsText } from './format';
+import { BAD_TIME, badTimeNote, formatClock, formatDuration, formatStarted, isoDuration, isoInstant, isShowableTime, OUTCOME_LABELS, STEP_STATUS_LABELS, stepsText } from './format';
 
 describe('formatDuration', () => {
   it('shows tenths of a second below a minute', () => {
@@ -47,5 +47,37 @@ describe('labels', () => {
     const now = new Date(2025, 4, 20, 15, 0, 0).getTime();
     expect(formatStarted(new Date(2025, 4, 20, 9, 5, 7).getTime(), now)).not.toMatch(/2025/);
     expect(formatStarted(new Date(2025, 4, 19, 9, 5, 7).getTime(), now)).toMatch(/2025/);
+  });
+});
+
+describe('a stored time that is not a date', () => {
+  // What a device could store before the server judged times: the audit's 1e16, the ends of a double, and what JSON cannot carry but a bug could hand over.
+  const bad = [1e16, -1e16, 8.64e15 + 1, -8.64e15 - 1, Number.MAX_VALUE, -Number.MAX_VALUE, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY];
+
+  it('is formatted as a placeholder, never thrown on', () => {
+    // What the list used to do with it, and why one such row blanked it.
+    expect(() => new Date(1e16).toISOString()).toThrow(RangeError);
+    expect(() => new Intl.DateTimeFormat(undefined, { hour: '2-digit' }).format(1e16)).toThrow(RangeError);
+    for (const ts of bad) {
+      expect(isShowableTime(ts), String(ts)).toBe(false);
+      expect(formatStarted(ts, Date.UTC(2026, 11, 6)), String(ts)).toBe(BAD_TIME);
+      expect(formatClock(ts), String(ts)).toBe(BAD_TIME);
+      expect(isoInstant(ts), String(ts)).toBeUndefined();
+      expect(() => isoDuration(ts), String(ts)).not.toThrow();
+      expect(() => formatDuration(ts), String(ts)).not.toThrow();
+    }
+    expect(badTimeNote(1e16)).toBe('The device recorded ts = 10000000000000000, which is not a date');
+  });
+
+  it('stops at what a Date holds: its last millisecond either way is still a date', () => {
+    for (const ts of [8.64e15, -8.64e15, 0, -0, -1, 1.5, Date.UTC(2026, 11, 6, 13, 22)]) {
+      expect(isShowableTime(ts), String(ts)).toBe(true);
+      expect(formatStarted(ts, Date.UTC(2026, 11, 6))).not.toBe(BAD_TIME);
+      expect(formatClock(ts)).not.toBe(BAD_TIME);
+    }
+    expect(isoInstant(8.64e15)).toBe('+275760-09-13T00:00:00.000Z');
+    expect(isoInstant(Date.UTC(2026, 11, 6, 13, 22))).toBe('2026-12-06T13:22:00.000Z');
+    // A bad "now" (a page whose clock is wrong) still gives the date with the time.
+    expect(formatStarted(Date.UTC(2026, 11, 6, 13, 22), Number.NaN)).toMatch(/2026/);
   });
 });

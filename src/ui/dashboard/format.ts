@@ -41,6 +41,7 @@ export function formatDuration(ms: number | null): string {
 
 /** The same duration as an HTML `<time datetime>` value (ISO 8601, millisecond precision), for machines and assistive tools. */
 export function isoDuration(ms: number): string {
+  if (!Number.isFinite(ms) || Math.abs(ms) > Number.MAX_SAFE_INTEGER) return 'PT0S';
   const whole = Math.max(0, Math.round(ms));
   const s = Math.floor(whole / 1000);
   const frac = whole % 1000;
@@ -52,14 +53,34 @@ export function isoDuration(ms: number): string {
 const clock = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
 const day = new Intl.DateTimeFormat(undefined, { year: 'numeric', month: 'short', day: 'numeric' });
 
+/** The widest time a Date holds (±100,000,000 days from 1970): past it, formatting throws "Invalid time value". */
+const MAX_DATE_MS = 8.64e15;
+
+/**
+ * Whether a stored time is a date that can be shown. A device's clock can be anything, and what
+ * was stored before the server judged times (a verdict at ts = 1e16, say) is still there: such a
+ * time is shown as BAD_TIME, never formatted, so that one row cannot blank the list.
+ */
+export const isShowableTime = (ts: unknown): ts is number => typeof ts === 'number' && Number.isFinite(ts) && Math.abs(ts) <= MAX_DATE_MS;
+
+/** What stands for a time that is not a date. */
+export const BAD_TIME = 'bad time';
+
+/** Why a time shows as BAD_TIME: for the placeholder's title. */
+export const badTimeNote = (ts: unknown): string => `The device recorded ${typeof ts === 'number' ? `ts = ${ts}` : 'no usable time'}, which is not a date`;
+
+/** A `<time datetime>` value (ISO 8601 UTC), or undefined for a time that is not a date. */
+export const isoInstant = (ts: unknown): string | undefined => (isShowableTime(ts) ? new Date(ts).toISOString() : undefined);
+
 /** A clock time on this device, to the second: steps are seconds apart. */
-export const formatClock = (ts: number): string => clock.format(ts);
+export const formatClock = (ts: number): string => (isShowableTime(ts) ? clock.format(ts) : BAD_TIME);
 
 const sameDay = (a: Date, b: Date) => a.getFullYear() === b.getFullYear() && a.getMonth() === b.getMonth() && a.getDate() === b.getDate();
 
 /** When a session started: the time alone today, with the date otherwise. */
 export function formatStarted(ts: number, now: number = Date.now()): string {
-  return sameDay(new Date(ts), new Date(now)) ? clock.format(ts) : `${day.format(ts)} ${clock.format(ts)}`;
+  if (!isShowableTime(ts)) return BAD_TIME;
+  return isShowableTime(now) && sameDay(new Date(ts), new Date(now)) ? clock.format(ts) : `${day.format(ts)} ${clock.format(ts)}`;
 }
 
 /** "2 / 4"; a custom task not completed yet has no known length. */

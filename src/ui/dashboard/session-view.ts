@@ -8,13 +8,14 @@ import { SubscriptionController, type Subscribable } from '../controllers/subscr
 import { problem, type AdminApi } from './api';
 import { formatClock, formatDuration, formatStarted, isoDuration, OUTCOME_LABELS, STEP_ENDING_LABELS, STEP_STATUS_LABELS, stepsText } from './format';
 import { dashboardStyles } from './styles';
+import { timeText } from './time-text';
 import './task-aggregate';
 import './timeline-chart';
 
 /** Raw events shown under the timeline: the newest ones, enough to see what the app sent. */
 const EVENTS_SHOWN = 200;
 
-const at = (ts: number | null) => (ts === null ? '–' : html`<time datetime=${new Date(ts).toISOString()}>${formatClock(ts)}</time>`);
+const at = (ts: number | null) => (ts === null ? '–' : timeText(ts, formatClock));
 const took = (ms: number | null) => (ms === null ? '–' : html`<time datetime=${isoDuration(ms)}>${formatDuration(ms)}</time>`);
 
 /**
@@ -146,7 +147,7 @@ export class SessionView extends LitElement {
     return html`
         <dl class="facts" data-testid="session-facts">
           <div><dt>Outcome</dt><dd><span class="badge ${s.outcome}" data-testid="outcome">${OUTCOME_LABELS[s.outcome]}</span> ${s.live ? html`<span class="badge live" data-testid="live">● Live</span>` : nothing}</dd></div>
-          <div><dt>Started</dt><dd><time datetime=${new Date(s.startedTs).toISOString()}>${formatStarted(s.startedTs)}</time></dd></div>
+          <div><dt>Started</dt><dd>${timeText(s.startedTs, formatStarted)}</dd></div>
           <div><dt>Duration</dt><dd data-testid="duration">${took(s.durationMs)}</dd></div>
           <div><dt>Steps done</dt><dd data-testid="steps-done">${stepsText(s.stepsDone, s.stepsTotal)}</dd></div>
           <div><dt>Derailments</dt><dd data-testid="derailments">${s.derailments}</dd></div>
@@ -181,7 +182,7 @@ export class SessionView extends LitElement {
           <table data-testid="events">
             <thead><tr><th scope="col" class="num">#</th><th scope="col">Time</th><th scope="col">Kind</th><th scope="col">Payload</th></tr></thead>
             <tbody>
-              ${(this.events ?? []).map((e) => html`<tr><td class="num">${e.seq}</td><td>${formatClock(e.ts)}</td><td>${e.kind}</td><td><pre>${JSON.stringify(e.payload)}</pre></td></tr>`)}
+              ${(this.events ?? []).map((e) => html`<tr><td class="num">${e.seq}</td><td>${timeText(e.ts, formatClock)}</td><td>${e.kind}</td><td><pre>${JSON.stringify(e.payload)}</pre></td></tr>`)}
             </tbody>
           </table>
         </details>

@@ -13,6 +13,7 @@ import { problem, type AdminApi } from './api';
 import { formatDuration, formatStarted, isoDuration, OUTCOME_LABELS, stepsText } from './format';
 import { applyUpserts, filterFrom, taskOptions } from './sessions-state';
 import { dashboardStyles } from './styles';
+import { timeText } from './time-text';
 import './task-aggregate';
 
 const PAGE = 50;
@@ -237,7 +238,7 @@ export class SessionsList extends LitElement {
     return html`<tr class="session" role="row" data-session=${s.sessionId} @click=${(e: Event) => (e.target as Element).closest('a') || open()}>
       <td role="cell" data-testid="device"><a href=${sessionHref(s.sessionId)}>${s.deviceName}</a></td>
       <td role="cell" data-testid="task">${s.taskTitle ?? s.taskId ?? html`<span class="muted">no task</span>`}${s.taskTitle && s.taskId ? html`<span class="task-id">${s.taskId}</span>` : nothing}</td>
-      <td role="cell"><time datetime=${new Date(s.startedTs).toISOString()}>${formatStarted(s.startedTs)}</time></td>
+      <td role="cell" data-testid="started">${timeText(s.startedTs, formatStarted)}</td>
       <td role="cell" class="num" data-testid="duration">${s.durationMs === null ? '–' : html`<time datetime=${isoDuration(s.durationMs)}>${formatDuration(s.durationMs)}</time>`}</td>
       <td role="cell"><span class="badge ${s.outcome}" data-testid="outcome">${OUTCOME_LABELS[s.outcome]}</span></td>
       <td role="cell" class="num" data-testid="steps">${stepsText(s.stepsDone, s.stepsTotal)}</td>

@@ -37,4 +37,5 @@ export const dashboardStyles = css`
   ul.plain, ol.plain { list-style: none; margin: 0; padding: 0; }
   ul.plain li + li, ol.plain li + li { margin-top: 2px; }
   .derailment { color: #fecaca; }
+  .bad-time { color: #fcd34d; font-style: italic; }
 `;
