@@ -236,6 +236,7 @@ describe('the sync socket', () => {
       deviceName: 'summary',
       events: 9,
       lastSeq: 9,
+      receivedTs: expect.any(Number) as number,
       firstTs: evs[0]!.ts,
       lastTs: evs[8]!.ts,
       lastState: evs.filter((e) => e.kind === 'state').at(-1)!.payload,
@@ -386,7 +387,7 @@ describe('the sync socket', () => {
 describe('the admin API', () => {
   it('pages sessions newest first with a stable cursor', async () => {
     const dev = await enrol(server, 'pager', CODE);
-    const base = RECORDED_AT + 3_600_000; // later than every other test's sessions, so they are the first page
+    const base = RECORDED_AT - 3_600_000; // recorded an hour before the other tests' sessions, but received after them: the first page
     const ids = Array.from({ length: 7 }, (_, i) => `page-session-${i}`);
     for (const [i, id] of ids.entries()) {
       const { inbox } = await greet(server, id, dev.token);

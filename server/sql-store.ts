@@ -8,6 +8,7 @@ import { FACT_KINDS, foldEvents, type SessionFacts } from './session-facts';
 import {
   encodeCursor,
   factsColumns,
+  NEWEST_FIRST,
   nextFacts,
   parseFacts,
   rawToFold,
@@ -112,7 +113,7 @@ export class SqlStore implements EventStore {
     ({ now: this.now, liveWindowMs: this.liveWindowMs } = storeClock(opts));
     this.kind = d.kind;
     this.t = d.tables;
-    this.summaryColumns = `s.session_id, s.device_id, d.name, ${d.num('s.events')} AS events, ${d.num('s.last_seq')} AS last_seq, s.first_ts, s.last_ts, s.last_state, s.facts, s.received_at`;
+    this.summaryColumns = `s.session_id, s.device_id, s.created_at, d.name, ${d.num('s.events')} AS events, ${d.num('s.last_seq')} AS last_seq, s.first_ts, s.last_ts, s.last_state, s.facts, s.received_at`;
   }
 
   /** Settles when the store is open; every operation waits for it, and fails with it if opening failed. */
@@ -139,15 +140,19 @@ export class SqlStore implements EventStore {
         session_id TEXT PRIMARY KEY, device_id TEXT NOT NULL, created_at ${real} NOT NULL,
         events ${int} NOT NULL DEFAULT 0, last_seq ${int} NOT NULL DEFAULT 0,
         first_ts ${real}, last_ts ${real}, last_state TEXT)`);
-      await q.run(`CREATE INDEX IF NOT EXISTS ${sessions}_newest ON ${sessions} (first_ts DESC, session_id DESC) WHERE first_ts IS NOT NULL`);
       // Payloads are TEXT, not JSON(B): PostgreSQL's JSONB refuses \u0000, reorders keys and drops
       // duplicates, so it would neither accept what SQLite accepts nor read back what was sent.
       await q.run(`CREATE TABLE IF NOT EXISTS ${events} (
         session_id TEXT NOT NULL, seq ${int} NOT NULL, ts ${real} NOT NULL, kind TEXT NOT NULL, payload TEXT NOT NULL,
         PRIMARY KEY (session_id, seq))${this.d.eventsTableSuffix}`);
       for (const [name, type] of factColumns(this.d)) await this.d.addColumn(q, sessions, name, type);
-      await q.run(`CREATE INDEX IF NOT EXISTS ${sessions}_device ON ${sessions} (device_id, first_ts DESC, session_id DESC) WHERE first_ts IS NOT NULL`);
-      await q.run(`CREATE INDEX IF NOT EXISTS ${sessions}_task ON ${sessions} (task_id, first_ts DESC, session_id DESC) WHERE first_ts IS NOT NULL`);
+      // Lists are ordered by when the server received each session (created_at, its clock), not by a device's times:
+      // the indexes of the order by first event time that came before are replaced.
+      for (const old of ['newest', 'device', 'task']) await q.run(`DROP INDEX IF EXISTS ${sessions}_${old}`);
+      const order = 'created_at DESC, first_ts DESC, session_id DESC';
+      await q.run(`CREATE INDEX IF NOT EXISTS ${sessions}_recv ON ${sessions} (${order}) WHERE first_ts IS NOT NULL`);
+      await q.run(`CREATE INDEX IF NOT EXISTS ${sessions}_dev_recv ON ${sessions} (device_id, ${order}) WHERE first_ts IS NOT NULL`);
+      await q.run(`CREATE INDEX IF NOT EXISTS ${sessions}_task_recv ON ${sessions} (task_id, ${order}) WHERE first_ts IS NOT NULL`);
     });
   }
 
@@ -270,7 +275,7 @@ export class SqlStore implements EventStore {
     const now = this.now();
     const values: (string | number)[] = [];
     const where = sessionConditions(filter, cursor, now - this.liveWindowMs, (value) => (values.push(value), '?'), this.d.instr);
-    const rows = await this.d.read((q) => q.all<SummaryRow>(`${this.summarySelect(where.join(' AND '))} ORDER BY s.first_ts DESC, s.session_id DESC LIMIT ?`, [...values, limit + 1]));
+    const rows = await this.d.read((q) => q.all<SummaryRow>(`${this.summarySelect(where.join(' AND '))} ORDER BY ${NEWEST_FIRST} LIMIT ?`, [...values, limit + 1]));
     const page = rows.slice(0, limit).map((r) => summaryFromRow(r, now, this.liveWindowMs));
     const last = page.at(-1);
     return { sessions: page, next: rows.length > limit && last ? encodeCursor(last) : null };
@@ -288,7 +293,7 @@ export class SqlStore implements EventStore {
       return out;
     });
     const now = this.now();
-    return rows.sort((a, b) => b.first_ts - a.first_ts || (a.session_id < b.session_id ? 1 : -1)).map((r) => summaryFromRow(r, now, this.liveWindowMs));
+    return rows.sort((a, b) => b.created_at - a.created_at || b.first_ts - a.first_ts || (a.session_id < b.session_id ? 1 : -1)).map((r) => summaryFromRow(r, now, this.liveWindowMs));
   }
 
   async events(sessionId: string, afterSeq: number, limit: number): Promise<RawEvent[]> {
@@ -304,7 +309,7 @@ export class SqlStore implements EventStore {
 
   async taskFacts(taskId: string): Promise<SessionFacts[]> {
     await this.opened;
-    const rows = await this.d.read((q) => q.all<{ facts: string | null }>(`SELECT facts FROM ${this.t.sessions} WHERE task_id = ? AND first_ts IS NOT NULL ORDER BY first_ts DESC, session_id DESC`, [taskId]));
+    const rows = await this.d.read((q) => q.all<{ facts: string | null }>(`SELECT facts FROM ${this.t.sessions} s WHERE s.task_id = ? AND s.first_ts IS NOT NULL ORDER BY ${NEWEST_FIRST}`, [taskId]));
     return rows.map((r) => parseFacts(r.facts));
   }
 

@@ -39,6 +39,8 @@ describe('the SQLite store', () => {
       deviceName: 'aaa',
       events: 30,
       lastSeq: 30,
+      // Claimed at 1 by the test: the server's clock when the session arrived.
+      receivedTs: 1,
       firstTs: evs[0]!.ts,
       lastTs: evs[29]!.ts,
       lastState: evs.filter((e) => e.kind === 'state').at(-1)!.payload,

@@ -61,7 +61,7 @@ export interface EventStore {
   /** Records `deviceId` as the owner of a session nobody has claimed; returns the owner either way. */
   claimSession(sessionId: string, deviceId: string, at: number): Promise<ClaimResult>;
   append(deviceId: string, sessionId: string, events: readonly SyncEvent[]): Promise<AppendResult>;
-  /** Sessions with at least one event that `filter` matches, newest first by first event time, `limit` at a time; from the summary table alone. */
+  /** Sessions with at least one event that `filter` matches, newest first by when the server received them (then first event time, then id), `limit` at a time; from the summary table alone. */
   sessions(limit: number, cursor?: SessionsCursor, filter?: SessionFilter): Promise<SessionsPage>;
   sessionsById(ids: readonly string[]): Promise<SessionSummary[]>;
   events(sessionId: string, afterSeq: number, limit: number): Promise<RawEvent[]>;
@@ -73,23 +73,30 @@ export interface EventStore {
   close(): Promise<void>;
 }
 
-/** Where the previous page ended: pages are ordered by (firstTs, sessionId) descending, which is stable. */
+/**
+ * Where the previous page ended. Pages are ordered by (receivedTs, firstTs, sessionId)
+ * descending: the server's own clock when the session arrived first, so that no device's clock
+ * decides what is newest; the device's start time orders sessions that arrived in the same
+ * millisecond (a backlog synced at once). Each is fixed once the session is listed: stable.
+ */
 export interface SessionsCursor {
+  readonly receivedTs: number;
   readonly firstTs: number;
   readonly sessionId: string;
 }
 
 export function encodeCursor(c: SessionsCursor): string {
-  return Buffer.from(JSON.stringify([c.firstTs, c.sessionId])).toString('base64url');
+  return Buffer.from(JSON.stringify([c.receivedTs, c.firstTs, c.sessionId])).toString('base64url');
 }
 
-const CursorSchema = v.tuple([v.pipe(v.number(), v.finite()), SessionIdSchema]);
+// A cursor from before the list was ordered by receipt has two entries: refused (400), not misread.
+const CursorSchema = v.tuple([v.pipe(v.number(), v.finite()), v.pipe(v.number(), v.finite()), SessionIdSchema]);
 
 export function decodeCursor(text: string): SessionsCursor | undefined {
   if (!/^[A-Za-z0-9_-]{1,200}$/.test(text)) return undefined;
   try {
     const parsed = v.safeParse(CursorSchema, JSON.parse(Buffer.from(text, 'base64url').toString('utf8')));
-    return parsed.success ? { firstTs: parsed.output[0], sessionId: parsed.output[1] } : undefined;
+    return parsed.success ? { receivedTs: parsed.output[0], firstTs: parsed.output[1], sessionId: parsed.output[2] } : undefined;
   } catch {
     return undefined;
   }
@@ -132,6 +139,8 @@ export function summaryDelta(stored: number, events: readonly SyncEvent[]): Summ
 export interface SummaryRow {
   session_id: string;
   device_id: string;
+  /** The server's clock when the session was first claimed (its first hello): when it was received. */
+  created_at: number;
   name: string | null;
   events: number | string;
   last_seq: number | string;
@@ -149,6 +158,7 @@ export function summaryFromRow(r: SummaryRow, now: number, liveWindowMs: number)
     deviceName: r.name ?? '',
     events: Number(r.events),
     lastSeq: Number(r.last_seq),
+    receivedTs: r.created_at,
     firstTs: r.first_ts,
     lastTs: r.last_ts,
     lastState: r.last_state === null ? null : JSON.parse(r.last_state),
@@ -190,6 +200,9 @@ export function nextFacts(kept: SessionFacts, storedSeq: number, missed: readonl
 
 export const rawToFold = (e: RawEvent) => ({ seq: e.seq, ts: e.ts, kind: e.kind, payload: JSON.parse(e.payload) as unknown });
 
+/** The sessions list's order, newest first (see SessionsCursor); compareNewest in the dashboard is the same. */
+export const NEWEST_FIRST = 's.created_at DESC, s.first_ts DESC, s.session_id DESC';
+
 /**
  * The WHERE clauses of a sessions list, over the summary table only. `param` binds a value and
  * returns its placeholder; `instr` is the store's substring-position function.
@@ -204,8 +217,10 @@ export function sessionConditions(filter: SessionFilter, cursor: SessionsCursor 
   else if (filter.outcome === 'in-progress') where.push(`s.completed_ts IS NULL AND s.ended_ts IS NULL AND s.received_at >= ${param(liveSince)}`);
   else if (filter.outcome === 'abandoned') where.push(`s.completed_ts IS NULL AND (s.ended_ts IS NOT NULL OR s.received_at IS NULL OR s.received_at < ${param(liveSince)})`);
   if (cursor) {
-    // Bound twice rather than reused: SQLite's placeholders are positional.
-    where.push(`(s.first_ts < ${param(cursor.firstTs)} OR (s.first_ts = ${param(cursor.firstTs)} AND s.session_id < ${param(cursor.sessionId)}))`);
+    // Bound twice rather than reused, and in the order they are written: SQLite's placeholders are positional.
+    const received = [param(cursor.receivedTs), param(cursor.receivedTs)];
+    const started = [param(cursor.firstTs), param(cursor.firstTs)];
+    where.push(`(s.created_at < ${received[0]} OR (s.created_at = ${received[1]} AND (s.first_ts < ${started[0]} OR (s.first_ts = ${started[1]} AND s.session_id < ${param(cursor.sessionId)}))))`);
   }
   return where;
 }

@@ -28,6 +28,11 @@ export const SessionSummarySchema = v.strictObject({
   deviceName: v.string(),
   events: v.number(),
   lastSeq: v.number(),
+  /**
+   * When the server received the session (its first hello), by the server's clock: the list is
+   * newest first by this, then firstTs, then id. A device's clock decides nothing of the order.
+   */
+  receivedTs: v.number(),
   firstTs: v.number(),
   lastTs: v.number(),
   /** The newest state event's payload: what step the session is on. */
@@ -53,7 +58,7 @@ export const SessionSummarySchema = v.strictObject({
 });
 export type SessionSummary = v.InferOutput<typeof SessionSummarySchema>;
 
-/** `GET /api/sessions?limit=N&cursor=C`: newest first; `next` is the cursor of the following page. */
+/** `GET /api/sessions?limit=N&cursor=C`: newest received first; `next` is the cursor of the following page. */
 export const SessionsPageSchema = v.strictObject({ sessions: v.array(SessionSummarySchema), next: v.nullable(v.string()) });
 export type SessionsPage = v.InferOutput<typeof SessionsPageSchema>;
 

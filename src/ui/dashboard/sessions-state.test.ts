@@ -8,6 +8,8 @@ const s = (id: string, firstTs: number, over: Partial<SessionSummary> = {}): Ses
   deviceName: 'Bench A',
   events: 1,
   lastSeq: 1,
+  // Received as it started, unless a test says otherwise.
+  receivedTs: firstTs,
   firstTs,
   lastTs: firstTs,
   lastState: null,
@@ -27,9 +29,12 @@ const s = (id: string, firstTs: number, over: Partial<SessionSummary> = {}): Ses
 const ids = (list: readonly SessionSummary[]) => list.map((x) => x.sessionId);
 
 describe('compareNewest', () => {
-  it('orders as the server does: newest start, then id descending', () => {
+  it('orders as the server does: newest received, then newest start, then id descending', () => {
     const list = [s('session-a', 5), s('session-c', 9), s('session-b', 5)].sort(compareNewest);
     expect(ids(list)).toEqual(['session-c', 'session-b', 'session-a']);
+    // A device whose clock runs far ahead does not put its session first: the server received it earlier.
+    const clocks = [s('ahead', 1e16, { receivedTs: 100 }), s('right', 150, { receivedTs: 150 }), s('behind', -1e16, { receivedTs: 120 })].sort(compareNewest);
+    expect(ids(clocks)).toEqual(['right', 'behind', 'ahead']);
   });
 });
 

@@ -3,8 +3,9 @@
 import { matchesFilter } from '../../sync/session-filter';
 import type { SessionFilter, SessionSummary } from '../../sync/trainer-api';
 
-/** The server's order: newest start first, then session id descending (the stores' ORDER BY). */
+/** The server's order: newest received first, then newest start, then session id descending (the stores' ORDER BY, NEWEST_FIRST). */
 export function compareNewest(a: SessionSummary, b: SessionSummary): number {
+  if (a.receivedTs !== b.receivedTs) return b.receivedTs - a.receivedTs;
   if (a.firstTs !== b.firstTs) return b.firstTs - a.firstTs;
   return a.sessionId < b.sessionId ? 1 : a.sessionId > b.sessionId ? -1 : 0;
 }

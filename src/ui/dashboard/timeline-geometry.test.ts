@@ -8,6 +8,7 @@ const summary = (over: Partial<SessionSummary> = {}): SessionSummary => ({
   deviceName: 'bench',
   events: 10,
   lastSeq: 10,
+  receivedTs: 1_000,
   firstTs: 1_000,
   lastTs: 11_000,
   lastState: null,
