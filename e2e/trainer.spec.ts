@@ -349,6 +349,7 @@ function summary(sessionId: string, startedTs: number, endedTs: number, stepsTot
     deviceName: 'Assembly line tablet',
     events: stepsTotal * 12,
     lastSeq: stepsTotal * 12,
+    receivedTs: startedTs,
     firstTs: startedTs,
     lastTs: endedTs,
     lastState: null,
@@ -461,4 +462,49 @@ test('render figures: a 1,000-step timeline and a 1,000-row list, with a long-ta
   await expect(view.locator('fw-timeline-chart svg[role="img"]')).toHaveAttribute('aria-label', new RegExp(`Timeline of ${N} steps`));
   expect((await view.locator('fw-timeline-chart path.even').getAttribute('d'))!.length).toBeGreaterThan(1000);
   await expect(view.locator('fw-task-aggregate [role="row"][data-step]')).toHaveCount(N);
+});
+
+test('a session stored with a time that is not a date shows a placeholder in its row and its view; the rows around it show', async ({ page }) => {
+  // What a backend could hold before it judged times: the audit's verdict at ts = 1e16 made that session's start 1e16, and another device's clock ran the other way.
+  const now = Date.now();
+  const bad = (id: string, ts: number, deviceName: string): SessionSummary => ({ ...summary(id, ts, ts, 4), receivedTs: now - 300_000, deviceName, durationMs: 0, completedTs: null, outcome: 'abandoned', stepsDone: 1 });
+  const list = v.parse(SessionsPageSchema, {
+    sessions: [bad('times-ahead-0001', 1e16, 'Clock far ahead'), { ...summary('times-good-0001', now - 120_000, now - 60_000, 4), deviceName: 'Clock right' }, bad('times-behind-0001', -1e16, 'Clock far behind')],
+    next: null,
+  });
+  const ahead = list.sessions[0]!;
+  const timeline = v.parse(SessionTimelineSchema, {
+    session: ahead,
+    steps: DESK.steps.map((s, index) => ({ index, instruction: s.instruction, status: index ? 'not-reached' : 'started', startedTs: index ? null : 1e16, completedTs: null, durationMs: null, completedBy: null, derailments: [], instructions: index ? [] : [{ ts: 1e16, text: s.instruction }] })),
+  });
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.route((u) => u.pathname === '/api/sessions', (r) => r.fulfill({ json: list }));
+  await page.route((u) => u.pathname === `/api/sessions/${ahead.sessionId}/timeline`, (r) => r.fulfill({ json: timeline }));
+  await page.route((u) => u.pathname === `/api/sessions/${ahead.sessionId}/events`, (r) => r.fulfill({ json: [{ sessionId: ahead.sessionId, seq: 1, ts: 1e16, kind: 'session-start', payload: { task: DESK.id } }] }));
+  await signIn(page);
+
+  // Every row is there (the live feed may add this backend's own sessions: at least these three).
+  const good = rowOf(page, 'Clock right');
+  await expect(good.getByTestId('started').locator('time')).toHaveAttribute('datetime', new Date(now - 120_000).toISOString());
+  await expect(good.getByTestId('duration')).toHaveText('1 min 00 s');
+  for (const [device, ts] of [['Clock far ahead', '10000000000000000'], ['Clock far behind', '-10000000000000000']] as const) {
+    const row = rowOf(page, device);
+    await expect(row.getByTestId('started')).toHaveText('bad time');
+    await expect(row.getByTestId('bad-time')).toHaveAttribute('title', `The device recorded ts = ${ts}, which is not a date`);
+    await expect(row.getByTestId('outcome')).toHaveText('Abandoned');
+  }
+  expect(await page.locator('fw-sessions-list tr.session').count()).toBeGreaterThanOrEqual(3);
+  await expect(page.getByTestId('list-count')).toHaveText(/^\d+ sessions$/);
+
+  // Its view: the start, the step's start and the instruction's time are placeholders; the rest shows.
+  await rowOf(page, 'Clock far ahead').getByTestId('device').getByRole('link').click();
+  const view = page.locator('fw-session-view');
+  await expect(view.getByTestId('session-title')).toHaveText(`Clock far ahead · ${ahead.taskTitle}`);
+  await expect(view.getByTestId('steps').locator('[role="row"].step')).toHaveCount(DESK.steps.length);
+  await expect(view.getByTestId('session-facts').getByTestId('bad-time')).toHaveCount(1);
+  expect(await view.getByTestId('steps').getByTestId('bad-time').count()).toBeGreaterThanOrEqual(1);
+  await view.getByText('Recorded events').click();
+  await expect(view.getByTestId('events').getByTestId('bad-time')).toHaveCount(1);
+  expect(errors).toEqual([]);
 });
