@@ -354,6 +354,7 @@ function summary(sessionId: string, startedTs: number, endedTs: number, stepsTot
     lastTs: endedTs,
     lastState: null,
     taskId: 'long-assembly',
+    taskKey: 'long-assembly',
     taskTitle: 'A very long assembly',
     startedTs,
     endedTs,
@@ -369,6 +370,7 @@ function summary(sessionId: string, startedTs: number, endedTs: number, stepsTot
 
 function bigAggregate(): TaskAggregate {
   return {
+    taskKey: 'long-assembly',
     taskId: 'long-assembly',
     taskTitle: 'A very long assembly',
     sessions: 40,

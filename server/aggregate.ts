@@ -1,6 +1,6 @@
 // Per-task figures across sessions, from the facts each session's summary keeps: no event is read.
 import type { StepAggregate, TaskAggregate } from '../src/sync/trainer-api';
-import { stepInstructions, type SessionFacts } from './session-facts';
+import { builtin, stepInstructions, type SessionFacts } from './session-facts';
 
 /** The p-quantile (0–1) of ascending numbers, interpolating linearly between the closest ranks; null for none. */
 export function quantile(ascending: readonly number[], p: number): number | null {
@@ -11,14 +11,20 @@ export function quantile(ascending: readonly number[], p: number): number | null
   return ascending[below]! + (ascending[above]! - ascending[below]!) * (rank - below);
 }
 
-/** `sessions`: every session of the task, newest first (their title and step instructions are the newest known). */
-export function taskAggregate(taskId: string, sessions: readonly SessionFacts[]): TaskAggregate {
+/**
+ * `sessions`: every session of one definition of a task (`taskKey`), newest first. A built-in
+ * task's title, steps and instructions are the server's own, whatever its sessions' facts say; a
+ * custom task's are those its sessions recorded, the same in each, since the key is their hash.
+ */
+export function taskAggregate(taskKey: string, sessions: readonly SessionFacts[]): TaskAggregate {
+  const known = builtin(taskKey);
   let steps = 0;
   for (const f of sessions) {
     steps = Math.max(steps, f.stepsTotal ?? 0);
     for (const s of f.steps) steps = Math.max(steps, s.index + 1);
   }
-  const instructions = sessions.map(stepInstructions).find((list) => list !== undefined);
+  if (known) steps = known.steps.length;
+  const instructions = known ? known.steps.map((s) => s.instruction) : sessions.map(stepInstructions).find((list) => list !== undefined);
   const rows = Array.from({ length: steps }, (_, index): StepAggregate => {
     const times: number[] = [];
     let derailments = 0;
@@ -36,8 +42,9 @@ export function taskAggregate(taskId: string, sessions: readonly SessionFacts[])
     return { index, instruction: instructions?.[index] ?? null, timed: times.length, medianMs: quantile(times, 0.5), p90Ms: quantile(times, 0.9), derailments, derailedSessions, derailedMs };
   });
   return {
-    taskId,
-    taskTitle: sessions.find((f) => f.taskTitle !== null)?.taskTitle ?? null,
+    taskKey,
+    taskId: known?.id ?? sessions.find((f) => f.taskId !== null)?.taskId ?? taskKey,
+    taskTitle: known?.title ?? sessions.find((f) => f.taskTitle !== null)?.taskTitle ?? null,
     sessions: sessions.length,
     completed: sessions.filter((f) => f.completedTs !== null).length,
     steps: rows,

@@ -242,6 +242,7 @@ describe('the sync socket', () => {
       lastState: evs.filter((e) => e.kind === 'state').at(-1)!.payload,
       // These verdicts are not the app's (no task event in them): no task, no steps; received just now, so live.
       taskId: null,
+      taskKey: null,
       taskTitle: null,
       startedTs: evs[0]!.ts,
       endedTs: null,

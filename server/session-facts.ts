@@ -7,7 +7,7 @@ import * as v from 'valibot';
 import { BUILTIN_TASKS } from '../src/task/builtin';
 import type { StepEnding } from '../src/task/types';
 import { LIVE_WINDOW_MS, type Derailment, type GivenInstruction, type Outcome, type SessionSummary, type TimelineStep } from '../src/sync/trainer-api';
-import { RecordedEndSchema, RecordedInstructionSchema, RecordedStartSchema, RecordedStateSchema } from '../src/sync/recorded';
+import { RecordedEndSchema, RecordedInstructionSchema, RecordedStartSchema, RecordedStateSchema, type RecordedTaskEvent } from '../src/sync/recorded';
 import { type EventKind } from '../src/sync/protocol';
 
 /** A step this session worked on. */
@@ -70,6 +70,13 @@ export type FactsNote =
   | { readonly type: 'derailment'; readonly derailment: Omit<Derailment, 'durationMs' | 'ongoing'> }
   | { readonly type: 'instruction'; readonly step: number; readonly instruction: GivenInstruction };
 
+/**
+ * The rules the fold follows. Facts kept under older rules are folded again from the session's
+ * events when the store opens (or on the next append): version 1 believed a device's title and
+ * steps for a built-in task, and step numbers past its last step.
+ */
+export const FACTS_VERSION = 2;
+
 /** The kinds the fold reads: a session's detections never change what it says about the task. */
 export const FACT_KINDS: readonly EventKind[] = ['session-start', 'session-end', 'state'];
 export const TIMELINE_KINDS: readonly EventKind[] = [...FACT_KINDS, 'instruction'];
@@ -81,7 +88,8 @@ export interface FoldEvent {
   readonly payload: unknown;
 }
 
-const builtin = (taskId: string | null) => (taskId === null ? undefined : BUILTIN_TASKS.find((t) => t.id === taskId));
+/** A built-in task: the server knows its title and steps, and believes no device's word on them. */
+export const builtin = (taskId: string | null) => (taskId === null ? undefined : BUILTIN_TASKS.find((t) => t.id === taskId));
 /** Sums of times from a device can be absurd; a sum that stops being finite keeps its last finite value. */
 const addFinite = (a: number, b: number) => (Number.isFinite(a + b) ? a + b : a);
 const span = (from: number | null, to: number | null) => (from === null || to === null || !Number.isFinite(to - from) ? null : to - from);
@@ -101,21 +109,55 @@ export function foldEvents(prev: SessionFacts, events: readonly FoldEvent[], not
   return f;
 }
 
-function adoptTask(f: SessionFacts, taskId: string, title: string | null): void {
+/**
+ * The session's task. A built-in task's title and steps are the server's own, whatever the
+ * device says; a custom task's are what its session start recorded (see taskKey in store.ts:
+ * they are kept per device and definition).
+ */
+function adoptTask(f: SessionFacts, taskId: string, title: string | null, steps?: readonly string[]): void {
   f.taskId = taskId;
   const known = builtin(taskId);
-  f.taskTitle = title ?? known?.title ?? null;
-  f.stepsTotal ??= known?.steps.length ?? null;
+  if (known) {
+    f.taskTitle = known.title;
+    f.stepsTotal = known.steps.length;
+    f.stepInstructions = null;
+    return;
+  }
+  f.taskTitle = title;
+  if (steps?.length) {
+    f.stepInstructions = [...steps];
+    f.stepsTotal = steps.length;
+  }
 }
 
 function start(f: SessionFacts, payload: unknown): void {
   const p = v.safeParse(RecordedStartSchema, payload);
   if (!p.success || f.taskId !== null || typeof p.output.task !== 'string') return;
-  if (p.output.steps?.length) {
-    f.stepInstructions = p.output.steps;
-    f.stepsTotal = p.output.steps.length;
+  adoptTask(f, p.output.task, p.output.taskTitle ?? null, p.output.steps);
+}
+
+/**
+ * Whether a verdict speaks of steps a built-in task does not have (a made-up verdict, or one
+ * from an app whose copy of the task differs): such a verdict is not folded. The worker reports
+ * a finished task as `executing_task` at the step after the last, done.
+ */
+function beyondTask(f: SessionFacts, e: RecordedTaskEvent): boolean {
+  const steps = builtin(f.taskId)?.steps.length;
+  if (steps === undefined) return false;
+  switch (e.type) {
+    case 'executing_task':
+      return e.done ? e.step !== steps : e.step >= steps;
+    case 'completed_task':
+      return e.completedStep >= steps || (e.nextStep === null ? e.completedStep !== steps - 1 : e.nextStep >= steps);
+    case 'went_back':
+      return e.fromStep >= steps || e.step >= steps;
+    case 'derailed':
+      return e.step >= steps;
+    case 'error':
+      return false;
+    default:
+      return assertNever(e);
   }
-  adoptTask(f, p.output.task, p.output.taskTitle ?? null);
 }
 
 /** A step reached: the first verdict places the session (a resumed one starts past step 0); steps only move forward. */
@@ -157,6 +199,7 @@ function verdict(f: SessionFacts, ts: number, payload: unknown, note?: (n: Facts
     if (f.taskId === null) adoptTask(f, task, null);
     else if (task !== f.taskId) return;
   }
+  if (beyondTask(f, e)) return;
   switch (e.type) {
     case 'executing_task':
       if (e.done) {
@@ -214,6 +257,8 @@ function instruction(f: SessionFacts, ts: number, payload: unknown, note?: (n: F
   if (!note) return;
   const p = v.safeParse(RecordedInstructionSchema, payload);
   if (!p.success || (p.output.task !== undefined && f.taskId !== null && p.output.task !== f.taskId)) return;
+  const steps = builtin(f.taskId)?.steps.length;
+  if (steps !== undefined && p.output.step >= steps) return;
   note({ type: 'instruction', step: p.output.step, instruction: { ts, text: p.output.text } });
 }
 
@@ -242,24 +287,26 @@ export type SummaryFacts = Pick<SessionSummary, 'taskId' | 'taskTitle' | 'starte
 
 export function summaryFacts(f: SessionFacts, firstTs: number, lastTs: number, receivedAt: number | null, now: number, windowMs = LIVE_WINDOW_MS): SummaryFacts {
   const live = isLive(f, receivedAt, now, windowMs);
+  // A built-in task is shown as the server knows it, even from facts kept before the device's word stopped counting.
+  const known = builtin(f.taskId);
   return {
     taskId: f.taskId,
-    taskTitle: f.taskTitle,
+    taskTitle: known?.title ?? f.taskTitle,
     startedTs: firstTs,
     endedTs: f.endedTs,
     durationMs: span(firstTs, f.endedTs ?? lastTs),
     completedTs: f.completedTs,
     outcome: outcomeOf(f, live),
-    stepsDone: f.step ?? 0,
-    stepsTotal: f.stepsTotal,
+    stepsDone: known ? Math.min(f.step ?? 0, known.steps.length) : (f.step ?? 0),
+    stepsTotal: known?.steps.length ?? f.stepsTotal,
     derailments: f.derailments,
     live,
   };
 }
 
-/** The task's step instructions, where known. */
+/** The task's step instructions, where known: a built-in task's own, else what the session start recorded. */
 export const stepInstructions = (f: Pick<SessionFacts, 'taskId' | 'stepInstructions'>): readonly string[] | undefined =>
-  f.stepInstructions ?? builtin(f.taskId)?.steps.map((s) => s.instruction);
+  builtin(f.taskId)?.steps.map((s) => s.instruction) ?? f.stepInstructions ?? undefined;
 
 /**
  * A session's steps from all its events (in order, up to `lastTs`, the newest event's time):
@@ -278,6 +325,8 @@ export function timelineSteps(events: readonly FoldEvent[], lastTs: number): Tim
   let count = Math.max(f.stepsTotal ?? 0, f.step ?? 0);
   for (const s of f.steps) count = Math.max(count, s.index + 1);
   for (const g of given) count = Math.max(count, g.step + 1);
+  // A built-in task has its own number of steps.
+  count = builtin(f.taskId)?.steps.length ?? count;
   return Array.from({ length: count }, (_, index): TimelineStep => {
     const s = stepFacts(f, index);
     const status = s?.completedTs != null ? 'completed' : s ? 'started' : f.firstStep !== null && index < f.firstStep ? 'done-earlier' : 'not-reached';

@@ -4,7 +4,7 @@
 // notifications to other instances.
 import type { Device, EventKind, SyncEvent } from '../src/sync/protocol';
 import type { SessionFilter, SessionsPage, SessionSummary } from '../src/sync/trainer-api';
-import { FACT_KINDS, foldEvents, type SessionFacts } from './session-facts';
+import { emptyFacts, FACT_KINDS, FACTS_VERSION, foldEvents, type SessionFacts } from './session-facts';
 import {
   encodeCursor,
   factsColumns,
@@ -78,8 +78,11 @@ interface DeviceRow {
   created_at: number;
   revoked_at: number | null;
 }
-type OwnerRow = { device_id: string; last_seq: number; revoked_at: number | null; name: string | null; facts: string | null };
+type OwnerRow = { device_id: string; last_seq: number; revoked_at: number | null; name: string | null; facts: string | null; facts_version: number };
 type RawRow = { seq: number; ts: number; kind: RawEvent['kind']; payload: string };
+
+/** The facts to fold on from: those kept, unless they were kept under older rules (then the session is folded again from its first event). */
+const keptFacts = (o: Pick<OwnerRow, 'facts' | 'facts_version'>): SessionFacts => (Number(o.facts_version) >= FACTS_VERSION ? parseFacts(o.facts) : emptyFacts());
 
 const deviceFromRow = (r: DeviceRow): DeviceRecord => ({ deviceId: r.device_id, name: r.name, secretHash: r.secret_hash, createdAt: r.created_at, revokedAt: r.revoked_at });
 const publicDevice = ({ deviceId, name, createdAt, revokedAt }: DeviceRecord): Device => ({ deviceId, name, createdAt, revokedAt });
@@ -93,6 +96,8 @@ const factColumns = (d: Dialect): [string, string][] => [
   ['ended_ts', d.types.real],
   ['received_at', d.types.real],
   ['search', "TEXT NOT NULL DEFAULT ''"],
+  ['task_key', 'TEXT'],
+  ['facts_version', `${d.types.int} NOT NULL DEFAULT 0`],
 ];
 
 /** The session list's rows: bounded statements, since SQLite limits the number of parameters. */
@@ -113,7 +118,7 @@ export class SqlStore implements EventStore {
     ({ now: this.now, liveWindowMs: this.liveWindowMs } = storeClock(opts));
     this.kind = d.kind;
     this.t = d.tables;
-    this.summaryColumns = `s.session_id, s.device_id, s.created_at, d.name, ${d.num('s.events')} AS events, ${d.num('s.last_seq')} AS last_seq, s.first_ts, s.last_ts, s.last_state, s.facts, s.received_at`;
+    this.summaryColumns = `s.session_id, s.device_id, s.created_at, d.name, ${d.num('s.events')} AS events, ${d.num('s.last_seq')} AS last_seq, s.first_ts, s.last_ts, s.last_state, s.facts, s.received_at, s.task_key`;
   }
 
   /** Settles when the store is open; every operation waits for it, and fails with it if opening failed. */
@@ -152,13 +157,14 @@ export class SqlStore implements EventStore {
       const order = 'created_at DESC, first_ts DESC, session_id DESC';
       await q.run(`CREATE INDEX IF NOT EXISTS ${sessions}_recv ON ${sessions} (${order}) WHERE first_ts IS NOT NULL`);
       await q.run(`CREATE INDEX IF NOT EXISTS ${sessions}_dev_recv ON ${sessions} (device_id, ${order}) WHERE first_ts IS NOT NULL`);
-      await q.run(`CREATE INDEX IF NOT EXISTS ${sessions}_task_recv ON ${sessions} (task_id, ${order}) WHERE first_ts IS NOT NULL`);
+      // A task's list and aggregate go by its definition's key (taskKey in store.ts), not by the id a device gave it.
+      await q.run(`CREATE INDEX IF NOT EXISTS ${sessions}_task_recv ON ${sessions} (task_key, ${order}) WHERE first_ts IS NOT NULL`);
     });
   }
 
   private owner(q: SqlRunner, sessionId: string): Promise<OwnerRow | undefined> {
     return q
-      .all<OwnerRow>(`SELECT s.device_id, ${this.d.num('s.last_seq')} AS last_seq, d.revoked_at, d.name, s.facts FROM ${this.t.sessions} s LEFT JOIN ${this.t.devices} d ON d.device_id = s.device_id WHERE s.session_id = ?`, [sessionId])
+      .all<OwnerRow>(`SELECT s.device_id, ${this.d.num('s.last_seq')} AS last_seq, d.revoked_at, d.name, s.facts, ${this.d.num('s.facts_version')} AS facts_version FROM ${this.t.sessions} s LEFT JOIN ${this.t.devices} d ON d.device_id = s.device_id WHERE s.session_id = ?`, [sessionId])
       .then((rows) => rows[0]);
   }
 
@@ -176,22 +182,26 @@ export class SqlStore implements EventStore {
    * the list was read, and folding the same events twice would count them twice.
    */
   private async catchUp(): Promise<void> {
-    const lagging = await this.d.read((q) => q.all<{ session_id: string }>(`SELECT session_id FROM ${this.t.sessions} WHERE first_ts IS NOT NULL AND facts_seq < last_seq`));
+    const lagging = await this.d.read((q) =>
+      q.all<{ session_id: string }>(`SELECT session_id FROM ${this.t.sessions} WHERE first_ts IS NOT NULL AND (facts_seq < last_seq OR facts_version < ?)`, [FACTS_VERSION]),
+    );
     for (const { session_id: sessionId } of lagging) {
       await this.d.write(sessionId, async (q) => {
         const owner = (await this.owner(q, sessionId))!;
-        const kept = parseFacts(owner.facts);
-        if (kept.seq >= owner.last_seq) return;
+        const kept = keptFacts(owner);
+        if (kept.seq >= owner.last_seq && owner.facts_version >= FACTS_VERSION) return;
         const facts = foldEvents(kept, (await this.eventsOfKinds(q, sessionId, kept.seq, owner.last_seq, FACT_KINDS)).map(rawToFold));
         // Every fact kind is folded, so the facts now stand at the stored sequence even when its last events were detections.
-        const cols = factsColumns({ ...facts, seq: owner.last_seq }, owner.name ?? '');
-        await q.run(`UPDATE ${this.t.sessions} SET facts = ?, facts_seq = ?, task_id = ?, completed_ts = ?, ended_ts = ?, search = ? WHERE session_id = ?`, [
+        const cols = factsColumns({ ...facts, seq: owner.last_seq }, owner.name ?? '', owner.device_id);
+        await q.run(`UPDATE ${this.t.sessions} SET facts = ?, facts_seq = ?, task_id = ?, task_key = ?, completed_ts = ?, ended_ts = ?, search = ?, facts_version = ? WHERE session_id = ?`, [
           cols.facts,
           cols.factsSeq,
           cols.taskId,
+          cols.taskKey,
           cols.completedTs,
           cols.endedTs,
           cols.search,
+          FACTS_VERSION,
           sessionId,
         ]);
       });
@@ -250,18 +260,18 @@ export class SqlStore implements EventStore {
       if (owner.revoked_at !== null) return { ok: false, why: 'revoked' };
       const delta = summaryDelta(owner.last_seq, events);
       if (!delta) return { ok: true, seq: owner.last_seq, stored: 0 };
-      const kept = parseFacts(owner.facts);
+      const kept = keptFacts(owner);
       const missed = kept.seq < owner.last_seq ? await this.eventsOfKinds(q, sessionId, kept.seq, owner.last_seq, FACT_KINDS) : [];
-      const cols = factsColumns({ ...nextFacts(kept, owner.last_seq, missed, delta.run), seq: delta.lastSeq }, owner.name ?? '');
+      const cols = factsColumns({ ...nextFacts(kept, owner.last_seq, missed, delta.run), seq: delta.lastSeq }, owner.name ?? '', deviceId);
       await this.d.insertEvents(q, sessionId, delta.run, delta.payloads);
       const { real, int } = this.d.types;
       // Typed placeholders: PostgreSQL cannot infer a parameter's type inside COALESCE or GREATEST on its own.
       await q.run(
         `UPDATE ${this.t.sessions} SET events = events + ?, last_seq = ?, first_ts = COALESCE(first_ts, CAST(? AS ${real})),
            last_ts = ${this.d.greatest}(COALESCE(last_ts, CAST(? AS ${real})), CAST(? AS ${real})), last_state = COALESCE(CAST(? AS TEXT), last_state), received_at = ?,
-           facts = ?, facts_seq = CAST(? AS ${int}), task_id = ?, completed_ts = ?, ended_ts = ?, search = ?
+           facts = ?, facts_seq = CAST(? AS ${int}), task_id = ?, task_key = ?, completed_ts = ?, ended_ts = ?, search = ?, facts_version = CAST(? AS ${int})
          WHERE session_id = ?`,
-        [delta.run.length, delta.lastSeq, delta.firstTs, delta.maxTs, delta.maxTs, delta.lastState, this.now(), cols.facts, cols.factsSeq, cols.taskId, cols.completedTs, cols.endedTs, cols.search, sessionId],
+        [delta.run.length, delta.lastSeq, delta.firstTs, delta.maxTs, delta.maxTs, delta.lastState, this.now(), cols.facts, cols.factsSeq, cols.taskId, cols.taskKey, cols.completedTs, cols.endedTs, cols.search, FACTS_VERSION, sessionId],
       );
       await this.d.notify(q, { type: 'append', sessionId });
       return { ok: true, seq: delta.lastSeq, stored: delta.run.length };
@@ -307,9 +317,9 @@ export class SqlStore implements EventStore {
     return this.d.read((q) => this.eventsOfKinds(q, sessionId, 0, toSeq, kinds));
   }
 
-  async taskFacts(taskId: string): Promise<SessionFacts[]> {
+  async taskFacts(taskKey: string): Promise<SessionFacts[]> {
     await this.opened;
-    const rows = await this.d.read((q) => q.all<{ facts: string | null }>(`SELECT facts FROM ${this.t.sessions} s WHERE s.task_id = ? AND s.first_ts IS NOT NULL ORDER BY ${NEWEST_FIRST}`, [taskId]));
+    const rows = await this.d.read((q) => q.all<{ facts: string | null }>(`SELECT facts FROM ${this.t.sessions} s WHERE s.task_key = ? AND s.first_ts IS NOT NULL ORDER BY ${NEWEST_FIRST}`, [taskKey]));
     return rows.map((r) => parseFacts(r.facts));
   }
 

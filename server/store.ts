@@ -6,7 +6,8 @@ import { searchText } from '../src/sync/session-filter';
 import { LIVE_WINDOW_MS, type SessionFilter, type SessionsPage, type SessionSummary } from '../src/sync/trainer-api';
 import { SessionIdSchema, type Device, type EventKind, type SyncEvent } from '../src/sync/protocol';
 import * as v from 'valibot';
-import { emptyFacts, foldEvents, summaryFacts, type SessionFacts } from './session-facts';
+import { createHash } from 'node:crypto';
+import { builtin, emptyFacts, foldEvents, summaryFacts, type SessionFacts } from './session-facts';
 
 export interface DeviceRecord extends Device {
   /** Hex SHA-256 of the device's secret. */
@@ -67,8 +68,8 @@ export interface EventStore {
   events(sessionId: string, afterSeq: number, limit: number): Promise<RawEvent[]>;
   /** One session's events of these kinds, in order, up to `toSeq`: what its timeline is folded from. */
   sessionEvents(sessionId: string, kinds: readonly EventKind[], toSeq: number): Promise<RawEvent[]>;
-  /** The kept facts of every session of a task, newest first: what its aggregate is computed from, without reading events. */
-  taskFacts(taskId: string): Promise<SessionFacts[]>;
+  /** The kept facts of every session of one definition of a task (its taskKey), newest first: what its aggregate is computed from, without reading events. */
+  taskFacts(taskKey: string): Promise<SessionFacts[]>;
   onChange(listener: (change: StoreChange) => void): void;
   close(): Promise<void>;
 }
@@ -149,6 +150,7 @@ export interface SummaryRow {
   last_state: string | null;
   facts: string | null;
   received_at: number | null;
+  task_key: string | null;
 }
 
 export function summaryFromRow(r: SummaryRow, now: number, liveWindowMs: number): SessionSummary {
@@ -162,6 +164,7 @@ export function summaryFromRow(r: SummaryRow, now: number, liveWindowMs: number)
     firstTs: r.first_ts,
     lastTs: r.last_ts,
     lastState: r.last_state === null ? null : JSON.parse(r.last_state),
+    taskKey: r.task_key,
     ...summaryFacts(parseFacts(r.facts), r.first_ts, r.last_ts, r.received_at, now, liveWindowMs),
   };
 }
@@ -169,20 +172,36 @@ export function summaryFromRow(r: SummaryRow, now: number, liveWindowMs: number)
 /** The facts column as written by factsColumns; a row from before it existed has none yet. */
 export const parseFacts = (text: string | null): SessionFacts => (text === null ? emptyFacts() : (JSON.parse(text) as SessionFacts));
 
+/**
+ * Which definition of a task a session followed: what its list filter and its aggregate go by.
+ * A built-in task's is its id (the server's own definition, whoever recorded it). A custom task
+ * is defined by the device that recorded it: its key is a hash of that device, the task's id,
+ * title and step instructions, so that sessions of definitions that differ, or of another
+ * device's task of the same name, are never counted together.
+ */
+export function taskKey(f: Pick<SessionFacts, 'taskId' | 'taskTitle' | 'stepInstructions'>, deviceId: string): string | null {
+  if (f.taskId === null) return null;
+  if (builtin(f.taskId)) return f.taskId;
+  const definition = JSON.stringify([deviceId, f.taskId, f.taskTitle, f.stepInstructions]);
+  return `custom:${createHash('sha256').update(definition).digest('hex').slice(0, 24)}`;
+}
+
 /** The summary columns kept from the facts: the facts themselves, and what lists filter on. */
 export interface FactsColumns {
   readonly facts: string;
   readonly factsSeq: number;
   readonly taskId: string | null;
+  readonly taskKey: string | null;
   readonly completedTs: number | null;
   readonly endedTs: number | null;
   readonly search: string;
 }
 
-export const factsColumns = (f: SessionFacts, deviceName: string): FactsColumns => ({
+export const factsColumns = (f: SessionFacts, deviceName: string, deviceId: string): FactsColumns => ({
   facts: JSON.stringify(f),
   factsSeq: f.seq,
   taskId: f.taskId,
+  taskKey: taskKey(f, deviceId),
   completedTs: f.completedTs,
   endedTs: f.endedTs,
   search: searchText(deviceName, f.taskTitle, f.taskId),
@@ -210,7 +229,7 @@ export const NEWEST_FIRST = 's.created_at DESC, s.first_ts DESC, s.session_id DE
 export function sessionConditions(filter: SessionFilter, cursor: SessionsCursor | undefined, liveSince: number, param: (value: string | number) => string, instr: 'instr' | 'strpos'): string[] {
   const where = ['s.first_ts IS NOT NULL'];
   if (filter.device !== undefined) where.push(`s.device_id = ${param(filter.device)}`);
-  if (filter.task !== undefined) where.push(`s.task_id = ${param(filter.task)}`);
+  if (filter.task !== undefined) where.push(`s.task_key = ${param(filter.task)}`);
   // matchesFilter in src/sync/session-filter.ts, and outcomeOf and isLive in session-facts.ts, in SQL.
   if (filter.q !== undefined) where.push(`${instr}(s.search, ${param(filter.q.toLowerCase())}) > 0`);
   if (filter.outcome === 'completed') where.push('s.completed_ts IS NOT NULL');

@@ -375,7 +375,7 @@ describe.each([sqliteKind, ...(pgWhy ? [] : [pgKind])])('the $name store', (kind
       [1, 3_000, 0],
       [0, null, 1],
     ]);
-    expect(taskAggregate('nothing', await store.taskFacts('nothing'))).toEqual({ taskId: 'nothing', taskTitle: null, sessions: 0, completed: 0, steps: [], mostDerailed: [] });
+    expect(taskAggregate('nothing', await store.taskFacts('nothing'))).toEqual({ taskKey: 'nothing', taskId: 'nothing', taskTitle: null, sessions: 0, completed: 0, steps: [], mostDerailed: [] });
   });
 
   it('serves a timeline that agrees with the summary it comes with', async () => {

@@ -65,8 +65,8 @@ export function trainerRoutes(admin: FastifyInstance, store: EventStore): void {
     return attachment(reply, `framewise-session-${id}`, format).send(format === 'csv' ? timelineCsv(timeline) : JSON.stringify(timeline));
   });
 
-  admin.get('/api/tasks/:taskId/aggregate', { schema: { params: v.strictObject({ taskId: TaskIdSchema }) } }, async (request) => {
-    const { taskId } = request.params as { taskId: string };
-    return taskAggregate(taskId, await store.taskFacts(taskId));
+  admin.get('/api/tasks/:taskKey/aggregate', { schema: { params: v.strictObject({ taskKey: TaskIdSchema }) } }, async (request) => {
+    const { taskKey } = request.params as { taskKey: string };
+    return taskAggregate(taskKey, await store.taskFacts(taskKey));
   });
 }

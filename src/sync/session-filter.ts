@@ -9,7 +9,7 @@ export const searchText = (deviceName: string, taskTitle: string | null, taskId:
 export function matchesFilter(s: SessionSummary, f: SessionFilter): boolean {
   return (
     (f.device === undefined || s.deviceId === f.device) &&
-    (f.task === undefined || s.taskId === f.task) &&
+    (f.task === undefined || s.taskKey === f.task) &&
     (f.outcome === undefined || s.outcome === f.outcome) &&
     (f.q === undefined || searchText(s.deviceName, s.taskTitle, s.taskId).includes(f.q.toLowerCase()))
   );

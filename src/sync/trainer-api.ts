@@ -38,7 +38,12 @@ export const SessionSummarySchema = v.strictObject({
   /** The newest state event's payload: what step the session is on. */
   lastState: v.unknown(),
   taskId: v.nullable(v.string()),
-  /** The title recorded at session start (or the built-in task's); null when unknown: show the id. */
+  /**
+   * Which definition of the task: a built-in task's id, or for a custom task `custom:` and a hash
+   * of the device, id, title and steps. The list's `task` filter and the task's aggregate go by it.
+   */
+  taskKey: v.nullable(v.string()),
+  /** A built-in task's own title, whatever the device said; a custom task's as recorded at session start; null when unknown: show the id. */
   taskTitle: v.nullable(v.string()),
   /** Time of the first event (the session-start); the same as firstTs. */
   startedTs: v.number(),
@@ -73,6 +78,7 @@ const printable = (what: string, max: number) =>
 /** What the list and its export can be narrowed to; every filter is matched on the summary table alone. */
 const SessionFilterEntries = {
   device: v.optional(v.pipe(v.string('device must be a device id'), v.regex(/^[A-Za-z0-9_-]{1,64}$/, 'device must be a device id'))),
+  /** A task key (a summary's taskKey; a built-in task's id): one definition of the task. */
   task: v.optional(v.pipe(printable('task', 200), v.minLength(1, 'task must not be empty'))),
   outcome: v.optional(v.picklist(OUTCOMES, `outcome must be one of ${OUTCOMES.join(', ')}`)),
   /** Case-insensitive substring of the device name or the task title (the id when there is no title); empty matches all. */
@@ -98,7 +104,7 @@ export const SessionsExportQuerySchema = v.strictObject({ ...FormatEntry, ...Ses
 /** Query of `GET /api/sessions/:id/export`. */
 export const SessionExportQuerySchema = v.strictObject(FormatEntry);
 
-/** Path parameter of `GET /api/tasks/:taskId/aggregate`. */
+/** Path parameter of `GET /api/tasks/:taskKey/aggregate`: a summary's taskKey (a built-in task's id). */
 export const TaskIdSchema = v.pipe(printable('task id', 200), v.minLength(1, 'task id must not be empty'));
 
 /** A stretch of a step during which the app said the person was off track. */
@@ -155,8 +161,13 @@ export const StepAggregateSchema = v.strictObject({
 });
 export type StepAggregate = v.InferOutput<typeof StepAggregateSchema>;
 
-/** `GET /api/tasks/:taskId/aggregate`: across every session of the task. Percentiles interpolate linearly between ranks. */
+/**
+ * `GET /api/tasks/:taskKey/aggregate`: across every session of one definition of the task (a
+ * built-in task: the server's own title and steps). Percentiles interpolate linearly between ranks.
+ */
 export const TaskAggregateSchema = v.strictObject({
+  taskKey: v.string(),
+  /** The task's id as its sessions recorded it (a built-in task's: the same as taskKey). */
   taskId: v.string(),
   taskTitle: v.nullable(v.string()),
   sessions: v.number(),

@@ -33,8 +33,8 @@ export class AdminApi {
     return this.get(`/api/sessions/${encodeURIComponent(sessionId)}/timeline`, SessionTimelineSchema, 'a timeline');
   }
 
-  aggregate(taskId: string): Promise<TaskAggregate> {
-    return this.get(`/api/tasks/${encodeURIComponent(taskId)}/aggregate`, TaskAggregateSchema, 'task figures');
+  aggregate(taskKey: string): Promise<TaskAggregate> {
+    return this.get(`/api/tasks/${encodeURIComponent(taskKey)}/aggregate`, TaskAggregateSchema, 'task figures');
   }
 
   devices(): Promise<Device[]> {

@@ -175,7 +175,7 @@ export class SessionView extends LitElement {
         </div>
         ${shown < t.steps.length ? html`<p class="muted" role="status">Showing ${shown} of ${t.steps.length} steps…</p>` : nothing}
 
-        ${s.taskId ? html`<fw-task-aggregate .api=${this.api} .feed=${this.feed} .taskId=${s.taskId}></fw-task-aggregate>` : nothing}
+        ${s.taskKey ? html`<fw-task-aggregate .api=${this.api} .feed=${this.feed} .taskKey=${s.taskKey}></fw-task-aggregate>` : nothing}
 
         <details @toggle=${(e: Event) => this.toggleEvents(e)}>
           <summary>Recorded events (the newest ${EVENTS_SHOWN})</summary>

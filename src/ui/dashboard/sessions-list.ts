@@ -11,7 +11,7 @@ import { ProgressiveController } from '../controllers/progressive';
 import { SubscriptionController, type Subscribable } from '../controllers/subscription';
 import { problem, type AdminApi } from './api';
 import { formatDuration, formatStarted, isoDuration, OUTCOME_LABELS, stepsText } from './format';
-import { applyUpserts, filterFrom, taskOptions } from './sessions-state';
+import { applyUpserts, filterFrom, taskOptions, type SeenTask } from './sessions-state';
 import { dashboardStyles } from './styles';
 import { timeText } from './time-text';
 import './task-aggregate';
@@ -39,8 +39,8 @@ export class SessionsList extends LitElement {
   @state() private error = '';
   @state() private devices: readonly Device[] = [];
   @state() private exporting: ExportFormat | undefined;
-  /** Tasks seen in any session shown so far: the task filter offers them beside the built-in ones. */
-  @state() private seenTasks = new Map<string, { taskId: string; taskTitle: string | null }>();
+  /** Tasks seen in any session shown so far, by task key: the task filter offers them beside the built-in ones. */
+  @state() private seenTasks = new Map<string, SeenTask>();
   private search = '';
   /** Each reload; an answer to an older one is dropped. */
   private generation = 0;
@@ -138,10 +138,10 @@ export class SessionsList extends LitElement {
   }
 
   private noteTasks(sessions: readonly SessionSummary[]): void {
-    const fresh = sessions.filter((s) => s.taskId !== null && !this.seenTasks.has(s.taskId));
+    const fresh = sessions.filter((s) => s.taskKey !== null && !this.seenTasks.has(s.taskKey));
     if (!fresh.length) return;
     const seen = new Map(this.seenTasks);
-    for (const s of fresh) seen.set(s.taskId!, { taskId: s.taskId!, taskTitle: s.taskTitle });
+    for (const s of fresh) seen.set(s.taskKey!, { taskKey: s.taskKey, taskId: s.taskId, taskTitle: s.taskTitle, deviceName: s.deviceName });
     this.seenTasks = seen;
   }
 
@@ -228,7 +228,7 @@ export class SessionsList extends LitElement {
         </table>
         ${!this.loading && !this.sessions.length ? html`<p class="muted">${filtered ? 'No session matches these filters.' : 'No sessions yet: they appear here as devices sync.'}</p>` : nothing}
         ${this.next ? html`<p><button data-testid="load-more" ?disabled=${this.loading} @click=${() => this.loadMore()}>Load more</button></p>` : nothing}
-        ${f.task ? html`<fw-task-aggregate .api=${this.api} .feed=${this.feed} .taskId=${f.task}></fw-task-aggregate>` : nothing}
+        ${f.task ? html`<fw-task-aggregate .api=${this.api} .feed=${this.feed} .taskKey=${f.task}></fw-task-aggregate>` : nothing}
       </section>
     `;
   }

@@ -14,6 +14,7 @@ const s = (id: string, firstTs: number, over: Partial<SessionSummary> = {}): Ses
   lastTs: firstTs,
   lastState: null,
   taskId: 'desk-setup',
+  taskKey: 'desk-setup',
   taskTitle: 'Set up your desk',
   startedTs: firstTs,
   endedTs: null,
@@ -76,13 +77,29 @@ describe('applyUpserts', () => {
 });
 
 describe('taskOptions', () => {
-  it('offers known tasks and those seen, by title, once each', () => {
+  it('offers known tasks and those seen, by title, once per definition', () => {
     const known = [{ id: 'desk-setup', title: 'Set up your desk' }];
-    const seen = [s('x', 1, { taskId: 'mine', taskTitle: 'A custom one' }), s('y', 1, { taskId: 'desk-setup', taskTitle: 'Renamed' }), s('z', 1, { taskId: null, taskTitle: null }), s('w', 1, { taskId: 'untitled', taskTitle: null })];
+    const seen = [
+      s('x', 1, { taskId: 'mine', taskKey: 'custom:000000000000000000a1b2c3', taskTitle: 'A custom one' }),
+      s('y', 1, { taskId: 'desk-setup', taskKey: 'desk-setup', taskTitle: 'Set up your desk' }),
+      s('z', 1, { taskId: null, taskKey: null, taskTitle: null }),
+      s('w', 1, { taskId: 'untitled', taskKey: 'custom:000000000000000000d4e5f6', taskTitle: null, deviceName: 'Kiosk B' }),
+      s('x2', 2, { taskId: 'mine', taskKey: 'custom:000000000000000000a1b2c3', taskTitle: 'A custom one' }),
+    ];
     expect(taskOptions(known, seen)).toEqual([
-      { id: 'mine', title: 'A custom one' },
+      { id: 'custom:000000000000000000a1b2c3', title: 'A custom one · Bench A' },
       { id: 'desk-setup', title: 'Set up your desk' },
-      { id: 'untitled', title: 'untitled' },
+      { id: 'custom:000000000000000000d4e5f6', title: 'untitled · Kiosk B' },
+    ]);
+  });
+
+  it('offers each definition of a custom task apart: another device, or the same device after the task was edited', () => {
+    const shelf = (key: string, deviceName: string) => s(key, 1, { taskId: 'tidy-shelf', taskKey: key, taskTitle: 'Tidy the shelf', deviceName });
+    const options = taskOptions([], [shelf('custom:aaaaaaaaaaaaaaaaaa111111', 'Bench A'), shelf('custom:aaaaaaaaaaaaaaaaaa222222', 'Bench A'), shelf('custom:bbbbbbbbbbbbbbbbbb333333', 'Kiosk B')]);
+    expect(options).toEqual([
+      { id: 'custom:aaaaaaaaaaaaaaaaaa111111', title: 'Tidy the shelf · Bench A · 111111' },
+      { id: 'custom:aaaaaaaaaaaaaaaaaa222222', title: 'Tidy the shelf · Bench A · 222222' },
+      { id: 'custom:bbbbbbbbbbbbbbbbbb333333', title: 'Tidy the shelf · Kiosk B' },
     ]);
   });
 });

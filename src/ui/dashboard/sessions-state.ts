@@ -60,9 +60,24 @@ export function applyUpserts(list: readonly SessionSummary[], incoming: readonly
   return merged;
 }
 
-/** Tasks to offer in the task filter: those known ahead (the built-in ones) and those seen in sessions, by title. */
-export function taskOptions(known: readonly { readonly id: string; readonly title: string }[], seen: Iterable<{ readonly taskId: string | null; readonly taskTitle: string | null }>): { id: string; title: string }[] {
-  const byId = new Map<string, string>(known.map((t) => [t.id, t.title]));
-  for (const s of seen) if (s.taskId !== null && !byId.has(s.taskId)) byId.set(s.taskId, s.taskTitle ?? s.taskId);
-  return [...byId].map(([id, title]) => ({ id, title })).sort((a, b) => a.title.localeCompare(b.title) || a.id.localeCompare(b.id));
+/** What the task filter needs to know of a session's task. */
+export type SeenTask = Pick<SessionSummary, 'taskKey' | 'taskId' | 'taskTitle' | 'deviceName'>;
+
+/**
+ * Tasks to offer in the task filter, one per definition (`id` is its task key): those known
+ * ahead (the built-in ones) and those seen in sessions, by title. A custom task is its device's:
+ * its name says whose, and two definitions that would read alike also say which.
+ */
+export function taskOptions(known: readonly { readonly id: string; readonly title: string }[], seen: Iterable<SeenTask>): { id: string; title: string }[] {
+  const byKey = new Map<string, string>(known.map((t) => [t.id, t.title]));
+  for (const s of seen) {
+    if (s.taskKey === null || byKey.has(s.taskKey)) continue;
+    const name = s.taskTitle ?? s.taskId ?? s.taskKey;
+    byKey.set(s.taskKey, s.taskKey === s.taskId ? name : `${name} · ${s.deviceName}`);
+  }
+  const titles = new Map<string, number>();
+  for (const title of byKey.values()) titles.set(title, (titles.get(title) ?? 0) + 1);
+  return [...byKey]
+    .map(([id, title]) => ({ id, title: (titles.get(title) ?? 0) > 1 && id.startsWith('custom:') ? `${title} · ${id.slice(-6)}` : title }))
+    .sort((a, b) => a.title.localeCompare(b.title) || a.id.localeCompare(b.id));
 }

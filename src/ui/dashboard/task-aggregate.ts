@@ -10,7 +10,7 @@ import { formatDuration, isoDuration } from './format';
 import { dashboardStyles } from './styles';
 
 /**
- * A task's figures across all its sessions: how long each step takes (median and p90, with a
+ * A task's figures across all its sessions (of one definition of it): how long each step takes (median and p90, with a
  * bar each so the slow steps stand out) and where people derail most. Fetched again when a
  * session of the task changes.
  */
@@ -18,7 +18,8 @@ import { dashboardStyles } from './styles';
 export class TaskAggregateView extends LitElement {
   @property({ attribute: false }) api: AdminApi | undefined;
   @property({ attribute: false }) feed: Subscribable<readonly SessionSummary[]> | undefined;
-  @property() taskId = '';
+  /** Which definition of the task (a summary's taskKey; a built-in task's id). */
+  @property() taskKey = '';
   @state() private aggregate: TaskAggregate | undefined;
   @state() private error = '';
   private readonly rows = new ProgressiveController(this);
@@ -27,7 +28,7 @@ export class TaskAggregateView extends LitElement {
   constructor() {
     super();
     new SubscriptionController(this, () => this.feed, (sessions) => {
-      if (this.taskId && sessions.some((s) => s.taskId === this.taskId)) this.refresh.request();
+      if (this.taskKey && sessions.some((s) => s.taskKey === this.taskKey)) this.refresh.request();
     });
   }
 
@@ -43,18 +44,18 @@ export class TaskAggregateView extends LitElement {
   ];
 
   override willUpdate(changed: Map<string, unknown>): void {
-    if ((changed.has('taskId') || changed.has('api')) && this.taskId && this.api) {
+    if ((changed.has('taskKey') || changed.has('api')) && this.taskKey && this.api) {
       this.aggregate = undefined;
       this.refresh.request();
     }
   }
 
   private async load(): Promise<void> {
-    const { api, taskId } = this;
-    if (!api || !taskId) return;
+    const { api, taskKey } = this;
+    if (!api || !taskKey) return;
     try {
-      const a = await api.aggregate(taskId);
-      if (taskId !== this.taskId) return;
+      const a = await api.aggregate(taskKey);
+      if (taskKey !== this.taskKey) return;
       this.aggregate = a;
       this.error = '';
     } catch (err) {

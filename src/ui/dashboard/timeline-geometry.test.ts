@@ -13,6 +13,7 @@ const summary = (over: Partial<SessionSummary> = {}): SessionSummary => ({
   lastTs: 11_000,
   lastState: null,
   taskId: 'desk-setup',
+  taskKey: 'desk-setup',
   taskTitle: 'Set up your desk',
   startedTs: 1_000,
   endedTs: null,
