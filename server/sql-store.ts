@@ -177,7 +177,8 @@ export class SqlStore implements EventStore {
 
   /**
    * Sessions whose facts lag their events (tables from before the facts existed, or written by an
-   * older instance during a rolling upgrade) are folded from their events, once, at open. Each is
+   * older instance during a rolling upgrade), or were kept under older rules (facts_version below
+   * FACTS_VERSION: folded again from the first event), are folded from their events, once, at open. Each is
    * re-checked under the append's lock: another instance may have caught it up, or appended, since
    * the list was read, and folding the same events twice would count them twice.
    */
