@@ -173,6 +173,20 @@ describe.each(kinds)('the $name store', (kind) => {
     await store.createDevice({ deviceId: 'intruder-device-01', name: 'Intruder', secretHash: '00'.repeat(32), createdAt: T - 1, revokedAt: null });
     await store.claimSession('old-hijack-01', 'intruder-device-01', T);
     expect(await store.append('intruder-device-01', 'old-hijack-01', hijack(T).events)).toMatchObject({ ok: true });
+    // Beside it, an honest session and a custom one, whose kept facts the new rules would keep the same.
+    await store.claimSession('old-honest-01', 'intruder-device-01', T + 1);
+    await store.append('intruder-device-01', 'old-honest-01', honestDesk(T + 1_000).events);
+    const shelf = { id: 'tidy-shelf', title: 'Tidy the shelf', steps: [{ instruction: 'Show the shelf', require: [{ label: 'book' }] }] };
+    await store.claimSession('old-custom-01', 'intruder-device-01', T + 2);
+    await store.append('intruder-device-01', 'old-custom-01', new Recording(shelf, T + 2_000, { start: { task: shelf.id, taskTitle: shelf.title, steps: ['Show the shelf'], ...APP } }).verdict(T + 3_000, completed(0, null, 1_000)).events);
+    const before = await store.sessionsById(['old-honest-01', 'old-custom-01']);
+    expect(before.map((s) => [s.sessionId, s.taskKey])).toEqual([
+      ['old-custom-01', expect.stringMatching(/^custom:[0-9a-f]{24}$/)],
+      ['old-honest-01', 'desk-setup'],
+    ]);
+    // As the previous release left them: no task key, the old version; their events gone behind the store's back, so a fold from them would show.
+    await db.sql("UPDATE fw_sessions SET task_key = NULL, facts_version = 0 WHERE session_id IN ('old-honest-01', 'old-custom-01')");
+    await db.sql("DELETE FROM fw_events WHERE session_id IN ('old-honest-01', 'old-custom-01')");
     // What the previous release kept for it: the device's title and steps, and step 1,000 reached.
     const [row] = await db.query<{ facts: string }>("SELECT facts FROM fw_sessions WHERE session_id = 'old-hijack-01'");
     const believed = { ...JSON.parse(row!.facts), taskTitle: 'HIJACKED', stepsTotal: 1000, step: 1000, stepInstructions: Array.from({ length: 1000 }, (_, i) => `Step ${i + 1}`) };
@@ -184,8 +198,9 @@ describe.each(kinds)('the $name store', (kind) => {
     const again = await db.open({ now: clock.now });
     expect((await again.sessionsById(['old-hijack-01']))[0]).toMatchObject({ taskKey: 'desk-setup', taskTitle: DESK.title, stepsDone: 2, stepsTotal: 4 });
     expect((await again.sessions(10, undefined, { q: 'hijacked' })).sessions).toEqual([]);
-    expect((await again.sessions(10, undefined, { task: 'desk-setup' })).sessions.map((s) => s.sessionId)).toEqual(['old-hijack-01']);
-    const [facts] = await again.taskFacts('desk-setup');
-    expect(facts).toMatchObject({ taskTitle: DESK.title, stepsTotal: 4, stepInstructions: null, step: 2 });
+    expect((await again.sessions(10, undefined, { task: 'desk-setup' })).sessions.map((s) => s.sessionId)).toEqual(['old-honest-01', 'old-hijack-01']);
+    expect(await again.taskFacts('desk-setup')).toMatchObject([{ completedTs: T + 22_000 }, { taskTitle: DESK.title, stepsTotal: 4, stepInstructions: null, step: 2 }]);
+    // The facts the new rules keep the same were kept, and only given their key: not folded again from (missing) events.
+    expect(await again.sessionsById(['old-honest-01', 'old-custom-01'])).toEqual(before);
   });
 });

@@ -77,6 +77,29 @@ export type FactsNote =
  */
 export const FACTS_VERSION = 2;
 
+/**
+ * Whether facts kept under version 1 are what this version folds from the same events, so that
+ * only their task key need be added: version 1 differed only for built-in tasks, where it took
+ * the device's title and steps and folded verdicts on steps the task does not have, each of
+ * which leaves a mark checked here (a title or length not the task's, instructions of its own, a
+ * step past the last, completion short of it). Facts that fail are folded again from the events.
+ */
+export function sameUnderCurrentRules(f: SessionFacts): boolean {
+  const known = builtin(f.taskId);
+  if (!known) return true;
+  const steps = known.steps.length;
+  return (
+    f.taskTitle === known.title &&
+    f.stepInstructions === null &&
+    f.stepsTotal === steps &&
+    (f.step ?? 0) <= steps &&
+    (f.firstStep ?? 0) <= steps &&
+    f.steps.every((s) => s.index < steps) &&
+    (f.derail === null || f.derail.step < steps) &&
+    (f.completedTs === null || f.step === steps)
+  );
+}
+
 /** The kinds the fold reads: a session's detections never change what it says about the task. */
 export const FACT_KINDS: readonly EventKind[] = ['session-start', 'session-end', 'state'];
 export const TIMELINE_KINDS: readonly EventKind[] = [...FACT_KINDS, 'instruction'];
