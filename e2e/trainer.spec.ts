@@ -286,7 +286,8 @@ test('two guided sessions, completed and abandoned, read back as list, timelines
     const lastShown = await shownMs(openStep.getByTestId('derailment').last());
     console.log(`abandoned while derailed: shown ${lastShown} ms, seen ${last.end - last.start} ms`);
     expect(Math.abs(lastShown - (last.end - last.start))).toBeLessThanOrEqual(TOLERANCE_MS);
-    await expect(steps.nth(3).getByTestId('status')).toHaveText('Not reached');
+    // The steps after the last one it began were not reached: how far it got depends on where the camera's scenes were when it started.
+    for (let i = abandoned.stepStarts.length; i < DESK.steps.length; i++) await expect(steps.nth(i).getByTestId('status')).toHaveText('Not reached');
 
     // ---- a third session, watched live in its timeline ----
     await view.getByRole('link', { name: '← All sessions' }).click();
