@@ -19,7 +19,7 @@ import { postgresKind, sqliteKind } from '../test/server/store-kinds';
 import { api, enrol, greet, sendEvents } from '../test/server/test-support';
 import { Clock } from '../test/server/trainer-fixtures';
 
-const ADMIN = `tasks-admin-${process.pid}-${Math.random().toString(36).slice(2)}`;
+const ADMIN = `tasks-admin-${process.pid}-${Math.random().toString(36).slice(2)}-Hy6Vd3Lq9Fs2Jw8Rk5`;
 let server: ServerProcess;
 
 beforeAll(async () => {

@@ -22,7 +22,7 @@ import { decodeCursor, type EventStore } from './store';
 import { compareNewest } from '../src/ui/dashboard/sessions-state';
 
 const DAY = 86_400_000;
-const ADMIN = `times-admin-${process.pid}-${Math.random().toString(36).slice(2)}`;
+const ADMIN = `times-admin-${process.pid}-${Math.random().toString(36).slice(2)}-Wq4Zr8Kp2Xm7Tb5Nc9`;
 let server: ServerProcess;
 
 beforeAll(async () => {
