@@ -1,7 +1,7 @@
 // The benchmark's page: every measurement runs here, in the same browser, on the same camera frames and model.
 import * as Comlink from 'comlink';
 import wasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.wasm?url';
-import { CameraSource, MemorySource, percentile, type FrameSource } from '../src/pipeline';
+import { CameraSource, MemorySource, percentile, type FrameSource } from '@framewise/pipeline';
 import { DEFAULT_CONFIG, threadsFor, type JudgeSource, type PipelineConfig } from '../src/vision/config';
 import type { Task } from '../src/task/types';
 import type { DetectionsOutput } from '../src/shared/protocol';

@@ -12,7 +12,7 @@ import globalSetup from '../e2e/fixtures/global-setup';
 import { COCO_DIR, FAKE_CAMERA_SLIDES, FAKE_CAMERA_Y4M } from '../e2e/fixtures/paths';
 import { latencyOverHoldP50, prepareRealVideoClips, REAL_CLIPS, runClip as runRealClip, tableLine, TARGETS as REAL_TARGETS, unavailable, type ClipResult as RealClipResult } from '../e2e/real-video';
 import { PROVIDER_PREFERENCES } from '../src/model/provider';
-import type { DropPolicy } from '../src/pipeline';
+import type { DropPolicy } from '@framewise/pipeline';
 import { measureNative, nativeInputs, type NativeRun } from './native';
 import type { PipelineRun } from './page';
 

@@ -1,6 +1,6 @@
 // Exposes the pipeline's public API to Playwright tests, which drive it with page.evaluate,
 // plus `scenario`: one scripted run from a synthetic source to shutdown, summarised.
-import { ImageSource, MemorySource, SyntheticSource, type SyntheticOptions } from '../src/pipeline';
+import { ImageSource, MemorySource, SyntheticSource, type SyntheticOptions } from '@framewise/pipeline';
 import { DEFAULT_CONFIG, type PipelineConfig } from '../src/vision/config';
 import { createVisionPipeline } from '../src/vision/vision-pipeline';
 import { yoloxInput } from './fixtures/cv2-linear';

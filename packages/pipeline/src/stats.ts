@@ -1,4 +1,4 @@
-import type { ProcessorInfo } from './protocol';
+import type { ProcessorInfo } from './protocol.js';
 
 /** The last `size` samples of something, for percentiles that follow recent behaviour. */
 export class RollingWindow {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { FramePixels } from '../frame/frame';
-import { FrameStore } from './frame-store';
+import type { FramePixels } from './frame.js';
+import { FrameStore } from './frame-store.js';
 
 function fakePixels() {
   const p = { closes: 0, close() { p.closes++; } };

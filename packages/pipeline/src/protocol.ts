@@ -3,7 +3,7 @@
 // task: what a processor is configured with, what it answers and what it can be told are the
 // caller's own types, carried here as type parameters.
 
-import type { FrameMeta, FramePixels } from '../frame/frame';
+import type { FrameMeta, FramePixels } from './frame.js';
 
 /** How a channel behaves when its consumers are busy: every list of policies in the app reads this one. */
 export const DROP_POLICIES = ['latest-only', 'drop-new', 'drop-oldest', 'block'] as const;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { DropReason } from './protocol';
-import { Channel } from './channel';
+import type { DropReason } from './protocol.js';
+import { Channel } from './channel.js';
 
 function harness(policy: ConstructorParameters<typeof Channel>[1], capacity: number) {
   const delivered: [number, string][] = [];

@@ -1,4 +1,4 @@
-import { DROP_REASONS, type DropPolicy, type DropReason } from './protocol';
+import { DROP_REASONS, type DropPolicy, type DropReason } from './protocol.js';
 
 /** What a channel does with items: the side effects live with its owner. */
 export interface ChannelSink<T> {

@@ -1,5 +1,5 @@
-import type { FramePixels } from '../../frame/frame';
-import type { FrameSource } from './source';
+import type { FramePixels } from '../frame.js';
+import type { FrameSource } from './source.js';
 
 /**
  * Every frame of a video file, in order, by stepping the playhead: each pull seeks to

@@ -1,4 +1,4 @@
-import type { PipelineResult } from './results';
+import type { PipelineResult } from './results.js';
 
 /**
  * How results of one role are ordered on the way out:

@@ -1,5 +1,5 @@
-import type { FramePixels } from '../../frame/frame';
-import type { FrameSource } from './source';
+import type { FramePixels } from '../frame.js';
+import type { FrameSource } from './source.js';
 
 /** Still images (URLs or blobs) as a sequence of frames, one frame each, in order. */
 export class ImageSource implements FrameSource {

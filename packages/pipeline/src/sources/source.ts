@@ -1,4 +1,4 @@
-import type { FramePixels } from '../../frame/frame';
+import type { FramePixels } from '../frame.js';
 
 /**
  * Where frames come from. The ingest pulls one frame at a time and only pulls again

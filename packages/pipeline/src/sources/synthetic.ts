@@ -1,5 +1,5 @@
-import type { FramePixels } from '../../frame/frame';
-import type { FrameSource } from './source';
+import type { FramePixels } from '../frame.js';
+import type { FrameSource } from './source.js';
 
 export interface SyntheticOptions {
   /** Frames per second; 0 = as fast as the pipeline pulls. */

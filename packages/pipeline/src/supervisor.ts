@@ -1,13 +1,13 @@
-import { Channel, type ChannelStats } from './channel';
-import type { Dispatcher } from './dispatcher';
-import type { GroupSpec } from './group';
-import type { PipelineResult } from './results';
-import type { WorkerStats } from './protocol';
-import { cloneForTransfer, type FrameHandle, type FrameStore } from './frame-store';
-import { WorkerTally, type WorkerMetrics } from './stats';
-import { WorkerHandle, type FrameAnswer, type InFlight } from './worker-handle';
+import { Channel, type ChannelStats } from './channel.js';
+import type { Dispatcher } from './dispatcher.js';
+import type { GroupSpec } from './group.js';
+import type { PipelineResult } from './results.js';
+import type { WorkerStats } from './protocol.js';
+import { cloneForTransfer, type FrameHandle, type FrameStore } from './frame-store.js';
+import { WorkerTally, type WorkerMetrics } from './stats.js';
+import { WorkerHandle, type FrameAnswer, type InFlight } from './worker-handle.js';
 
-export type { WorkerMetrics } from './stats';
+export type { WorkerMetrics } from './stats.js';
 
 export interface SupervisorOptions {
   readonly store: FrameStore;

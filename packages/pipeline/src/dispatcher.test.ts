@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Dispatcher } from './dispatcher';
-import type { PipelineResult } from './results';
+import { Dispatcher } from './dispatcher.js';
+import type { PipelineResult } from './results.js';
 
 const out = (seq: number, role: 'state' | 'localization' = 'localization'): PipelineResult => ({
   type: 'output', role, workerId: 'w', seq, captureTs: 0, width: 1, height: 1, latencyMs: 0, processMs: 0,

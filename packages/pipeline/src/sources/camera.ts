@@ -1,5 +1,5 @@
-import type { FramePixels } from '../../frame/frame';
-import type { FrameSource } from './source';
+import type { FramePixels } from '../frame.js';
+import type { FrameSource } from './source.js';
 
 /** A camera problem a person can act on, with the message to show them. */
 export class CameraError extends Error {

@@ -1,6 +1,6 @@
-import type { FrameStore, FrameHandle } from './frame-store';
-import { frameSize, type FrameSource } from './sources/source';
-import { RateCounter } from './stats';
+import type { FrameStore, FrameHandle } from './frame-store.js';
+import { frameSize, type FrameSource } from './sources/source.js';
+import { RateCounter } from './stats.js';
 
 export type Offer = (role: string, handle: FrameHandle) => Promise<void> | undefined;
 

@@ -1,6 +1,6 @@
-import type { ChannelConfig } from './channel';
-import type { Ordering } from './dispatcher';
-import type { SpawnWorker } from './worker-handle';
+import type { ChannelConfig } from './channel.js';
+import type { Ordering } from './dispatcher.js';
+import type { SpawnWorker } from './worker-handle.js';
 
 /** One group of identical workers behind one channel. */
 export interface GroupSpec<Role extends string = string> {

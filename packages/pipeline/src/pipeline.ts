@@ -1,15 +1,15 @@
-import type { ChannelConfig, ChannelStats } from './channel';
-import { Dispatcher, type LaneStats } from './dispatcher';
-import { FrameStore } from './frame-store';
-import { Ingest } from './ingest';
-import { DROP_POLICIES, type WorkerStats } from './protocol';
-import type { PipelineResult } from './results';
-import type { FrameSource } from './sources/source';
-import { RateCounter } from './stats';
-import type { GroupSpec } from './group';
-import { Supervisor, type SupervisorEvent, type WorkerMetrics } from './supervisor';
+import type { ChannelConfig, ChannelStats } from './channel.js';
+import { Dispatcher, type LaneStats } from './dispatcher.js';
+import { FrameStore } from './frame-store.js';
+import { Ingest } from './ingest.js';
+import { DROP_POLICIES, type WorkerStats } from './protocol.js';
+import type { PipelineResult } from './results.js';
+import type { FrameSource } from './sources/source.js';
+import { RateCounter } from './stats.js';
+import type { GroupSpec } from './group.js';
+import { Supervisor, type SupervisorEvent, type WorkerMetrics } from './supervisor.js';
 
-export type { GroupSpec } from './group';
+export type { GroupSpec } from './group.js';
 
 export interface PipelineOptions<Role extends string = string> {
   readonly groups: readonly GroupSpec<Role>[];

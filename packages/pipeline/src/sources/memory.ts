@@ -1,4 +1,4 @@
-import type { FrameSource } from './source';
+import type { FrameSource } from './source.js';
 
 export interface MemorySourceOptions {
   /** Frames per second handed out, steadily; must be > 0 (an unpaced loop would only measure itself). */

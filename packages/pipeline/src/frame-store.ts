@@ -1,4 +1,4 @@
-import type { FrameMeta, FramePixels } from '../frame/frame';
+import type { FrameMeta, FramePixels } from './frame.js';
 
 /** One ingested frame, shared by every channel and consumer that holds it. */
 export interface FrameHandle {

@@ -1,6 +1,6 @@
 import * as Comlink from 'comlink';
-import type { FrameMeta, FramePixels } from '../frame/frame';
-import type { ConsumerApi, FromWorker, ProcessorInfo, ToWorker, WorkerInit, WorkerStats } from './protocol';
+import type { FrameMeta, FramePixels } from './frame.js';
+import type { ConsumerApi, FromWorker, ProcessorInfo, ToWorker, WorkerInit, WorkerStats } from './protocol.js';
 
 /** Creates one worker of a group; each restart calls it again. */
 export type SpawnWorker = () => Worker;

@@ -3,10 +3,10 @@
 // with exactly one result or error (which is also the acknowledgement that returns the
 // page's credit), and closes every frame it received exactly once.
 import * as Comlink from 'comlink';
-import type { ConsumerApi, FrameMessage, FromWorker, ProcessorInfo, ToWorker, WorkerInit, WorkerStats } from '../protocol';
+import type { ConsumerApi, FrameMessage, FromWorker, ProcessorInfo, ToWorker, WorkerInit, WorkerStats } from '../protocol.js';
 
-export type { FrameMessage, ProcessorInfo, WorkerInit } from '../protocol';
-export type { FrameMeta, FramePixels } from '../../frame/frame';
+export type { FrameMessage, ProcessorInfo, WorkerInit } from '../protocol.js';
+export type { FrameMeta, FramePixels } from '../frame.js';
 
 /** What runs on each frame in a worker. `Output` must survive structured cloning. */
 export interface Processor<Output, Control = never> {

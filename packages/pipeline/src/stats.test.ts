@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dropRate, percentile, RollingWindow, WorkerTally } from './stats';
+import { dropRate, percentile, RollingWindow, WorkerTally } from './stats.js';
 
 describe('stats', () => {
   it('nearest-rank percentiles', () => {
@@ -49,7 +49,7 @@ describe('WorkerTally', () => {
 
 describe('RateCounter', () => {
   it('counts the events of the last second on its own clock', async () => {
-    const { RateCounter } = await import('./stats');
+    const { RateCounter } = await import('./stats.js');
     let t = 0;
     const c = new RateCounter(() => t);
     for (let i = 0; i < 30; i++) c.mark((t = i * 50)); // 20 a second for 1.5 s
