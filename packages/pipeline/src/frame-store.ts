@@ -4,6 +4,8 @@ import type { FrameMeta, FramePixels } from './frame.js';
 export interface FrameHandle {
   readonly meta: FrameMeta;
   readonly pixels: FramePixels;
+  /** The pixels are the capturer's own buffer (see capture-budget.ts): holding them costs the camera. */
+  readonly backed: boolean;
 }
 
 /**
@@ -13,11 +15,14 @@ export interface FrameHandle {
 export class FrameStore {
   private readonly refs = new Map<FrameHandle, number>();
   private closedCount = 0;
+  /** Capturer-backed frames open here, by seq. */
+  private readonly backedSeqs = new Set<number>();
 
   /** Takes ownership of `pixels`, with one reference held by the caller. */
-  add(meta: FrameMeta, pixels: FramePixels): FrameHandle {
-    const handle: FrameHandle = Object.freeze({ meta: Object.freeze({ ...meta }), pixels });
+  add(meta: FrameMeta, pixels: FramePixels, backed = false): FrameHandle {
+    const handle: FrameHandle = Object.freeze({ meta: Object.freeze({ ...meta }), pixels, backed });
     this.refs.set(handle, 1);
+    if (backed) this.backedSeqs.add(meta.seq);
     return handle;
   }
 
@@ -33,6 +38,7 @@ export class FrameStore {
     }
     this.refs.delete(handle);
     this.closedCount++;
+    this.backedSeqs.delete(handle.meta.seq);
     handle.pixels.close();
   }
 
@@ -41,12 +47,18 @@ export class FrameStore {
     const leaked = this.refs.size;
     for (const handle of this.refs.keys()) handle.pixels.close();
     this.closedCount += leaked;
+    this.backedSeqs.clear();
     this.refs.clear();
     return leaked;
   }
 
   get open(): number {
     return this.refs.size;
+  }
+
+  /** Capturer-backed frames open on the page (queued, or not yet handed to a worker), by seq. */
+  get backed(): ReadonlySet<number> {
+    return this.backedSeqs;
   }
 
   get closed(): number {

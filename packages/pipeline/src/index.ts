@@ -19,6 +19,8 @@ export { percentile, dropRate, RateCounter, type WorkerMetrics } from './stats.j
 
 // Sources: where frames come from.
 export type { FrameSource } from './sources/source.js';
+export type { CaptureProbe } from './sources/camera.js';
+export type { CaptureStats } from './capture-budget.js';
 export { frameSize } from './sources/source.js';
 export { CameraSource, CameraError, cameraConstraints, describeCameraError, FACINGS, type Facing } from './sources/camera.js';
 export { VideoFileSource } from './sources/video-file.js';

@@ -1,3 +1,4 @@
+import { CaptureGate, type CaptureStats } from './capture-budget.js';
 import type { FrameStore, FrameHandle } from './frame-store.js';
 import { frameSize, type FrameSource } from './sources/source.js';
 import { RateCounter } from './stats.js';
@@ -12,16 +13,21 @@ export class Ingest {
   private seq = 0;
   private stopping = false;
   private readonly arrivals: RateCounter;
+  private readonly gate: CaptureGate;
   private done: Promise<void> | undefined;
 
+  /** `heldInWorkers`: adds the seqs of the capturer-backed frames the workers hold now to a set (the store knows the page's). */
   constructor(
     private readonly source: FrameSource,
     private readonly store: FrameStore,
     private readonly roles: readonly string[],
     private readonly offer: Offer,
+    heldInWorkers: (into: Set<number>) => Set<number> = (into) => into,
     private readonly now: () => number = () => performance.now(),
   ) {
     this.arrivals = new RateCounter(now);
+    // One buffer held by the page and by workers (clones share it) counts once.
+    this.gate = new CaptureGate(source.captureBudget, () => heldInWorkers(new Set(store.backed)).size);
   }
 
   start(): Promise<void> {
@@ -43,6 +49,10 @@ export class Ingest {
     return this.seq;
   }
 
+  capture(): CaptureStats {
+    return this.gate.stats();
+  }
+
   /** Frames read in the last second. */
   inputFps(): number {
     return this.arrivals.perSecond();
@@ -50,15 +60,16 @@ export class Ingest {
 
   private async run(): Promise<void> {
     while (!this.stopping) {
-      const pixels = await this.source.next();
-      if (!pixels) break;
+      const read = await this.source.next();
+      if (!read) break;
       if (this.stopping) {
-        pixels.close();
+        read.close();
         break;
       }
       const captureTs = this.now();
       this.arrivals.mark(captureTs);
-      const handle = this.store.add({ seq: ++this.seq, captureTs, ...frameSize(pixels) }, pixels);
+      const { pixels, backed } = await this.gate.admit(read);
+      const handle = this.store.add({ seq: ++this.seq, captureTs, ...frameSize(pixels) }, pixels, backed);
       const waits: Promise<void>[] = [];
       for (const role of this.roles) {
         const wait = this.offer(role, handle);

@@ -1,6 +1,7 @@
 import type { ChannelConfig, ChannelStats } from './channel.js';
 import { Dispatcher, type LaneStats } from './dispatcher.js';
 import { FrameStore } from './frame-store.js';
+import type { CaptureStats } from './capture-budget.js';
 import { Ingest } from './ingest.js';
 import { DROP_POLICIES, type WorkerStats } from './protocol.js';
 import type { PipelineResult } from './results.js';
@@ -28,6 +29,8 @@ export interface PipelineStats<Role extends string = string> {
   /** Results per second, over every group or the one named by `outputRole`. */
   readonly outputFps: number;
   readonly openFrames: { readonly page: number; readonly inWorkers: number };
+  /** The current source's capture budget and what was held and copied under it (see FrameSource.captureBudget). */
+  readonly capture: CaptureStats;
   readonly channels: Readonly<Record<Role, ChannelStats>>;
   readonly workers: readonly WorkerMetrics[];
   readonly dispatcher: Readonly<Record<Role, LaneStats>>;
@@ -106,6 +109,8 @@ export class Pipeline<Outputs extends object = Record<string, unknown>, Controls
   private readonly dispatcher = new Dispatcher();
   private readonly supervisor: Supervisor;
   private ingest: Ingest | undefined;
+  /** The last source's capture figures, kept once it is stopped or detached. */
+  private lastCapture: CaptureStats = { budget: undefined, held: 0, heldMax: 0, copied: 0 };
   private readonly outputs = new RateCounter();
   private readonly drainTimeoutMs: number;
   private closed = false;
@@ -145,19 +150,24 @@ export class Pipeline<Outputs extends object = Record<string, unknown>, Controls
   run(source: FrameSource): Promise<void> {
     if (this.closed) throw new Error('pipeline is shut down');
     if (this.ingest) throw new Error('pipeline already has a source');
-    this.ingest = new Ingest(source, this.store, this.supervisor.roles, (role, handle) => this.supervisor.offer(role, handle));
+    this.ingest = new Ingest(source, this.store, this.supervisor.roles, (role, handle) => this.supervisor.offer(role, handle), (into) => this.supervisor.backedInWorkers(into));
     return this.ingest.start();
   }
 
   /** Stops the source but keeps the workers, so another source can be run. */
   async stopSource(): Promise<void> {
     await this.ingest?.stop();
-    this.ingest = undefined;
+    this.forgetSource();
   }
 
   /** Stops reading the source without closing it, so another pipeline can take it over (a model switch). */
   async detachSource(): Promise<void> {
     await this.ingest?.stop(false);
+    this.forgetSource();
+  }
+
+  private forgetSource(): void {
+    if (this.ingest) this.lastCapture = this.ingest.capture();
     this.ingest = undefined;
   }
 
@@ -237,6 +247,7 @@ export class Pipeline<Outputs extends object = Record<string, unknown>, Controls
       inputFps: this.ingest?.inputFps() ?? 0,
       outputFps: this.outputs.perSecond(),
       openFrames: { page: this.store.open, inWorkers: this.supervisor.framesInWorkers },
+      capture: this.ingest?.capture() ?? this.lastCapture,
       channels: byRole((r) => this.supervisor.channelStats(r)),
       workers: this.supervisor.metrics(),
       dispatcher: byRole((r) => this.dispatcher.stats(r)),

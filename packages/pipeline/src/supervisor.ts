@@ -154,6 +154,12 @@ export class Supervisor {
     return n;
   }
 
+  /** Capturer-backed frames held by workers right now, by seq (two workers' clones of one frame share its buffer). */
+  backedInWorkers(into: Set<number>): Set<number> {
+    for (const s of this.slots.values()) for (const f of s.handle.inFlight.values()) if (f.backed) into.add(f.meta.seq);
+    return into;
+  }
+
   /** Asks every live worker for its own counters (a hung one does not answer in time). */
   workerStats(timeoutMs = 1000): Promise<(WorkerStats | undefined)[]> {
     return Promise.all([...this.slots.values()].map((s) => s.handle.stats(timeoutMs)));
@@ -170,7 +176,7 @@ export class Supervisor {
   // ---- frames and answers ----
 
   private deliver(slot: Slot, frame: FrameHandle): void {
-    slot.handle.send(frame.meta, cloneForTransfer(frame.pixels));
+    slot.handle.send(frame.meta, cloneForTransfer(frame.pixels), frame.backed);
     // The worker's clone is taken synchronously (VideoFrame.clone, or createImageBitmap's copy):
     // the page's reference can go now, and the worker owns the only frame in flight.
     this.opts.store.release(frame);

@@ -9,6 +9,8 @@ export type SpawnWorker = () => Worker;
 export interface InFlight {
   readonly meta: FrameMeta;
   readonly sentTs: number;
+  /** The worker's clone shares a capturer's buffer (see capture-budget.ts). */
+  readonly backed: boolean;
 }
 
 /** A worker's answer to one frame. */
@@ -81,8 +83,8 @@ export class WorkerHandle {
   }
 
   /** Sends a frame; `pixels` is the worker's own clone, transferred once it exists. */
-  send(meta: FrameMeta, pixels: Promise<FramePixels>): void {
-    this.inFlight.set(meta.seq, { meta, sentTs: this.now() });
+  send(meta: FrameMeta, pixels: Promise<FramePixels>, backed = false): void {
+    this.inFlight.set(meta.seq, { meta, sentTs: this.now(), backed });
     pixels.then(
       (clone) => {
         if (this.terminated) clone.close(); // its frame was already failed by terminate()

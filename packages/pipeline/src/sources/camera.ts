@@ -41,6 +41,19 @@ export function cameraConstraints(facing: Facing = 'environment'): MediaTrackCon
   return { width: { ideal: 1280 }, height: { ideal: 720 }, facingMode: { ideal: facing } };
 }
 
+/** How many frames the capturer could have held before it stopped delivering, measured when the camera opened. */
+export interface CaptureProbe {
+  /** Frames the pipeline may hold while the camera still delivers the next one. */
+  readonly budget: number;
+  /** False when the camera never stalled within the frames probed: the budget is a floor. */
+  readonly stalled: boolean;
+  /** Frames read while probing (closed, except the newest, which is the first one handed out). */
+  readonly probedFrames: number;
+}
+
+/** Frames probed at most: a pool this deep is deep enough for any queue the pipeline allows by default. */
+const PROBE_LIMIT = 8;
+
 type TrackProcessorCtor = new (init: { track: MediaStreamTrack; maxBufferSize?: number }) => { readable: ReadableStream<VideoFrame> };
 
 /** Chrome exposes MediaStreamTrackProcessor on the page too, where the spec (and TypeScript's DOM types) only has it in workers. */
@@ -63,6 +76,10 @@ export class CameraSource implements FrameSource {
   private pendingResolve: ((p: FramePixels | undefined) => void) | undefined;
   /** Fallback path: the newest bitmap not yet pulled (older ones are closed: live means newest). */
   private latest: ImageBitmap | undefined;
+  /** The read left pending when the probe saw the camera stall: the first frame next() returns. */
+  private pendingRead: Promise<ReadableStreamReadResult<VideoFrame>> | undefined;
+  /** Set by open() on the track-processor path, where frames are the capturer's buffers. */
+  probe: CaptureProbe | undefined;
 
   constructor(private readonly constraints: MediaTrackConstraints = cameraConstraints()) {}
 
@@ -87,6 +104,7 @@ export class CameraSource implements FrameSource {
       // Keep the processor's own buffer tiny: a live source should hand over the newest frame.
       const processor = new TrackProcessor({ track, maxBufferSize: 2 });
       this.reader = processor.readable.getReader();
+      this.probe = await this.probeCapturePool(this.reader);
     } else {
       this.video = document.createElement('video');
       this.video.muted = true;
@@ -98,6 +116,51 @@ export class CameraSource implements FrameSource {
     return this.stream;
   }
 
+  /** See FrameSource.captureBudget: measured at open; undefined on the bitmap path, whose frames are copies already. */
+  get captureBudget(): number | undefined {
+    return this.probe?.budget;
+  }
+
+  /**
+   * Measures the capture pool: hold every frame read until the next one does not come within
+   * four frame intervals (at least 250 ms). If holding n frames stalls the camera, the pipeline
+   * may hold n − 1. A few hundred milliseconds at open, and measured rather than guessed: pools
+   * differ by browser, platform and camera.
+   */
+  private async probeCapturePool(reader: ReadableStreamDefaultReader<VideoFrame>): Promise<CaptureProbe> {
+    const held: VideoFrame[] = [];
+    let count = 0;
+    let firstAt = 0;
+    let interval = 0;
+    let stalled = false;
+    try {
+      while (held.length <= PROBE_LIMIT) {
+        const read = reader.read();
+        // The first frame may take a camera's start-up; after that, a stall is four intervals of silence.
+        const waitMs = held.length === 0 ? 10_000 : Math.max(250, 4 * interval);
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const r = await Promise.race([read, new Promise<'stalled'>((resolve) => (timer = setTimeout(() => resolve('stalled'), waitMs)))]);
+        clearTimeout(timer);
+        if (r === 'stalled') {
+          stalled = true;
+          this.pendingRead = read;
+          break;
+        }
+        if (r.done || !r.value) break;
+        held.push(r.value);
+        count++;
+        if (held.length === 1) firstAt = performance.now();
+        else if (held.length === 2) interval = performance.now() - firstAt;
+      }
+    } finally {
+      // The newest frame read is the first one handed out when nothing is pending; the rest go back.
+      const keep = this.pendingRead ? undefined : held.pop();
+      for (const f of held) f.close();
+      if (keep) this.pendingRead = Promise.resolve({ done: false, value: keep });
+    }
+    return { budget: stalled ? Math.max(0, count - 1) : Math.min(count, PROBE_LIMIT), stalled, probedFrames: count };
+  }
+
   /** True when the camera stopped on its own (unplugged, revoked), not by stop(). */
   get endedByDevice(): boolean {
     return this.ended && !this.stopped;
@@ -106,7 +169,9 @@ export class CameraSource implements FrameSource {
   async next(): Promise<FramePixels | undefined> {
     if (this.stopped || this.ended) return undefined;
     if (this.reader) {
-      const { value, done } = await this.reader.read();
+      const pending = this.pendingRead;
+      this.pendingRead = undefined;
+      const { value, done } = await (pending ?? this.reader.read());
       if (done || !value) return undefined;
       if (this.stopped) {
         value.close();
@@ -127,6 +192,9 @@ export class CameraSource implements FrameSource {
     this.stream?.getTracks().forEach((t) => t.stop());
     // Cancelling the reader would discard the frames the track processor still buffers without
     // closing them; with the track stopped its stream ends, so read them out and close each.
+    const pending = this.pendingRead;
+    this.pendingRead = undefined;
+    void pending?.then((r) => r.value?.close()).catch(() => {});
     const reader = this.reader;
     if (reader) {
       void (async () => {

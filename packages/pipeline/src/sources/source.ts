@@ -11,6 +11,14 @@ export interface FrameSource {
   next(): Promise<FramePixels | undefined>;
   /** Ends the source: a pending or later next() resolves undefined. */
   stop(): void;
+  /**
+   * Set by a source whose frames are the capturer's own buffers (a camera): how many of them the
+   * pipeline may hold at once, queued or in workers, before the capturer runs out and delivers
+   * fewer frames. A frame that arrives beyond it is copied into memory the pipeline owns and the
+   * capturer's buffer goes back at once. Undefined: the frames are the pipeline's own (a file,
+   * bitmaps, synthetic frames) and holding them starves nothing.
+   */
+  readonly captureBudget?: number;
 }
 
 /** Width and height of either kind of frame. */
