@@ -24,7 +24,7 @@ export interface BareServer {
   readonly port: number;
   /** `http://127.0.0.1:<port>` */
   readonly url: string;
-  /** Stops it as createApp's close does (timers and feeds first, then sockets), and closes a store it opened. */
+  /** Stops it as createApp's close does (timers and feeds first, then sockets), then closes its store (one given to it too). */
   close(): Promise<void>;
 }
 
@@ -41,7 +41,6 @@ const running = new Set<BareServer>();
  */
 export async function bareServer(plugins: readonly Plugin[], opts: BareOptions = {}): Promise<BareServer> {
   const { routes, ...given } = opts;
-  const ownStore = given.store === undefined;
   const store = given.store ?? (await SqliteStore.open(':memory:'));
   const lines: string[] = [];
   const ctx = newServerContext({
@@ -77,7 +76,7 @@ export async function bareServer(plugins: readonly Plugin[], opts: BareOptions =
         const wss = (app as { websocketServer?: { clients: Set<{ terminate(): void }> } }).websocketServer;
         for (const ws of wss?.clients ?? []) ws.terminate();
         await app.close();
-        if (ownStore) await store.close();
+        await store.close();
       })()),
   };
   running.add(server);
@@ -94,4 +93,19 @@ export async function enrolled(store: EventStore, name: string): Promise<{ devic
   const cred = newDeviceCredential();
   await store.createDevice({ deviceId: cred.deviceId, name, secretHash: cred.secretHash, createdAt: Date.now(), revokedAt: null });
   return { deviceId: cred.deviceId, token: cred.token };
+}
+
+/**
+ * `store` with its `append` replaced by `append(original, ...args)`: a slow disk, a stuck one, one
+ * that fails, in front of a real store.
+ */
+export function withAppend(store: EventStore, append: (original: EventStore['append'], ...args: Parameters<EventStore['append']>) => ReturnType<EventStore['append']>): EventStore {
+  const original = store.append.bind(store);
+  return new Proxy(store, {
+    get(target, key) {
+      if (key === 'append') return (...args: Parameters<EventStore['append']>) => append(original, ...args);
+      const value: unknown = Reflect.get(target, key, target);
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
 }
