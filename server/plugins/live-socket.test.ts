@@ -26,14 +26,13 @@ const sessionId = (what: string) => `${what}-${process.pid}-${++n}`;
 /** A dashboard on /live: every message it is sent, and how its socket ended. */
 class Dashboard {
   readonly pages: SessionSummary[][] = [];
-  ended: WsOutcome | undefined;
   readonly closed: Promise<WsOutcome>;
   readonly sock: WebSocket;
 
   constructor(server: BareServer, opts: { origin?: string } = { origin: ORIGIN }) {
     this.sock = wsOpen(server, '/live', opts);
     this.sock.on('message', (d) => this.pages.push((JSON.parse(d.toString()) as { type: 'sessions'; sessions: SessionSummary[] }).sessions));
-    this.closed = outcome(this.sock).then((o) => (this.ended = o));
+    this.closed = outcome(this.sock);
   }
 
   /** The newest summary of `id` it was sent, once one satisfies `ok`. */
@@ -51,7 +50,7 @@ async function recorded(store: EventStore, deviceId: string, id: string, upTo?: 
   return rec.events;
 }
 
-describe('/live: the dashboard', () => {
+describe('/live: the dashboard', { timeout: 30_000 }, () => {
   it("gets, after the admin's hello, the first page of sessions and then each session again as it is written, and nothing before", async () => {
     const server = await bareServer([requestGuard, websockets, liveSocket]);
     const device = await enrolled(server.store, 'kitchen tablet');
@@ -105,6 +104,10 @@ describe('/live: the dashboard', () => {
         return dash;
       }),
     );
+    // Sessions keep being written meanwhile: none of it may reach a socket that did not prove it is the admin's.
+    const busy = sessionId('written-meanwhile');
+    const all = await recorded(server.store, device.deviceId, busy, 5);
+    for (let upTo = 10; upTo <= all.length; upTo += 5) await server.store.append(device.deviceId, busy, all.slice(0, upTo));
     for (const [i, dash] of dashboards.entries()) {
       expect(await dash.closed, attempts[i]![0]).toMatchObject({ code: CLOSE.unauthorised });
       expect(dash.pages, attempts[i]![0]).toEqual([]);

@@ -53,7 +53,7 @@ function expectIsolated(res: Response, what: string) {
   expect(res.headers.get('x-content-type-options'), what).toBe('nosniff');
 }
 
-describe('the built app', () => {
+describe('the built app', { timeout: 30_000 }, () => {
   it('serves each file of the build with its content type and the isolation headers; hashed assets are immutable, everything else revalidated', async () => {
     const server = await built();
     const files: [string, RegExp, string][] = [
@@ -173,7 +173,7 @@ describe('the built app', () => {
   });
 });
 
-describe('an app that was not built', () => {
+describe('an app that was not built', { timeout: 30_000 }, () => {
   it('answers a page with 404 and how to build it, and an API path still with 401', async () => {
     const server = await bareServer([requestGuard, staticApp], { staticDir: join(dir, 'not-built-yet') });
     for (const path of ['/', '/index.html', '/dashboard', '/settings']) {

@@ -46,7 +46,7 @@ async function closedAfter(server: BareServer, raw: string | Buffer, opts: { id?
   return { ...end, got };
 }
 
-describe('/sync: a device', () => {
+describe('/sync: a device', { timeout: 30_000 }, () => {
   it('stores a recorded guided session sent in pipelined batches, acknowledged in order after each write, byte for byte; after a reconnect it resumes from the acknowledged sequence and a resent batch is stored once', async () => {
     const server = await serve();
     const device = await enrolled(server.store, 'kitchen tablet');
@@ -206,15 +206,15 @@ describe('/sync: a device', () => {
     const { inbox } = await greet(server, id, device.token);
     const batch = JSON.stringify({ type: 'events', sessionId: id, events: events(1, 5) });
     const started = Date.now();
-    for (let i = 0; i < 600; i++) inbox.sock.send(batch);
+    for (let i = 0; i < 1000; i++) inbox.sock.send(batch);
     expect(await inbox.closedWith()).toMatchObject({ code: CLOSE.policy, reason: 'rate limit exceeded' });
     // ws gives up on an unanswered close handshake after 30 s; a closing socket must be read to the peer's close frame.
-    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(Date.now() - started).toBeLessThan(15_000);
     expect(server.ctx.stats.closedRate).toBe(1);
     // What it sent before it was cut is stored, once.
     expect((await stored(server, id)).map(([seq]) => seq)).toEqual([1, 2, 3, 4, 5]);
     await waitFor('the server to let the socket go', () => server.app.websocketServer.clients.size === 0, 10_000);
-  }, 30_000);
+  }, 60_000);
 
   it('is closed with 1011 when the store fails, and a retry on a new socket stores the batch', async () => {
     let failures = 1;
@@ -317,9 +317,9 @@ describe('/sync: a device', () => {
     const revokedAt = Date.now();
     release();
     expect(await inbox.closedWith()).toMatchObject({ code: CLOSE.unauthorised, reason: 'device revoked' });
-    expect(Date.now() - revokedAt).toBeLessThan(10_000);
+    expect(Date.now() - revokedAt).toBeLessThan(15_000);
     // Nothing written after the revocation: the batch in hand is refused by the store, the rest never handled.
     expect(await stored(server, id)).toEqual([]);
     await waitFor('the server to let the socket go', () => server.app.websocketServer.clients.size === 0, 10_000);
-  }, 30_000);
+  }, 60_000);
 });

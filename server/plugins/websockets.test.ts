@@ -49,7 +49,8 @@ function batchOf(bytes: number): string {
   return fit + ' '.repeat(bytes - Buffer.byteLength(fit));
 }
 
-describe('the socket server', () => {
+// Generous: other test files run beside these on two cores; every wait is on a condition, so a pass is not slowed.
+describe('the socket server', { timeout: 30_000 }, () => {
   it('upgrades a socket route only for the allowed page origin or no Origin at all; another page gets 403 before any upgrade, counted and logged', async () => {
     const server = await serve();
     for (const origin of ['https://evil.example', 'null', `${ORIGIN}.evil.example`, 'https://APP.framewise.test', 'http://app.framewise.test']) {
