@@ -44,6 +44,21 @@ export async function verifyDeviceToken(store: EventStore, token: string): Promi
   return ok && device && device.revokedAt === null ? device.deviceId : undefined;
 }
 
+/**
+ * A close frame carries at most 123 bytes of reason (ws throws past that), and a reason may name
+ * what the client sent (a field's name, in any script): cut to whole characters within 120 bytes.
+ */
+function closeReason(reason: string): string {
+  let out = '';
+  let bytes = 0;
+  for (const ch of reason) {
+    bytes += Buffer.byteLength(ch);
+    if (bytes > 120) break;
+    out += ch;
+  }
+  return out;
+}
+
 export class SyncConnection {
   /** The device this socket speaks for, once a hello proved it. */
   device: string | undefined;
@@ -88,7 +103,7 @@ export class SyncConnection {
 
   private close(code: number, reason: string): HandleOutcome {
     this.closed = true;
-    return { close: { code, reason: reason.slice(0, 120) } };
+    return { close: { code, reason: closeReason(reason) } };
   }
 
   private async handleUnsafe(data: string | Buffer, isBinary: boolean): Promise<HandleOutcome> {

@@ -28,7 +28,7 @@ async function staticApp(app: FastifyInstance, ctx: ServerContext): Promise<void
 
   const denied = requireAdmin(ctx);
   app.setNotFoundHandler(async (request, reply) => {
-    const path = request.url.split('?')[0] ?? '';
+    const path = routedPath(request.url);
     if (/^\/(api|sync|live)(\/|$)/i.test(path)) {
       if (!isAdmin(ctx, request)) return denied(request, reply);
       return reply.code(404).send({ error: `no such API: ${request.method} ${path}` });
@@ -39,6 +39,16 @@ async function staticApp(app: FastifyInstance, ctx: ServerContext): Promise<void
     }
     return reply.code(404).send({ error: built ? 'not found' : `not built: run npm run build (no ${root ?? 'static directory'})` });
   });
+}
+
+/** The path as the router reads it (percent-decoded: /%61pi/… is /api/… to the routes too); a bad escape stays as sent. */
+function routedPath(url: string): string {
+  const path = url.split('?')[0] ?? '';
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    return path;
+  }
 }
 
 // Not encapsulated: the not-found handler is the root's.

@@ -40,7 +40,9 @@ export default async function syncSocket(app: FastifyInstance, ctx: ServerContex
         })
         .finally(() => {
           inFlight--;
-          if (inFlight <= 1 && ws.isPaused && ws.readyState === ws.OPEN) ws.resume();
+          // Read on once the queue has drained; and at once when the socket is closing, since its closing
+          // handshake needs the peer's close frame read (a paused one would linger until ws gives up, 30 s on).
+          if (ws.isPaused && (inFlight <= 1 || ws.readyState === ws.CLOSING)) ws.resume();
         });
     });
     ws.on('close', () => {
