@@ -2,7 +2,7 @@
 // start with a message naming it (exit code 1) rather than running half-configured.
 import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { newAdminToken } from './auth';
+import { MIN_ADMIN_TOKEN_CHARS, MIN_ENROLL_CODE_CHARS, newAdminToken, secretWeakness } from './auth';
 
 export class ServerConfigError extends Error {}
 
@@ -63,6 +63,8 @@ export function loadConfig(env: Env = process.env): Config {
   if (env.FRAMEWISE_ENROLL_CODE !== undefined && env.FRAMEWISE_ENROLL_CODE.trim() === '') {
     throw new ServerConfigError('FRAMEWISE_ENROLL_CODE is set but empty: give it a value, or unset it for open enrolment.');
   }
+  strongEnough('FRAMEWISE_ADMIN_TOKEN', env.FRAMEWISE_ADMIN_TOKEN?.trim(), MIN_ADMIN_TOKEN_CHARS, 'use a random value (e.g. `openssl rand -base64 33`), or unset it to have one generated and kept in the data directory');
+  strongEnough('FRAMEWISE_ENROLL_CODE', env.FRAMEWISE_ENROLL_CODE, MIN_ENROLL_CODE_CHARS, 'use e.g. three unrelated words and a number (`kettle-orchard-7-lantern`), or unset it for open enrolment');
   const port = whole(env, 'PORT', 8080, 0, 65535);
   const host = env.HOST ?? 'localhost';
   const dataDir = resolve(env.FRAMEWISE_DATA_DIR || 'data');
@@ -95,6 +97,12 @@ export function loadConfig(env: Env = process.env): Config {
     liveStallMs: whole(env, 'FRAMEWISE_LIVE_STALL_MS', 30_000, 10),
     trustProxy: trustProxy(env.FRAMEWISE_TRUST_PROXY),
   };
+}
+
+/** A secret set by hand must stand online guessing: refused at start, saying why and what to do. */
+function strongEnough(name: string, secret: string | undefined, minChars: number, advice: string): void {
+  const weakness = secret === undefined ? undefined : secretWeakness(secret, minChars);
+  if (weakness) throw new ServerConfigError(`${name} is too easy to guess: ${weakness}. ${advice[0]!.toUpperCase()}${advice.slice(1)}.`);
 }
 
 /** FRAMEWISE_TRUST_PROXY: unset (believe no X-Forwarded-For), or the proxies' addresses/CIDRs, comma-separated. */
@@ -144,5 +152,7 @@ export function resolveAdminToken(config: Config): { token: string; generated: b
   }
   const token = readFileSync(file, 'utf8').trim();
   if (!token) throw new ServerConfigError(`${file} is empty: delete it to have a new admin token generated, or set FRAMEWISE_ADMIN_TOKEN`);
+  const weakness = secretWeakness(token, MIN_ADMIN_TOKEN_CHARS);
+  if (weakness) throw new ServerConfigError(`the admin token in ${file} is too easy to guess: ${weakness}. Delete the file to have a new one generated, or set FRAMEWISE_ADMIN_TOKEN`);
   return { token, generated: false, file };
 }

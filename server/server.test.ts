@@ -10,7 +10,7 @@ import { type SessionsPage, type SessionSummary } from '../src/sync/trainer-api'
 import { startServer, type ServerProcess } from '../test/server/spawn-server';
 import { api, enrol, events, eventsText, greet, Inbox, opened, outcome, rawHttp, sendEvents, waitFor, wsOpen } from '../test/server/test-support';
 
-const ADMIN = `admin-${process.pid}-${Math.random().toString(36).slice(2)}`;
+const ADMIN = `admin-${process.pid}-${Math.random().toString(36).slice(2)}-Vq7Lm2Xw9Rk4Tz8Hb3Nd`;
 const CODE = 'enrol-code-7d1f';
 const ORIGIN = 'http://localhost:4178';
 let server: ServerProcess;
