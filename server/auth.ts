@@ -72,7 +72,7 @@ export function secretWeakness(secret: string, minChars: number): string | undef
   const chars = [...secret];
   if (chars.length < minChars) return `it is ${chars.length} character${chars.length === 1 ? '' : 's'} long; it must be at least ${minChars}`;
   const distinct = new Set(chars).size;
-  const needed = Math.min(10, Math.ceil(minChars / 2));
+  const needed = Math.min(8, Math.ceil(minChars / 2));
   if (distinct < needed) return `it has only ${distinct} different characters; it needs at least ${needed}`;
   for (let period = 1; period <= chars.length / 2; period++) {
     if (chars.length % period === 0 && secret === secret.slice(0, period).repeat(chars.length / period)) return `it repeats "${secret.slice(0, Math.min(period, 8))}${period > 8 ? '…' : ''}"`;
