@@ -6,6 +6,7 @@ import type { WebSocket } from 'ws';
 import { CLOSE } from '../../src/sync/protocol';
 import { newAppStats, type AppOptions, type AppStats } from '../app-types';
 import { bearer, sameSecret } from '../auth';
+import { Metrics } from '../metrics';
 import type { SyncConnection } from '../sync-connection';
 
 export interface ServerContext {
@@ -16,6 +17,8 @@ export interface ServerContext {
   readonly allowed: { hosts: readonly string[]; origins: readonly string[] };
   readonly devices: DeviceSockets;
   readonly sockets: SocketWatch;
+  /** Limits hit, credentials refused and quotas reached, per device or address, with the counters above: GET /metrics. */
+  readonly metrics: Metrics;
   /** Run first when the server closes, before its sockets are closed: stop timers and feeds. */
   readonly onShutdown: (() => void)[];
 }
@@ -24,6 +27,7 @@ export interface ServerContext {
 export function newServerContext(opts: AppOptions): ServerContext {
   const stats = newAppStats();
   const log = asLog(opts.log);
+  const metrics = new Metrics(stats);
   return {
     opts,
     stats,
@@ -31,7 +35,8 @@ export function newServerContext(opts: AppOptions): ServerContext {
     // Lists that depend on the port are known once listening; until then nothing is served.
     allowed: { hosts: typeof opts.hosts === 'function' ? [] : opts.hosts, origins: typeof opts.origins === 'function' ? [] : opts.origins },
     devices: new DeviceSockets(stats),
-    sockets: new SocketWatch(stats, log),
+    sockets: new SocketWatch(stats, log, metrics),
+    metrics,
     onShutdown: [],
   };
 }
@@ -92,13 +97,17 @@ export class SocketWatch {
   constructor(
     private readonly stats: AppStats,
     private readonly log: Log,
+    private readonly metrics?: Metrics,
   ) {}
 
   watch(ws: WebSocket, what: string, peer: string): void {
     this.alive.set(ws, true);
     ws.on('pong', () => this.alive.set(ws, true));
     ws.on('error', (err: Error & { code?: string }) => {
-      if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') this.stats.closedTooBig++;
+      if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
+        this.stats.closedTooBig++;
+        this.metrics?.limitHit('message-size', { address: peer });
+      }
       else if (err.code === 'WS_ERR_INVALID_UTF8') this.stats.closedInvalid++;
       this.log.warn({ what, peer, err: err.message }, 'socket error');
     });

@@ -2,7 +2,7 @@
 // code). A page served elsewhere may enrol from the allowed origins; nothing else is shared
 // cross-origin, so CORS is answered here and refused everywhere else.
 import fastifyCors from '@fastify/cors';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type * as v from 'valibot';
 import { EnrollRequestSchema, type ClientConfig, type EnrollResponse } from '../../src/sync/protocol';
@@ -26,7 +26,8 @@ async function enrolment(app: FastifyInstance, ctx: ServerContext): Promise<void
     return reply.header('cache-control', 'no-store').send(config);
   });
 
-  app.post('/api/devices', { schema: { body: EnrollRequestSchema }, config: { rateLimit: { max: opts.enrollPerMinute ?? 20, timeWindow: 60_000 } } }, async (request, reply) => {
+  const onExceeded = (request: FastifyRequest) => ctx.metrics.limitHit('enrol-rate', { address: request.ip });
+  app.post('/api/devices', { schema: { body: EnrollRequestSchema }, config: { rateLimit: { max: opts.enrollPerMinute ?? 20, timeWindow: 60_000, onExceeded } } }, async (request, reply) => {
     const body = request.body as v.InferOutput<typeof EnrollRequestSchema>;
     if (opts.enrollCode !== undefined) {
       // Compared even when absent, so a missing code and a wrong one cost the same.
