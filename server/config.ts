@@ -2,6 +2,8 @@
 // start with a message naming it (exit code 1) rather than running half-configured.
 import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { AuthFailureLimits } from './app-types';
+import { DEFAULT_AUTH_FAILURE_LIMITS } from './auth-failures';
 import { MIN_ADMIN_TOKEN_CHARS, MIN_ENROLL_CODE_CHARS, newAdminToken, secretWeakness } from './auth';
 
 export class ServerConfigError extends Error {}
@@ -23,6 +25,7 @@ export interface Config {
   readonly enrollCode: string | undefined;
   readonly enrollPerMinute: number;
   readonly httpPerMinute: number;
+  readonly authFailureLimits: AuthFailureLimits;
   readonly pingIntervalMs: number;
   readonly maxConnections: number;
   readonly maxConnectionsPerIp: number;
@@ -88,6 +91,11 @@ export function loadConfig(env: Env = process.env): Config {
     enrollCode: env.FRAMEWISE_ENROLL_CODE,
     enrollPerMinute: whole(env, 'FRAMEWISE_ENROLL_RATE_PER_MIN', 20),
     httpPerMinute: whole(env, 'FRAMEWISE_HTTP_RATE_PER_MIN', 1200),
+    authFailureLimits: {
+      perClient: whole(env, 'FRAMEWISE_AUTH_FAILURES_PER_CLIENT', DEFAULT_AUTH_FAILURE_LIMITS.perClient),
+      global: whole(env, 'FRAMEWISE_AUTH_FAILURES_GLOBAL', DEFAULT_AUTH_FAILURE_LIMITS.global),
+      windowMs: whole(env, 'FRAMEWISE_AUTH_FAILURE_WINDOW_MS', DEFAULT_AUTH_FAILURE_LIMITS.windowMs, 1000),
+    },
     pingIntervalMs: whole(env, 'FRAMEWISE_PING_MS', 15_000, 10),
     maxConnections: whole(env, 'FRAMEWISE_MAX_CONNECTIONS', 1000),
     maxConnectionsPerIp: whole(env, 'FRAMEWISE_MAX_CONNECTIONS_PER_IP', 100),

@@ -61,6 +61,7 @@ const app = await createApp({
   pingIntervalMs: config.pingIntervalMs,
   enrollPerMinute: config.enrollPerMinute,
   httpPerMinute: config.httpPerMinute,
+  authFailureLimits: config.authFailureLimits,
   maxConnections: config.maxConnections,
   maxConnectionsPerIp: config.maxConnectionsPerIp,
   headersTimeoutMs: config.headersTimeoutMs,

@@ -21,7 +21,7 @@ afterEach(async () => {
 
 async function start(opts: Partial<AppOptions> = {}): Promise<RunningApp> {
   const store = await SqliteStore.open(':memory:');
-  const app = await createApp({ store, adminToken: ADMIN, enrollCode: CODE, hosts: ['*'], origins: ['*'], log: () => {}, ...opts });
+  const app = await createApp({ store, adminToken: ADMIN, enrollCode: CODE, hosts: ['*'], origins: ['*'], log: () => {}, authFailureLimits: { perClient: 3, global: 8, windowMs: 60_000 }, ...opts });
   running.push({ app, store });
   return app;
 }
@@ -32,11 +32,15 @@ const asAdmin = (app: RunningApp, address: string, token: string | undefined, ur
 const enrolFrom = (app: RunningApp, address: string, code: string | undefined, name = 'bench tablet') =>
   app.fastify.inject({ method: 'POST', url: '/api/devices', remoteAddress: address, headers: { 'content-type': 'application/json' }, payload: code === undefined ? { name } : { name, code } });
 
+const guess = (n: number) => `fwa.${n.toString(36).padStart(43, 'Q')}`;
+
 describe('GET /metrics', () => {
   it('is admin only, and counts refused credentials, limits hit and the server counters per client address or device, in Prometheus text format', async () => {
     const app = await start({ rate: { perSecond: 1, burst: 2 } });
     const { port } = await app.listen(0, '127.0.0.1');
     expect((await asAdmin(app, '127.0.0.9', undefined, '/metrics')).statusCode).toBe(401);
+    for (let n = 0; n < 4; n++) await asAdmin(app, '127.0.0.10', guess(n));
+    for (let n = 0; n < 3; n++) await enrolFrom(app, '127.0.0.11', `guess-${n}-abcdefghij`);
     const enrolled = (await enrolFrom(app, '127.0.0.12', CODE)).json() as { deviceId: string; token: string };
     // The device floods its socket past the rate limit: closed with 1008, counted against the device.
     const sock = new WebSocket(`ws://127.0.0.1:${port}/sync`);
@@ -61,6 +65,9 @@ describe('GET /metrics', () => {
     const text = res.body;
     const value = (series: string) => Number(new RegExp(`^${series.replace(/[{}()|.*+?^$[\]\\]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1]);
     expect(text).toMatch(/^# TYPE framewise_credentials_refused_total counter$/m);
+    expect(value('framewise_credentials_refused_total{credential="admin",device="",address="127.0.0.10"}')).toBe(3);
+    expect(value('framewise_limits_hit_total{limit="admin-failures-per-client",device="",address="127.0.0.10"}')).toBe(1);
+    expect(value('framewise_credentials_refused_total{credential="enrolment",device="",address="127.0.0.11"}')).toBe(3);
     expect(value('framewise_credentials_refused_total{credential="device",device="",address="127.0.0.1"}')).toBe(1);
     expect(value(`framewise_limits_hit_total{limit="sync-rate",device="${enrolled.deviceId}",address=""}`)).toBe(1);
     expect(value(`framewise_sync_closed_total{code="1008",device="${enrolled.deviceId}",address=""}`)).toBe(1);

@@ -34,6 +34,9 @@ beforeAll(async () => {
     FRAMEWISE_STATIC: join(dir, 'site'),
     // Every test here enrols; the enrolment limit itself is tested in start.test.ts.
     FRAMEWISE_ENROLL_RATE_PER_MIN: '1000',
+    // Wrong tokens and codes are tried here on purpose; the failure limits are tested in credentials.test.ts.
+    FRAMEWISE_AUTH_FAILURES_PER_CLIENT: '1000',
+    FRAMEWISE_AUTH_FAILURES_GLOBAL: '1000',
   });
 }, 40_000);
 afterAll(async () => server?.kill('SIGTERM'));

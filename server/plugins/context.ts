@@ -5,6 +5,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import { CLOSE } from '../../src/sync/protocol';
 import { newAppStats, type AppOptions, type AppStats } from '../app-types';
+import { AuthFailures, DEFAULT_AUTH_FAILURE_LIMITS, throttledMessage, type Throttled } from '../auth-failures';
 import { bearer, sameSecret } from '../auth';
 import { Metrics } from '../metrics';
 import type { SyncConnection } from '../sync-connection';
@@ -19,6 +20,8 @@ export interface ServerContext {
   readonly sockets: SocketWatch;
   /** Limits hit, credentials refused and quotas reached, per device or address, with the counters above: GET /metrics. */
   readonly metrics: Metrics;
+  /** Failed authentication, counted and slowed per client and server-wide before any comparison. */
+  readonly authFailures: AuthFailures;
   /** Run first when the server closes, before its sockets are closed: stop timers and feeds. */
   readonly onShutdown: (() => void)[];
 }
@@ -37,6 +40,7 @@ export function newServerContext(opts: AppOptions): ServerContext {
     devices: new DeviceSockets(stats),
     sockets: new SocketWatch(stats, log, metrics),
     metrics,
+    authFailures: new AuthFailures(opts.authFailureLimits ?? DEFAULT_AUTH_FAILURE_LIMITS, metrics),
     onShutdown: [],
   };
 }
@@ -48,12 +52,31 @@ export const isUpgrade = (request: FastifyRequest) => (request.raw as { upgrade?
 
 export const originAllowed = (ctx: ServerContext, origin: string | undefined) => origin === undefined || ctx.allowed.origins.includes('*') || ctx.allowed.origins.includes(origin);
 
-/** The admin's Bearer header, compared in constant time. */
-export const isAdmin = (ctx: ServerContext, request: FastifyRequest) => sameSecret(bearer(request.headers.authorization) ?? '', ctx.opts.adminToken);
+/**
+ * An admin token presented by a client (Bearer header, or the live feed's hello): refused
+ * without comparing while this client or the server is over its failure limit, else compared
+ * in constant time, and a wrong one counted.
+ */
+export async function checkAdminToken(ctx: ServerContext, token: string, request: FastifyRequest): Promise<'ok' | 'wrong' | Throttled> {
+  const throttled = await ctx.authFailures.throttled('admin', request);
+  if (throttled) return throttled;
+  if (!sameSecret(token, ctx.opts.adminToken)) {
+    await ctx.authFailures.failed('admin', request);
+    return 'wrong';
+  }
+  ctx.authFailures.adminSucceeded(request);
+  return 'ok';
+}
 
-/** A route hook: 401 unless the admin's credential came with the request. */
+/** A route hook: 401 unless the admin's credential came with the request; 429 while too many wrong ones came. */
 export const requireAdmin = (ctx: ServerContext) => async (request: FastifyRequest, reply: FastifyReply) => {
-  if (!isAdmin(ctx, request)) return reply.code(401).header('www-authenticate', 'Bearer').header('cache-control', 'no-store').send({ error: 'the admin token is required (Authorization: Bearer …)' });
+  const header = request.headers.authorization;
+  // No credential is no guess: answered, not counted.
+  const outcome = header === undefined ? 'wrong' : await checkAdminToken(ctx, bearer(header) ?? '', request);
+  if (outcome === 'ok') return;
+  reply.header('cache-control', 'no-store');
+  if (outcome === 'wrong') return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'the admin token is required (Authorization: Bearer …)' });
+  return reply.code(429).header('retry-after', String(outcome.retryAfterS)).send({ error: throttledMessage('admin token', outcome) });
 };
 
 /** Open sync sockets per device, so that a revocation (here or on another instance) can close them. */
