@@ -109,7 +109,7 @@ describe('enrolment', () => {
     const dir = fresh();
     const server = await startServer({ FRAMEWISE_ADMIN_TOKEN: strong('open-enrolment'), FRAMEWISE_DATA_DIR: join(dir, 'data'), FRAMEWISE_STATIC: join(dir, 'none') });
     try {
-      expect(server.output[0]).toMatch(/^framewise: app on http:\/\/127\.0\.0\.1:\d+\/ .*enrolment OPEN/);
+      expect(server.output[0]).toMatch(/^framewise: app on http:\/\/127\.0\.0\.1:\d+\/ .*enrolment OPEN: anyone who can reach this server can enrol devices \(20 a minute per address\) and store sessions as them, but read nothing back/);
       expect(await (await fetch(`${server.url}/framewise-config.json`)).json()).toMatchObject({ enrollment: 'open' });
       const res = await fetch(`${server.url}/api/devices`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'trial' }) });
       expect(res.status).toBe(201);
