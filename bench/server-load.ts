@@ -41,7 +41,7 @@ try {
   process.exit(2);
 }
 
-const ADMIN = `bench-admin-${process.pid}-${Date.now()}`;
+const ADMIN = `bench-admin-${process.pid}-${Date.now()}-Rq5Wz8Xk2Nv7`;
 const prefix = `fw_bench_${Date.now().toString(36)}`;
 const basePort = 23000 + Math.floor(Math.random() * 2000);
 const env = {

@@ -32,8 +32,19 @@ export interface AppOptions {
   readonly liveStallMs?: number;
   /** Behind a reverse proxy: which proxies' X-Forwarded-For to believe (Fastify's trustProxy), so rate limits apply per client, not per proxy. */
   readonly trustProxy?: false | string[];
+  /** Failed admin tokens and enrolment codes allowed per client and server-wide per window before attempts get 429 uncompared. */
+  readonly authFailureLimits?: AuthFailureLimits;
   /** Where the server logs: a pino logger (main.ts: JSON lines on stderr), or a line sink; none: silent. */
   readonly log?: Log | ((line: string) => void);
+}
+
+/** Failed authentication allowed before attempts are answered 429 without being compared (server/auth-failures.ts). */
+export interface AuthFailureLimits {
+  /** Failures one client (address; an IPv6 /64) may make per window before it must wait. */
+  readonly perClient: number;
+  /** Failures all clients together may make per window (per credential) before everyone must wait. */
+  readonly global: number;
+  readonly windowMs: number;
 }
 
 export interface AppStats extends SyncStats, LiveStats {

@@ -32,6 +32,7 @@ export default async function syncSocket(app: FastifyInstance, ctx: ServerContex
           const out = await conn.handle(data, isBinary);
           if (out.reply && ws.readyState === ws.OPEN) ws.send(JSON.stringify(out.reply));
           if (conn.device !== undefined) devices.add(conn.device, ws, conn);
+          if (out.close) ctx.metrics.syncSocketClosed(out.close.code, out.close.reason, { device: conn.device, address: peer });
           if (out.close) ws.close(out.close.code, out.close.reason);
         })
         .catch((err: unknown) => {
