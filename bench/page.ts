@@ -101,11 +101,13 @@ export interface PipelineRunOptions {
 async function cameraAlone(durationMs: number) {
   const camera = new CameraSource({ width: 640, height: 480 });
   await camera.open();
-  for (let i = 0; i < 10; i++) (await camera.next())?.close();
+  // A camera that delivers nothing (its buffers still held elsewhere) fails the run rather than hanging it.
+  const next = () => Promise.race([camera.next(), sleep(10_000).then(() => Promise.reject(new Error('the camera delivered no frame for 10 s')))]);
+  for (let i = 0; i < 10; i++) (await next())?.close();
   let n = 0;
   const t0 = performance.now();
   while (performance.now() - t0 < durationMs) {
-    (await camera.next())?.close();
+    (await next())?.close();
     n++;
   }
   const fps = n / ((performance.now() - t0) / 1000);
