@@ -34,6 +34,11 @@ export interface SyncConnectionOptions {
   readonly now?: () => number;
   /** Who is on the other end, for the log. */
   readonly peer?: string;
+  /**
+   * Asked once, when the first hello has proved the device (before its session is claimed):
+   * a close (e.g. the device already holds its most sockets) refuses the socket.
+   */
+  readonly admit?: (deviceId: string) => { readonly code: number; readonly reason: string } | undefined;
 }
 
 /** Checks a device token against the store: the device id on success, in constant time per token. */
@@ -118,6 +123,11 @@ export class SyncConnection {
       const device = await verifyDeviceToken(store, msg.token);
       if (!device) return this.unauthorised('bad or revoked device token');
       if (this.device !== undefined && this.device !== device) return this.forbidden('one device per socket');
+      const refused = this.device === undefined ? this.opts.admit?.(device) : undefined;
+      if (refused) {
+        this.log.warn({ peer: this.opts.peer, device, reason: refused.reason, close: refused.code }, 'sync: socket refused');
+        return this.close(refused.code, refused.reason);
+      }
       if (!this.greeted.has(msg.sessionId) && this.greeted.size >= (this.opts.maxSessions ?? 256)) {
         this.stats.closedRate++;
         return this.close(CLOSE.policy, 'too many sessions on one socket');

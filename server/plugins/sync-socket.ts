@@ -1,18 +1,71 @@
 // /sync: a device's socket. Hello within the time limit, then events, handled one message at a
 // time in order (an ack must follow the write it confirms), with back-pressure on the reader.
-import type { FastifyInstance } from 'fastify';
-import { CLOSE, LIMITS } from '../../src/sync/protocol';
-import { SyncConnection } from '../sync-connection';
+// A device holds at most maxSocketsPerDevice of them (1008 beyond); one that offers its token at
+// the upgrade is checked there and may use the devices' reserved share of connections.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { IncomingMessage } from 'node:http';
+import { CLOSE, LIMITS, offeredDeviceToken } from '../../src/sync/protocol';
+import { SyncConnection, verifyDeviceToken } from '../sync-connection';
 import { normaliseIp, type ServerContext } from './context';
 import { checkOrigin } from './websockets';
 
 export default async function syncSocket(app: FastifyInstance, ctx: ServerContext): Promise<void> {
   const { opts, stats, log, devices } = ctx;
-  app.get('/sync', { websocket: true, onRequest: checkOrigin(ctx) }, (ws, request) => {
+  const maxPerDevice = opts.maxSocketsPerDevice ?? 10;
+  const overCap = { code: CLOSE.policy, reason: `this device already has ${maxPerDevice} sync connections open, the most it may; retry once one closes` };
+  /** Upgrades whose offered device token checked out: the device they speak for. */
+  const proven = new WeakMap<IncomingMessage, string>();
+
+  /** Route hook, after the Host, rate and Origin checks: a token offered at the upgrade is checked, and admits the connection to the devices' share. */
+  const deviceAtUpgrade = async (request: FastifyRequest, reply: FastifyReply) => {
+    const token = offeredDeviceToken(request.headers['sec-websocket-protocol']);
+    const socket = request.raw.socket;
+    const device = token === undefined ? undefined : await verifyDeviceToken(opts.store, token);
+    const refused = device === undefined ? ctx.connections.refuseProbation(socket) : ctx.connections.proveDevice(socket, normaliseIp(request.ip));
+    if (refused) {
+      log.warn({ reqId: request.id, ip: normaliseIp(request.ip), reason: refused.error }, 'sync upgrade refused');
+      return reply.code(refused.status).header('retry-after', '5').send({ error: refused.error });
+    }
+    if (device !== undefined) proven.set(request.raw, device);
+  };
+
+  app.get('/sync', { websocket: true, onRequest: [checkOrigin(ctx), deviceAtUpgrade] }, (ws, request) => {
     const peer = normaliseIp(request.ip);
+    const atUpgrade = proven.get(request.raw);
+    let registered: string | undefined;
     stats.connections++;
     ctx.sockets.watch(ws, 'sync', peer);
-    const conn = new SyncConnection({ store: opts.store, rate: opts.rate, stats, log, peer });
+    const conn: SyncConnection = new SyncConnection({
+      store: opts.store,
+      rate: opts.rate,
+      stats,
+      log,
+      peer,
+      admit: (device) => {
+        if (atUpgrade !== undefined) {
+          if (device === atUpgrade) return undefined;
+          stats.closedForbidden++;
+          return { code: CLOSE.forbidden, reason: 'one device per socket' };
+        }
+        if (!devices.tryAdd(device, ws, conn, maxPerDevice)) {
+          stats.closedDeviceCap++;
+          return overCap;
+        }
+        registered = device;
+        ctx.connections.proveDevice(request.raw.socket, peer);
+        return undefined;
+      },
+    });
+    if (atUpgrade !== undefined) {
+      if (!devices.tryAdd(atUpgrade, ws, conn, maxPerDevice)) {
+        stats.closedDeviceCap++;
+        log.warn({ peer, device: atUpgrade, reason: overCap.reason, close: overCap.code }, 'sync: socket refused');
+        conn.markClosed();
+        ws.close(overCap.code, overCap.reason);
+        return;
+      }
+      registered = atUpgrade;
+    }
     const helloTimer = setTimeout(() => {
       if (conn.device === undefined && ws.readyState === ws.OPEN) {
         stats.closedUnauthorised++;
@@ -31,7 +84,6 @@ export default async function syncSocket(app: FastifyInstance, ctx: ServerContex
         .then(async () => {
           const out = await conn.handle(data, isBinary);
           if (out.reply && ws.readyState === ws.OPEN) ws.send(JSON.stringify(out.reply));
-          if (conn.device !== undefined) devices.add(conn.device, ws, conn);
           if (out.close) ws.close(out.close.code, out.close.reason);
         })
         .catch((err: unknown) => {
@@ -46,7 +98,7 @@ export default async function syncSocket(app: FastifyInstance, ctx: ServerContex
     ws.on('close', () => {
       clearTimeout(helloTimer);
       conn.markClosed();
-      if (conn.device !== undefined) devices.remove(conn.device, ws);
+      if (registered !== undefined) devices.remove(registered, ws);
     });
   });
 }
