@@ -117,7 +117,7 @@ function idle(s: Served, from: string): Promise<Idle> {
 }
 
 /** Sends one request on an idle connection; resolves with the status line's code, or 0 if it was closed unanswered. */
-function ask(probe: Idle, port: number, path: string, admin = false): Promise<number> {
+function ask(probe: Idle, port: number, path: string, admin = false, headers: Record<string, string> = {}): Promise<number> {
   return new Promise((done) => {
     if (probe.closed) return done(0);
     let data = '';
@@ -126,7 +126,8 @@ function ask(probe: Idle, port: number, path: string, admin = false): Promise<nu
       if (data.includes('\r\n\r\n')) done(Number(/^HTTP\/1\.1 (\d+)/.exec(data)?.[1] ?? 0));
     });
     probe.sock.once('close', () => done(Number(/^HTTP\/1\.1 (\d+)/.exec(data)?.[1] ?? 0)));
-    probe.sock.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n${admin ? `Authorization: Bearer ${ADMIN}\r\n` : ''}\r\n`);
+    const extra = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+    probe.sock.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n${admin ? `Authorization: Bearer ${ADMIN}\r\n` : ''}${extra}\r\n`);
   });
 }
 
@@ -251,6 +252,13 @@ describe('the per-address cap behind a trusted proxy', () => {
   it('counts the forwarded client, not the proxy: many clients through one proxy are all served, one client beyond its cap is refused, and a client that is not the proxy cannot pick its address', async () => {
     const s = await serve({ maxConnectionsPerIp: 3, trustProxy: ['127.0.0.1'] });
     const dev = await enrolled(s.store, 'Bench 20');
+    // The proxy holds 8 connections open before it forwards anything on them (as it keeps idle ones to reuse): none is counted yet.
+    const pooled = await many(8, () => idle(s, '127.0.0.1'));
+    await waitFor('the proxy\'s connections accepted', () => s.ctx.stats.openConnections === 8);
+    expect(s.ctx.stats.connectionsGeneral).toBe(8);
+    // Then forwards a request from a different client on each: every one is served (404: nothing at that path), none refused.
+    expect(await Promise.all(pooled.map((p, i) => ask(p, s.port, '/no-such-page', false, { 'x-forwarded-for': `192.0.2.${i + 1}` })))).toEqual(Array(8).fill(404));
+    for (const p of pooled) p.sock.destroy();
     // Eight clients behind the proxy (127.0.0.1), each with its sync socket.
     const clients = await many(8, (i) => syncing(s, `proxied-session-${i}`, dev.token, { from: '127.0.0.1', headers: { 'x-forwarded-for': `203.0.113.${i + 1}` } }));
     expect(clients.every((c) => c.closed === undefined)).toBe(true);
