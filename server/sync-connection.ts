@@ -28,17 +28,17 @@ export interface SyncConnectionOptions {
   readonly rate?: { readonly perSecond: number; readonly burst: number };
   /** Sessions one socket may greet; a client needs one per outbox session it is sending. */
   readonly maxSessions?: number;
+  /**
+   * Asked once, when the first hello has proved the device (before its session is claimed):
+   * a close (e.g. the device already holds its most sockets) refuses the socket.
+   */
+  readonly admit?: (deviceId: string) => { readonly code: number; readonly reason: string } | undefined;
   readonly stats?: SyncStats;
   /** A pino-style logger, or a line sink (tests); none: silent. */
   readonly log?: Log | ((line: string) => void);
   readonly now?: () => number;
   /** Who is on the other end, for the log. */
   readonly peer?: string;
-  /**
-   * Asked once, when the first hello has proved the device (before its session is claimed):
-   * a close (e.g. the device already holds its most sockets) refuses the socket.
-   */
-  readonly admit?: (deviceId: string) => { readonly code: number; readonly reason: string } | undefined;
 }
 
 /** Checks a device token against the store: the device id on success, in constant time per token. */

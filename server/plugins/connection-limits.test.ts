@@ -158,6 +158,13 @@ describe('sync sockets per device', () => {
     await syncing(s, 'other-session-1', other.token);
     await syncing(s, 'other-session-2', other.token, { offer: true });
 
+    // A socket counted for one device cannot speak for another: 4403, nothing claimed.
+    const mixed = new Inbox(syncSocketFrom(s, { offer: other.token }));
+    await opened(mixed.sock);
+    mixed.send({ type: 'hello', sessionId: 'hog-session-9', token: hog.token });
+    expect(await mixed.closedWith()).toEqual({ code: 4403, reason: 'one device per socket' });
+    expect(await s.store.sessionsById(['hog-session-9'])).toEqual([]);
+
     // One of the hog's sockets closes: its slot is free again.
     held[0]!.sock.close();
     await waitFor('the server let go of the closed socket', () => s.ctx.devices.count(hog.deviceId) === 2);

@@ -5,9 +5,9 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { BlockList, isIPv6 } from 'node:net';
 import type { WebSocket } from 'ws';
 import { CLOSE } from '../../src/sync/protocol';
+import { ConnectionBudget } from '../connection-budget';
 import { newAppStats, type AppOptions, type AppStats } from '../app-types';
 import { bearer, sameSecret } from '../auth';
-import { ConnectionBudget } from '../connection-budget';
 import type { SyncConnection } from '../sync-connection';
 
 export interface ServerContext {
@@ -16,10 +16,10 @@ export interface ServerContext {
   readonly log: Log;
   /** Host and Origin allow-lists; those that depend on the port are filled in once listening (until then nothing is served). */
   readonly allowed: { hosts: readonly string[]; origins: readonly string[] };
-  readonly devices: DeviceSockets;
-  readonly sockets: SocketWatch;
   /** Who holds the connections: the general pool, the devices' and the admin's reserved shares, probation. */
   readonly connections: ConnectionBudget;
+  readonly devices: DeviceSockets;
+  readonly sockets: SocketWatch;
   /** Run first when the server closes, before its sockets are closed: stop timers and feeds. */
   readonly onShutdown: (() => void)[];
 }
@@ -32,24 +32,28 @@ export function newServerContext(opts: AppOptions): ServerContext {
     opts,
     stats,
     log,
+    connections: connectionBudget(opts, stats),
     // Lists that depend on the port are known once listening; until then nothing is served.
     allowed: { hosts: typeof opts.hosts === 'function' ? [] : opts.hosts, origins: typeof opts.origins === 'function' ? [] : opts.origins },
     devices: new DeviceSockets(stats),
     sockets: new SocketWatch(stats, log),
-    connections: new ConnectionBudget(
-      {
-        general: opts.maxConnections ?? 1000,
-        perAddress: opts.maxConnectionsPerIp ?? 100,
-        devices: opts.deviceConnections ?? 1000,
-        admin: opts.adminConnections ?? 20,
-        probation: PROBATION.slots,
-        probationMs: Math.min(PROBATION.ms, opts.headersTimeoutMs ?? 10_000),
-        isProxy: trustedProxies(opts.trustProxy),
-      },
-      stats,
-    ),
     onShutdown: [],
   };
+}
+
+function connectionBudget(opts: AppOptions, stats: AppStats): ConnectionBudget {
+  return new ConnectionBudget(
+    {
+      general: opts.maxConnections ?? 1000,
+      perAddress: opts.maxConnectionsPerIp ?? 100,
+      devices: opts.deviceConnections ?? 1000,
+      admin: opts.adminConnections ?? 20,
+      probation: PROBATION.slots,
+      probationMs: Math.min(PROBATION.ms, opts.headersTimeoutMs ?? 10_000),
+      isProxy: trustedProxies(opts.trustProxy),
+    },
+    stats,
+  );
 }
 
 /** Connections accepted beyond the general pool or an address's cap, and how long one may stay silent there. */

@@ -4,6 +4,7 @@
 // the upgrade is checked there and may use the devices' reserved share of connections.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { IncomingMessage } from 'node:http';
+import type { WebSocket } from 'ws';
 import { CLOSE, LIMITS, offeredDeviceToken } from '../../src/sync/protocol';
 import { SyncConnection, verifyDeviceToken } from '../sync-connection';
 import { normaliseIp, type ServerContext } from './context';
@@ -15,6 +16,8 @@ export default async function syncSocket(app: FastifyInstance, ctx: ServerContex
   const overCap = { code: CLOSE.policy, reason: `this device already has ${maxPerDevice} sync connections open, the most it may; retry once one closes` };
   /** Upgrades whose offered device token checked out: the device they speak for. */
   const proven = new WeakMap<IncomingMessage, string>();
+  /** Sockets counted against a device's cap, and which device. */
+  const registered = new WeakMap<WebSocket, string>();
 
   /** Route hook, after the Host, rate and Origin checks: a token offered at the upgrade is checked, and admits the connection to the devices' share. */
   const deviceAtUpgrade = async (request: FastifyRequest, reply: FastifyReply) => {
@@ -29,42 +32,38 @@ export default async function syncSocket(app: FastifyInstance, ctx: ServerContex
     if (device !== undefined) proven.set(request.raw, device);
   };
 
+  /** Counts a socket against its device's cap; false when the device already holds its most. */
+  const takeSlot = (device: string, ws: WebSocket, conn: SyncConnection): boolean => {
+    if (!devices.tryAdd(device, ws, conn, maxPerDevice)) {
+      stats.closedDeviceCap++;
+      log.warn({ device, reason: overCap.reason, close: overCap.code }, 'sync: socket refused');
+      return false;
+    }
+    registered.set(ws, device);
+    return true;
+  };
+
   app.get('/sync', { websocket: true, onRequest: [checkOrigin(ctx), deviceAtUpgrade] }, (ws, request) => {
     const peer = normaliseIp(request.ip);
-    const atUpgrade = proven.get(request.raw);
-    let registered: string | undefined;
     stats.connections++;
     ctx.sockets.watch(ws, 'sync', peer);
-    const conn: SyncConnection = new SyncConnection({
-      store: opts.store,
-      rate: opts.rate,
-      stats,
-      log,
-      peer,
-      admit: (device) => {
-        if (atUpgrade !== undefined) {
-          if (device === atUpgrade) return undefined;
-          stats.closedForbidden++;
-          return { code: CLOSE.forbidden, reason: 'one device per socket' };
-        }
-        if (!devices.tryAdd(device, ws, conn, maxPerDevice)) {
-          stats.closedDeviceCap++;
-          return overCap;
-        }
-        registered = device;
-        ctx.connections.proveDevice(request.raw.socket, peer);
-        return undefined;
-      },
-    });
-    if (atUpgrade !== undefined) {
-      if (!devices.tryAdd(atUpgrade, ws, conn, maxPerDevice)) {
-        stats.closedDeviceCap++;
-        log.warn({ peer, device: atUpgrade, reason: overCap.reason, close: overCap.code }, 'sync: socket refused');
-        conn.markClosed();
-        ws.close(overCap.code, overCap.reason);
-        return;
+    const atUpgrade = proven.get(request.raw);
+    // Asked at the first hello that proves a device: one proven at the upgrade must say hello as itself.
+    const admit = (device: string) => {
+      if (atUpgrade !== undefined) {
+        if (device === atUpgrade) return undefined;
+        stats.closedForbidden++;
+        return { code: CLOSE.forbidden, reason: 'one device per socket' };
       }
-      registered = atUpgrade;
+      if (!takeSlot(device, ws, conn)) return overCap;
+      ctx.connections.proveDevice(request.raw.socket, peer);
+      return undefined;
+    };
+    const conn = new SyncConnection({ store: opts.store, rate: opts.rate, stats, log, peer, admit });
+    if (atUpgrade !== undefined && !takeSlot(atUpgrade, ws, conn)) {
+      conn.markClosed();
+      ws.close(overCap.code, overCap.reason);
+      return;
     }
     const helloTimer = setTimeout(() => {
       if (conn.device === undefined && ws.readyState === ws.OPEN) {
@@ -84,6 +83,7 @@ export default async function syncSocket(app: FastifyInstance, ctx: ServerContex
         .then(async () => {
           const out = await conn.handle(data, isBinary);
           if (out.reply && ws.readyState === ws.OPEN) ws.send(JSON.stringify(out.reply));
+          if (conn.device !== undefined) devices.add(conn.device, ws, conn);
           if (out.close) ws.close(out.close.code, out.close.reason);
         })
         .catch((err: unknown) => {
@@ -98,7 +98,9 @@ export default async function syncSocket(app: FastifyInstance, ctx: ServerContex
     ws.on('close', () => {
       clearTimeout(helloTimer);
       conn.markClosed();
-      if (registered !== undefined) devices.remove(registered, ws);
+      // Counted from the hello (or the upgrade) on, even if its session was then refused.
+      const device = registered.get(ws) ?? conn.device;
+      if (device !== undefined) devices.remove(device, ws);
     });
   });
 }
