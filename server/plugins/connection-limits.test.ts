@@ -7,7 +7,7 @@ import { request as httpRequest } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { syncProtocols } from '../../src/sync/protocol';
+import { offeredDeviceToken, SYNC_SUBPROTOCOL, syncProtocols } from '../../src/sync/protocol';
 import { Inbox, opened, outcome, sendEvents, waitFor, type WsOutcome } from '../../test/server/test-support';
 import { simulatedFruitBowl } from '../../test/server/guided-sessions';
 import type { AppOptions } from '../app-types';
@@ -286,4 +286,19 @@ describe('the per-address cap behind a trusted proxy', () => {
     expect(s.ctx.connections.ofAddress('127.0.0.5')).toBe(3);
     expect(await outcome(spoofed(3))).toEqual({ status: 503 });
   }, 30_000);
+});
+
+describe('the device token at the upgrade', () => {
+  it('travels as the second subprotocol only when it is an HTTP token (a browser refuses to open a socket otherwise), and is read back only beside framewise-sync', () => {
+    const token = newDeviceCredential().token;
+    expect(syncProtocols(token)).toEqual([SYNC_SUBPROTOCOL, token]);
+    // A hand-set credential with a space, a comma or a non-ASCII letter: the socket still opens, with the hello alone carrying it.
+    for (const odd of ['bench token 7', 'a,b', 'jeton-é']) expect(syncProtocols(odd)).toEqual([SYNC_SUBPROTOCOL]);
+    expect(offeredDeviceToken(`${SYNC_SUBPROTOCOL}, ${token}`)).toBe(token);
+    expect(offeredDeviceToken(`${token}, ${SYNC_SUBPROTOCOL}`)).toBe(token);
+    expect(offeredDeviceToken(token)).toBeUndefined();
+    expect(offeredDeviceToken(SYNC_SUBPROTOCOL)).toBeUndefined();
+    expect(offeredDeviceToken(`${SYNC_SUBPROTOCOL}, ${token}, another`)).toBeUndefined();
+    expect(offeredDeviceToken(undefined)).toBeUndefined();
+  });
 });

@@ -3,7 +3,8 @@ import { reconnecting, sleep } from './backoff';
 import { EnrolmentRefused } from './enroll';
 import type { Batch, Outbox } from './outbox';
 import { Connection, SocketClosed } from './connection';
-import { CLOSE, syncProtocols } from './protocol';
+import { CLOSE } from './protocol';
+import { syncProtocols } from './protocol';
 import type { HeldSession, SyncStatus } from './sync-status';
 import { judgeAck, judgeWelcome, type Verdict } from './verdicts';
 
