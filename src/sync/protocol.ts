@@ -25,33 +25,12 @@ export const LIMITS = {
 export const CLOSE = {
   shutdown: 1001,
   invalid: 1007, // not valid JSON, too deep, or breaks the schema
-  policy: 1008, // rate limit exceeded, or the device already holds its most sync sockets
+  policy: 1008, // rate limit exceeded
   tooBig: 1009, // a message over maxMessageBytes
   storage: 1011, // the store failed; the client retries
   unauthorised: 4401, // no valid hello in time, or a bad/revoked credential
   forbidden: 4403, // another device's session
 } as const;
-
-/**
- * The sync socket's subprotocol. A device offers its token as a second one,
- * `new WebSocket(url, [SYNC_SUBPROTOCOL, token])`, so that the server knows it at the upgrade
- * (before any hello) and admits it to the devices' reserved share of connections even when
- * strangers fill the rest. The server answers with SYNC_SUBPROTOCOL alone; the hello still
- * carries the token, and a socket without it is served as before.
- */
-export const SYNC_SUBPROTOCOL = 'framewise-sync';
-
-/** What a device offers as subprotocols: the token too when it can travel as one (an HTTP token; a WebSocket refuses anything else). */
-export const syncProtocols = (token: string): string[] => (/^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,256}$/.test(token) && token !== SYNC_SUBPROTOCOL ? [SYNC_SUBPROTOCOL, token] : [SYNC_SUBPROTOCOL]);
-
-/** The device token offered in a Sec-WebSocket-Protocol header beside SYNC_SUBPROTOCOL, if any (not yet checked). */
-export function offeredDeviceToken(header: string | undefined): string | undefined {
-  if (header === undefined || header.length > 2 * LIMITS.maxTokenChars) return undefined;
-  const offered = header.split(',').map((p) => p.trim());
-  if (!offered.includes(SYNC_SUBPROTOCOL)) return undefined;
-  const others = offered.filter((p) => p !== SYNC_SUBPROTOCOL && p !== '');
-  return others.length === 1 ? others[0] : undefined;
-}
 
 export const SessionIdSchema = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{8,64}$/, 'bad sessionId'));
 export const TokenSchema = v.pipe(v.string(), v.minLength(1), v.maxLength(LIMITS.maxTokenChars));
@@ -94,6 +73,27 @@ export const ServerMessageSchema = v.variant('type', [
   v.strictObject({ type: v.literal('ack'), sessionId: SessionIdSchema, seq: v.pipe(v.number(), v.safeInteger(), v.minValue(0)) }),
 ]);
 export type ServerMessage = v.InferOutput<typeof ServerMessageSchema>;
+
+/**
+ * The sync socket's subprotocol. A device offers its token as a second one,
+ * `new WebSocket(url, [SYNC_SUBPROTOCOL, token])`, so that the server knows it at the upgrade
+ * (before any hello) and admits it to the devices' reserved share of connections even when
+ * strangers fill the rest. The server answers with SYNC_SUBPROTOCOL alone; the hello still
+ * carries the token, and a socket without it is served as before.
+ */
+export const SYNC_SUBPROTOCOL = 'framewise-sync';
+
+/** What a device offers as subprotocols: the token too when it can travel as one (an HTTP token; a WebSocket refuses anything else). */
+export const syncProtocols = (token: string): string[] => (/^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,256}$/.test(token) && token !== SYNC_SUBPROTOCOL ? [SYNC_SUBPROTOCOL, token] : [SYNC_SUBPROTOCOL]);
+
+/** The device token offered in a Sec-WebSocket-Protocol header beside SYNC_SUBPROTOCOL, if any (not yet checked). */
+export function offeredDeviceToken(header: string | undefined): string | undefined {
+  if (header === undefined || header.length > 2 * LIMITS.maxTokenChars) return undefined;
+  const offered = header.split(',').map((p) => p.trim());
+  if (!offered.includes(SYNC_SUBPROTOCOL)) return undefined;
+  const others = offered.filter((p) => p !== SYNC_SUBPROTOCOL && p !== '');
+  return others.length === 1 ? others[0] : undefined;
+}
 
 // ---- HTTP ----
 
