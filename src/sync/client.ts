@@ -4,9 +4,9 @@ import { EnrolmentRefused } from './enroll';
 import type { Batch, Outbox } from './outbox';
 import { Connection, SocketClosed } from './connection';
 import { CLOSE } from './protocol';
-import { syncProtocols } from './protocol';
 import type { HeldSession, SyncStatus } from './sync-status';
 import { judgeAck, judgeWelcome, type Verdict } from './verdicts';
+import { syncProtocols } from './protocol';
 
 /** Where the device token comes from: a fixed one, or one kept (and enrolled for when missing) per backend. */
 export interface CredentialSource {
