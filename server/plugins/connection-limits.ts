@@ -8,13 +8,23 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Socket } from 'node:net';
 import { offeredDeviceToken } from '../../src/sync/protocol';
-import { isAdmin, isUpgrade, normaliseIp, type ServerContext } from './context';
+import { bearer, sameSecret } from '../auth';
+import { isUpgrade, normaliseIp, type ServerContext } from './context';
+
+/**
+ * Whether a request shows the admin token: it only chooses the connection's share (the admin
+ * routes check and count the credential themselves). On probation a wrong one is answered 503.
+ */
+function showsAdmin(ctx: ServerContext, authorization: string | undefined): boolean {
+  const token = bearer(authorization);
+  return token !== undefined && sameSecret(token, ctx.opts.adminToken);
+}
 
 async function connectionLimits(app: FastifyInstance, ctx: ServerContext): Promise<void> {
   const budget = ctx.connections;
   app.server.prependListener('connection', (socket: Socket) => budget.accept(socket, normaliseIp(socket.remoteAddress)));
   app.addHook('onRequest', async (request, reply) => {
-    const admin = request.headers.authorization !== undefined && isAdmin(ctx, request);
+    const admin = showsAdmin(ctx, request.headers.authorization);
     // Decided by the /sync route once the token is checked (after the Host, rate and Origin checks).
     const offersDevice = isUpgrade(request) && offeredDeviceToken(request.headers['sec-websocket-protocol']) !== undefined;
     const refused = budget.admitRequest(request.raw.socket, normaliseIp(request.ip), { admin, offersDevice });
