@@ -123,10 +123,10 @@ export class SyncConnection {
       const device = await verifyDeviceToken(store, msg.token);
       if (!device) return this.unauthorised('bad or revoked device token');
       if (this.device !== undefined && this.device !== device) return this.forbidden('one device per socket');
-      const refused = this.device === undefined ? this.opts.admit?.(device) : undefined;
-      if (refused) {
-        this.log.warn({ peer: this.opts.peer, device, reason: refused.reason, close: refused.code }, 'sync: socket refused');
-        return this.close(refused.code, refused.reason);
+      const notAdmitted = this.device === undefined ? this.opts.admit?.(device) : undefined;
+      if (notAdmitted) {
+        this.log.warn({ peer: this.opts.peer, device, reason: notAdmitted.reason, close: notAdmitted.code }, 'sync: socket refused');
+        return this.close(notAdmitted.code, notAdmitted.reason);
       }
       if (!this.greeted.has(msg.sessionId) && this.greeted.size >= (this.opts.maxSessions ?? 256)) {
         this.stats.closedRate++;
