@@ -194,7 +194,8 @@ export class ConnectionBudget {
   private refuse(slot: Slot, error: string): Refusal {
     // Answered, then closed: it no longer counts against its address meanwhile.
     this.uncount(slot);
-    this.stats.refusedConnections++;
+    // Counted once per connection, however many requests it had pipelined.
+    if (!slot.refused) this.stats.refusedConnections++;
     slot.refused = true;
     return { status: 503, error };
   }
