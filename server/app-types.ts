@@ -25,6 +25,12 @@ export interface AppOptions {
   readonly httpPerMinute?: number;
   readonly maxConnections?: number;
   readonly maxConnectionsPerIp?: number;
+  /** Sync sockets one device may hold at once (FRAMEWISE_MAX_SOCKETS_PER_DEVICE); more close with 1008. */
+  readonly maxSocketsPerDevice?: number;
+  /** Connections reserved for devices' sync sockets, beyond maxConnections (FRAMEWISE_DEVICE_CONNECTIONS). */
+  readonly deviceConnections?: number;
+  /** Connections reserved for the admin, beyond maxConnections (FRAMEWISE_ADMIN_CONNECTIONS). */
+  readonly adminConnections?: number;
   readonly headersTimeoutMs?: number;
   readonly requestTimeoutMs?: number;
   readonly keepAliveTimeoutMs?: number;
@@ -50,9 +56,16 @@ export interface AuthFailureLimits {
 export interface AppStats extends SyncStats, LiveStats {
   /** Sync sockets accepted. */
   connections: number;
-  /** TCP connections open now, and refused at accept time by the caps. */
+  /** TCP connections open now, and closed or answered 503 by the caps (see connection-budget.ts). */
   openConnections: number;
   refusedConnections: number;
+  /** Connections in each share of the budget now. */
+  connectionsGeneral: number;
+  connectionsDevices: number;
+  connectionsAdmin: number;
+  connectionsProbation: number;
+  /** Sync sockets closed because their device already held its most (1008). */
+  closedDeviceCap: number;
   rejectedUpgrades: number;
   refusedHosts: number;
   deadPeers: number;
@@ -67,6 +80,11 @@ export const newAppStats = (): AppStats => ({
   connections: 0,
   openConnections: 0,
   refusedConnections: 0,
+  connectionsGeneral: 0,
+  connectionsDevices: 0,
+  connectionsAdmin: 0,
+  connectionsProbation: 0,
+  closedDeviceCap: 0,
   rejectedUpgrades: 0,
   refusedHosts: 0,
   deadPeers: 0,

@@ -29,6 +29,9 @@ export interface Config {
   readonly pingIntervalMs: number;
   readonly maxConnections: number;
   readonly maxConnectionsPerIp: number;
+  readonly maxSocketsPerDevice: number;
+  readonly deviceConnections: number;
+  readonly adminConnections: number;
   readonly headersTimeoutMs: number;
   readonly requestTimeoutMs: number;
   readonly keepAliveTimeoutMs: number;
@@ -99,6 +102,9 @@ export function loadConfig(env: Env = process.env): Config {
     pingIntervalMs: whole(env, 'FRAMEWISE_PING_MS', 15_000, 10),
     maxConnections: whole(env, 'FRAMEWISE_MAX_CONNECTIONS', 1000),
     maxConnectionsPerIp: whole(env, 'FRAMEWISE_MAX_CONNECTIONS_PER_IP', 100),
+    maxSocketsPerDevice: whole(env, 'FRAMEWISE_MAX_SOCKETS_PER_DEVICE', 10),
+    deviceConnections: whole(env, 'FRAMEWISE_DEVICE_CONNECTIONS', 1000),
+    adminConnections: whole(env, 'FRAMEWISE_ADMIN_CONNECTIONS', 20),
     ...timeouts,
     keepAliveTimeoutMs: whole(env, 'FRAMEWISE_KEEPALIVE_TIMEOUT_MS', 5_000),
     idleTimeoutMs: whole(env, 'FRAMEWISE_IDLE_TIMEOUT_MS', 60_000),

@@ -28,6 +28,11 @@ export interface SyncConnectionOptions {
   readonly rate?: { readonly perSecond: number; readonly burst: number };
   /** Sessions one socket may greet; a client needs one per outbox session it is sending. */
   readonly maxSessions?: number;
+  /**
+   * Asked once, when the first hello has proved the device (before its session is claimed):
+   * a close (e.g. the device already holds its most sockets) refuses the socket.
+   */
+  readonly admit?: (deviceId: string) => { readonly code: number; readonly reason: string } | undefined;
   readonly stats?: SyncStats;
   /** A pino-style logger, or a line sink (tests); none: silent. */
   readonly log?: Log | ((line: string) => void);
@@ -133,6 +138,11 @@ export class SyncConnection {
       const device = await verifyDeviceToken(store, msg.token);
       if (!device) return this.unauthorised('bad or revoked device token');
       if (this.device !== undefined && this.device !== device) return this.forbidden('one device per socket');
+      const notAdmitted = this.device === undefined ? this.opts.admit?.(device) : undefined;
+      if (notAdmitted) {
+        this.log.warn({ peer: this.opts.peer, device, reason: notAdmitted.reason, close: notAdmitted.code }, 'sync: socket refused');
+        return this.close(notAdmitted.code, notAdmitted.reason);
+      }
       if (!this.greeted.has(msg.sessionId) && this.greeted.size >= (this.opts.maxSessions ?? 256)) {
         this.stats.closedRate++;
         return this.close(CLOSE.policy, 'too many sessions on one socket');

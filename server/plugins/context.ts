@@ -2,8 +2,10 @@
 // registry of open sync sockets that a revocation closes. Each plugin gets only this, by option.
 import { asLog, type Log } from '../log';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { BlockList, isIPv6 } from 'node:net';
 import type { WebSocket } from 'ws';
 import { CLOSE } from '../../src/sync/protocol';
+import { ConnectionBudget } from '../connection-budget';
 import { newAppStats, type AppOptions, type AppStats } from '../app-types';
 import { AuthFailures, DEFAULT_AUTH_FAILURE_LIMITS, throttledMessage, type Throttled } from '../auth-failures';
 import { bearer, sameSecret } from '../auth';
@@ -16,6 +18,8 @@ export interface ServerContext {
   readonly log: Log;
   /** Host and Origin allow-lists; those that depend on the port are filled in once listening (until then nothing is served). */
   readonly allowed: { hosts: readonly string[]; origins: readonly string[] };
+  /** Who holds the connections: the general pool, the devices' and the admin's reserved shares, probation. */
+  readonly connections: ConnectionBudget;
   readonly devices: DeviceSockets;
   readonly sockets: SocketWatch;
   /** Limits hit, credentials refused and quotas reached, per device or address, with the counters above: GET /metrics. */
@@ -35,6 +39,7 @@ export function newServerContext(opts: AppOptions): ServerContext {
     opts,
     stats,
     log,
+    connections: connectionBudget(opts, stats),
     // Lists that depend on the port are known once listening; until then nothing is served.
     allowed: { hosts: typeof opts.hosts === 'function' ? [] : opts.hosts, origins: typeof opts.origins === 'function' ? [] : opts.origins },
     devices: new DeviceSockets(stats),
@@ -42,6 +47,43 @@ export function newServerContext(opts: AppOptions): ServerContext {
     metrics,
     authFailures: new AuthFailures(opts.authFailureLimits ?? DEFAULT_AUTH_FAILURE_LIMITS, metrics),
     onShutdown: [],
+  };
+}
+
+function connectionBudget(opts: AppOptions, stats: AppStats): ConnectionBudget {
+  return new ConnectionBudget(
+    {
+      general: opts.maxConnections ?? 1000,
+      perAddress: opts.maxConnectionsPerIp ?? 100,
+      devices: opts.deviceConnections ?? 1000,
+      admin: opts.adminConnections ?? 20,
+      probation: PROBATION.slots,
+      probationMs: Math.min(PROBATION.ms, opts.headersTimeoutMs ?? 10_000),
+      isProxy: trustedProxies(opts.trustProxy),
+    },
+    stats,
+  );
+}
+
+/** Connections accepted beyond the general pool or an address's cap, and how long one may stay silent there. */
+export const PROBATION = { slots: 64, ms: 2_000 } as const;
+
+/** Whether a peer is one of the trusted proxies (addresses or CIDRs, as FRAMEWISE_TRUST_PROXY lists them). */
+function trustedProxies(trusted: false | readonly string[] | undefined): (ip: string) => boolean {
+  if (!trusted || trusted.length === 0) return () => false;
+  const list = new BlockList();
+  for (const entry of trusted) {
+    const [address = '', bits] = entry.split('/');
+    const type = isIPv6(address) ? 'ipv6' : 'ipv4';
+    if (bits === undefined) list.addAddress(address, type);
+    else list.addSubnet(address, Number(bits), type);
+  }
+  return (ip) => {
+    try {
+      return list.check(ip, isIPv6(ip) ? 'ipv6' : 'ipv4');
+    } catch {
+      return false;
+    }
   };
 }
 
@@ -91,8 +133,22 @@ export class DeviceSockets {
     mine.set(ws, conn);
   }
 
+  /** Registers a device's socket unless the device already holds `max` of them. */
+  tryAdd(deviceId: string, ws: WebSocket, conn: SyncConnection, max: number): boolean {
+    const mine = this.byDevice.get(deviceId);
+    if (mine && !mine.has(ws) && mine.size >= max) return false;
+    this.add(deviceId, ws, conn);
+    return true;
+  }
+
+  /** Sync sockets a device holds now. */
+  count(deviceId: string): number {
+    return this.byDevice.get(deviceId)?.size ?? 0;
+  }
+
   remove(deviceId: string, ws: WebSocket): void {
-    this.byDevice.get(deviceId)?.delete(ws);
+    const mine = this.byDevice.get(deviceId);
+    if (mine?.delete(ws) && mine.size === 0) this.byDevice.delete(deviceId);
   }
 
   /** Closes a revoked device's sockets with 4401. */
