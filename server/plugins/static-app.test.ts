@@ -43,7 +43,10 @@ beforeAll(() => {
   writeFileSync(join(dir, 'admin-token'), 'TOP-SECRET-PARENT');
 });
 
-const built = () => bareServer([requestGuard, staticApp], { staticDir: join(dir, 'site') });
+// These tests send many wrong credentials on purpose, to see which paths answer 401: the limit on
+// failed authentication (credentials.test.ts) is set out of their way.
+const MANY_FAILURES = { perClient: 10_000, global: 10_000, windowMs: 60_000 };
+const built = () => bareServer([requestGuard, staticApp], { staticDir: join(dir, 'site'), authFailureLimits: MANY_FAILURES });
 const get = (server: BareServer, path: string, init: RequestInit = {}) => fetch(`${server.url}${path}`, init);
 const raw = (server: BareServer, method: string, path: string) => rawHttp(server.port, `${method} ${path} HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nConnection: close\r\n\r\n`);
 
