@@ -20,7 +20,7 @@ export interface NativeRun {
   ort_version: string;
 }
 
-// Nearest rank, as src/pipeline/stats.ts `percentile`. Not imported: the pipeline's public entry
+// Nearest rank, as packages/pipeline/src/stats.ts `percentile`. Not imported: the pipeline's public entry
 // brings the browser's types (VideoFrame, MediaStream…) into this Node-only check, and the
 // dependency rules refuse a deep import of stats.ts.
 function percentile(sorted: readonly number[], p: number): number {

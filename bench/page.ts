@@ -1,7 +1,7 @@
 // The benchmark's page: every measurement runs here, in the same browser, on the same camera frames and model.
 import * as Comlink from 'comlink';
 import wasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.wasm?url';
-import { CameraSource, MemorySource, percentile, type FrameSource } from '../src/pipeline';
+import { CameraSource, MemorySource, percentile, type FrameSource } from '@framewise/pipeline';
 import { DEFAULT_CONFIG, threadsFor, type JudgeSource, type PipelineConfig } from '../src/vision/config';
 import type { Task } from '../src/task/types';
 import type { DetectionsOutput } from '../src/shared/protocol';
@@ -93,6 +93,26 @@ export interface PipelineRunOptions {
   readonly judge?: JudgeSource;
   /** A task for the judge to evaluate on every frame it judges (default: none, as with no task chosen). */
   readonly task?: Task;
+  /** False: the camera's frames are not announced as the capturer's (no capture budget): how it ran before. */
+  readonly captureBudget?: boolean;
+}
+
+/** The camera with nothing held: each frame closed the moment it arrives. What it delivers is the source's own limit. */
+async function cameraAlone(durationMs: number) {
+  const camera = new CameraSource({ width: 640, height: 480 });
+  await camera.open();
+  // A camera that delivers nothing (its buffers still held elsewhere) fails the run rather than hanging it.
+  const next = () => Promise.race([camera.next(), sleep(10_000).then(() => Promise.reject(new Error('the camera delivered no frame for 10 s')))]);
+  for (let i = 0; i < 10; i++) (await next())?.close();
+  let n = 0;
+  const t0 = performance.now();
+  while (performance.now() - t0 < durationMs) {
+    (await next())?.close();
+    n++;
+  }
+  const fps = n / ((performance.now() - t0) / 1000);
+  camera.stop();
+  return { fps, probe: camera.probe };
 }
 
 async function pipelineRun(opts: PipelineRunOptions) {
@@ -103,7 +123,7 @@ async function pipelineRun(opts: PipelineRunOptions) {
   if (opts.source === 'camera') {
     const camera = new CameraSource({ width: 640, height: 480 });
     (document.getElementById('video') as HTMLVideoElement).srcObject = await camera.open();
-    source = camera;
+    source = opts.captureBudget === false ? { label: 'camera (no capture budget)', next: () => camera.next(), stop: () => camera.stop() } : camera;
   } else {
     source = new MemorySource((await cameraFrames()).map((f) => f.clone()), { fps: opts.memoryFps });
   }
@@ -153,10 +173,19 @@ async function pipelineRun(opts: PipelineRunOptions) {
   const running = pipeline.run(source);
   await sleep(opts.warmupMs);
   let openMax = 0;
+  let heldMax = 0;
   const memory: number[] = [];
+  // Capturer-backed frames held, every 250 ms: the camera's buffers the pipeline keeps from it.
+  const heldSeries: number[] = [];
+  let ticks = 0;
   const sampler = setInterval(() => {
     const s = pipeline.stats();
     openMax = Math.max(openMax, s.openFrames.page + s.openFrames.inWorkers);
+    // Without the budget the pipeline does not know which frames are the camera's: every open one is
+    // (a frame held by two groups counts twice there, once with the budget's own count).
+    const held = opts.captureBudget !== false ? s.capture.held : s.openFrames.page + s.openFrames.inWorkers;
+    heldMax = Math.max(heldMax, held);
+    if (ticks++ % 12 === 0) heldSeries.push(held);
   }, 20);
   const memSampler = opts.sampleMemory ? setInterval(() => void heapBytes().then((b) => memory.push(b)), Math.max(2000, opts.durationMs / 20)) : undefined;
   if (opts.sampleMemory) memory.push(await heapBytes());
@@ -187,6 +216,10 @@ async function pipelineRun(opts: PipelineRunOptions) {
     main_long_tasks: main.longTasks,
     main_raf_fps: main.rafFps,
     open_frames_max: openMax,
+    /** Camera-backed frames held (camera phases): the most at once, and every 250 ms. */
+    held_max: opts.source === 'camera' ? heldMax : 0,
+    held_series: opts.source === 'camera' ? heldSeries : [],
+    capture: after.capture,
     leaked_frames: report.leakedFrames,
     memory,
     judge_busy: judgeMs / 1000 / seconds,
@@ -272,5 +305,5 @@ function defaults(pools: number[]) {
   return { queue: DEFAULT_CONFIG.localization, pool: DEFAULT_CONFIG.poolSize, threads: Object.fromEntries(pools.map((n) => [n, threadsFor({ ...DEFAULT_CONFIG, poolSize: n }, cores)])) };
 }
 
-(window as unknown as { bench: unknown }).bench = { raw, pipelineRun, baseline, defaults };
+(window as unknown as { bench: unknown }).bench = { raw, pipelineRun, baseline, defaults, cameraAlone };
 document.body.dataset.ready = 'true';

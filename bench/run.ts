@@ -12,7 +12,7 @@ import globalSetup from '../e2e/fixtures/global-setup';
 import { COCO_DIR, FAKE_CAMERA_SLIDES, FAKE_CAMERA_Y4M } from '../e2e/fixtures/paths';
 import { latencyOverHoldP50, prepareRealVideoClips, REAL_CLIPS, runClip as runRealClip, tableLine, TARGETS as REAL_TARGETS, unavailable, type ClipResult as RealClipResult } from '../e2e/real-video';
 import { PROVIDER_PREFERENCES } from '../src/model/provider';
-import type { DropPolicy } from '../src/pipeline';
+import type { DropPolicy } from '@framewise/pipeline';
 import { measureNative, nativeInputs, type NativeRun } from './native';
 import type { PipelineRun } from './page';
 
@@ -79,7 +79,7 @@ page.on('console', (m) => (m.type() === 'error' || process.env.BENCH_DEBUG) && c
 page.on('response', (res) => res.status() >= 400 && console.error(`[http ${res.status()}] ${res.url()}`));
 await page.goto(`${base}bench/bench.html`);
 await page.waitForSelector('body[data-ready="true"]');
-type Bench = { raw: Function; pipelineRun: Function; baseline: Function };
+type Bench = { raw: Function; pipelineRun: Function; baseline: Function; cameraAlone: Function };
 const call = <T>(fn: keyof Bench, ...a: unknown[]): Promise<T> =>
   page.evaluate(([f, list]) => ((window as unknown as { bench: Record<string, (...x: unknown[]) => unknown> }).bench[f as string]!(...(list as unknown[])) as Promise<T>), [fn, a] as const) as Promise<T>;
 const step = (s: string) => console.error(`bench: ${s}…`);
@@ -125,6 +125,34 @@ if (!args['no-native']) {
       runs.push(await measureNative({ modelPath: 'public/models/yolox_nano.onnx', inputs, threads: t, durationMs }));
     }
     native[t] = medianOf(runs);
+  }
+}
+
+// The camera's rate per queue policy, with and without the capture budget (issue 23): the camera
+// alone first (every frame closed at once: the source's own limit), then the live path at the
+// default pool under each policy. A camera that delivers less than alone is pipeline-starved.
+// First, while nothing else has held the fake camera's buffers (a terminated worker's frame is
+// only freed by a collection).
+const CAPTURE_QUEUES = [DEFAULT_QUEUE, SEED_QUEUE].filter((q, i, all) => all.findIndex((x) => queueName(x) === queueName(q)) === i);
+const cameraAloneRuns: { fps: number; probe?: { budget: number; stalled: boolean } }[] = [];
+interface CapturePhase {
+  readonly queue: { readonly policy: DropPolicy; readonly capacity: number };
+  readonly budget: boolean;
+  readonly runs: PipelineRun[];
+}
+const capturePhases: CapturePhase[] = [];
+for (let i = 1; i <= repeats; i++) {
+  step(`camera alone, every frame closed at once (run ${i} of ${repeats})`);
+  cameraAloneRuns.push(await call('cameraAlone', Math.min(durationMs, 5000)));
+}
+for (const queue of CAPTURE_QUEUES) {
+  for (const budget of [true, false]) {
+    const phase: CapturePhase = { queue, budget, runs: [] };
+    for (let i = 1; i <= repeats; i++) {
+      step(`capture: camera · pool ${defaults.pool} · ${queueName(queue)} · ${budget ? 'with' : 'without'} the capture budget (run ${i} of ${repeats})`);
+      phase.runs.push(await call<PipelineRun>('pipelineRun', { poolSize: defaults.pool, source: 'camera', memoryFps: CAMERA_FPS, durationMs, warmupMs, provider, localization: queue, captureBudget: budget }));
+    }
+    capturePhases.push(phase);
   }
 }
 
@@ -281,6 +309,25 @@ const judgeResults = judgePhases.map((ph) => {
 });
 const mem = soak?.memory.filter((m) => Number.isFinite(m)) ?? [];
 const ratio = (t: number) => (raw[t] && native[t] ? r(raw[t]!.inference_ms_p50 / native[t]!.inference_ms_p50, 2) : null);
+const cameraAloneFps = median(cameraAloneRuns.map((x) => x.fps));
+/** Below this share of what the camera delivers alone, a phase is pipeline-starved: frames it held kept the camera from delivering. */
+const STARVED_BELOW = 0.9;
+const captureResults = capturePhases.map((ph) => {
+  const camera = summary(ph.runs.map((x) => x.input_fps), 2);
+  return {
+    queue: queueName(ph.queue),
+    capture_budget: ph.budget,
+    budget: ph.runs[0]!.capture.budget ?? null,
+    camera_fps: camera,
+    of_camera_alone: r(camera.median! / cameraAloneFps, 3),
+    verdict: camera.median! < STARVED_BELOW * cameraAloneFps ? 'pipeline-starved' : cameraAloneFps < STARVED_BELOW * CAMERA_FPS ? 'source-limited' : 'full rate',
+    held_max: Math.max(...ph.runs.map((x) => x.held_max)),
+    copied_per_s: summary(ph.runs.map((x) => x.capture.copied / (durationMs / 1000 + warmupMs / 1000)), 1),
+    held_series: ph.runs[0]!.held_series,
+    pool_fps: summary(ph.runs.map((x) => x.fps), 2),
+    latency_ms_p50: summary(ph.runs.map((x) => x.latency_ms_p50)),
+  };
+});
 const results = {
   date: new Date().toISOString(),
   browser: env.ua.match(/(Headless)?Chrome\/[\d.]+/)?.[0] ?? env.ua,
@@ -298,6 +345,8 @@ const results = {
   browser_native_ratio: Object.fromEntries(threadCounts.map((t) => [`threads_${t}`, ratio(t)])),
   phases: phaseResults,
   judge: judgeResults,
+  camera_alone: { fps: summary(cameraAloneRuns.map((x) => x.fps), 2), nominal_fps: CAMERA_FPS, probe: cameraAloneRuns[0]?.probe ?? null },
+  capture: captureResults,
   baseline: { fps: r(baseline.fps, 2), latency_ms_p50: r(baseline.latency_ms_p50), latency_ms_p95: r(baseline.latency_ms_p95), preprocess_ms_p50: r(baseline.preprocess_ms_p50, 2), main_long_tasks: baseline.main_long_tasks, main_raf_fps: r(baseline.main_raf_fps) },
   soak: soak
     ? { seconds: soakMs / 1000, open_frames_max: soak.open_frames_max, leaked_frames: soak.leaked_frames, heap_growth_pct: mem.length >= 2 ? r(((mem.at(-1)! - mem[0]!) / mem[0]!) * 100) : null, heap_mb_start_end: mem.length >= 2 ? [r(mem[0]! / 2 ** 20), r(mem.at(-1)! / 2 ** 20)] : null }
@@ -324,6 +373,7 @@ const checks: [string, boolean | null][] = [
   // The latency target is the live path's: the camera, with the default pool and queue.
   ...defaultPhases.filter((x) => x.source === 'camera' && x.pool === defaults.pool).map((x): [string, boolean] => [`${x.name} (the live path, defaults): latency p50 ≤ inference p50 + one input frame = ${x.latency_target_ms} ms (median ${x.latency_ms_p50.median})`, x.latency_ms_p50.median! <= x.latency_target_ms!]),
   ...judgeTargets(),
+  ...captureResults.filter((c) => c.capture_budget).map((c): [string, boolean] => [`capture, ${c.queue} with the budget: the camera delivers ≥ ${STARVED_BELOW} of its rate alone (${c.of_camera_alone}), holding ≤ its budget ${c.budget} (held at most ${c.held_max})`, c.of_camera_alone! >= STARVED_BELOW && c.budget !== null && c.held_max <= c.budget]),
   ['preprocess_ms_p50 ≤ 10% of inference_ms_p50 (model alone, 1 thread)', t1.preprocess_ms_p50 <= 0.1 * t1.inference_ms_p50],
   ['main thread: 0 long tasks in every pipeline run', phaseResults.every((x) => x.main_long_tasks === 0)],
   ['main thread: ≥ 55 animation frames/s in every pipeline run', phaseResults.every((x) => x.main_raf_fps! >= 55)],
@@ -367,8 +417,11 @@ console.log(`\nFramewise benchmark — ${results.browser}, ${results.provider}, 
 console.log(`\nModel alone (one worker, back to back) and native (onnxruntime-node ${Object.values(native)[0]?.ort_version ?? '–'}), same model`);
 for (const t of threadCounts) console.log(`  ${t} thread${t > 1 ? 's' : ' '}  browser ${raw[t]!.inference_ms_p50.toFixed(1)} ms p50, ${raw[t]!.raw_fps.toFixed(2)} fps, preprocess ${raw[t]!.preprocess_ms_p50.toFixed(2)} ms · native ${native[t] ? `${native[t]!.inference_ms_p50.toFixed(1)} ms p50, ${native[t]!.fps.toFixed(2)} fps` : '–'} · browser_native_ratio ${ratio(t) ?? '–'}`);
 console.log(`\nPipeline: median (min–max) of ${repeats} runs of ${durationMs / 1000} s; default queue ${results.default_queue}`);
+/** Why a phase got less input than its model allows: the camera held back by frames the pipeline kept, or the source's own rate. */
+const starvedBy = (x: (typeof phaseResults)[number]) =>
+  x.source === 'camera' && x.input_fps.median! < STARVED_BELOW * cameraAloneFps ? 'PIPELINE-STARVED' : x.input_starved ? 'source-limited' : 'no';
 const cols = ['phase', 'fps', 'input fps', 'limit', 'efficiency', 'latency p50', 'target', 'inference p50', 'model busy', 'starved'];
-const table = phaseResults.map((x) => [x.name, spread(x.fps), spread(x.input_fps), String(x.model_limit_fps), spread(x.efficiency), spread(x.latency_ms_p50), String(x.latency_target_ms), spread(x.inference_ms_p50), spread(x.model_busy_localization), x.input_starved ? 'INPUT-STARVED' : 'no']);
+const table = phaseResults.map((x) => [x.name, spread(x.fps), spread(x.input_fps), String(x.model_limit_fps), spread(x.efficiency), spread(x.latency_ms_p50), String(x.latency_target_ms), spread(x.inference_ms_p50), spread(x.model_busy_localization), starvedBy(x)]);
 const widths = cols.map((c, i) => Math.max(c.length, ...table.map((row) => row[i]!.length)));
 console.log('  ' + cols.map((c, i) => c.padEnd(widths[i]!)).join('  '));
 for (const row of table) console.log('  ' + row.map((c, i) => c.padEnd(widths[i]!)).join('  '));
@@ -381,6 +434,15 @@ if (judgeResults.length) {
   for (const row of jtable) console.log('  ' + row.map((c, i) => c.padEnd(jw[i]!)).join('  '));
   console.log("  verdict latency: from a change in front of the camera to the verdict on it = the verdict's age + half the interval between verdicts.");
   console.log("  A bigger model run by the judge alone was not measured: none can be provisioned here (the model is the one asset); its busy time would be its own inference time × the state rate.");
+}
+if (captureResults.length) {
+  console.log(`\nThe camera's rate per policy: camera · pool ${defaults.pool}; the camera alone (every frame closed at once) delivers ${results.camera_alone.fps.median} fps (nominal ${CAMERA_FPS}), its probed budget ${results.camera_alone.probe?.budget ?? '–'}`);
+  const ccols = ['queue', 'capture budget', 'camera fps', 'of alone', 'verdict', 'held max', 'copied/s', 'pool fps', 'capture→drawn p50', 'held every 250 ms (first run)'];
+  const ctable = captureResults.map((c) => [c.queue, c.capture_budget ? `on (${c.budget})` : 'off', spread(c.camera_fps), String(c.of_camera_alone), c.verdict, String(c.held_max), spread(c.copied_per_s), spread(c.pool_fps), spread(c.latency_ms_p50), c.held_series.slice(0, 16).join(' ')]);
+  const cw = ccols.map((c, i) => Math.max(c.length, ...ctable.map((row) => row[i]!.length)));
+  console.log('  ' + ccols.map((c, i) => c.padEnd(cw[i]!)).join('  '));
+  for (const row of ctable) console.log('  ' + row.map((c, i) => c.padEnd(cw[i]!)).join('  '));
+  console.log('  held: camera-backed frames the pipeline holds (without the budget, every open frame, page and workers).');
 }
 console.log(`\nBaseline (naive main-thread loop): ${results.baseline.fps} fps, latency p50 ${results.baseline.latency_ms_p50} ms, ${results.baseline.main_long_tasks} long tasks, ${results.baseline.main_raf_fps} animation frames/s`);
 if (results.soak) console.log(`Soak (${results.soak.seconds} s): open frames max ${results.soak.open_frames_max}, leaked ${results.soak.leaked_frames}, heap ${results.soak.heap_mb_start_end?.join(' → ')} MB (${results.soak.heap_growth_pct} %)`);

@@ -1,7 +1,10 @@
 // npm run bench:server: a bounded load run on loopback against real server processes on one
 // PostgreSQL. N devices enrol, each streams realistic events (task-state verdicts and
 // 25-detection frames) at a fixed rate through its own socket, the way the browser client
-// sends: one batch in flight, the next batch is whatever was appended meanwhile.
+// sends: one batch in flight, the next batch is whatever was appended meanwhile. Halfway through,
+// one more device (the hog) tries to hold --hog-sockets sync sockets on every instance from 10
+// loopback addresses, while the admin lists sessions on every instance twice a second: the
+// admin's list latency and the other devices' ack latency are reported for each half.
 // Prints a table and writes bench/server-results.json. Stops by itself.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -10,7 +13,7 @@ import pg from 'pg';
 import WebSocket from 'ws';
 import { startServer, type ServerProcess } from '../test/server/spawn-server';
 import { COCO_LABELS as LABELS } from '../src/model/labels';
-import { LIMITS, type SyncEvent } from '../src/sync/protocol';
+import { LIMITS, syncProtocols, type SyncEvent } from '../src/sync/protocol';
 
 const { values: args } = parseArgs({
   options: {
@@ -20,6 +23,7 @@ const { values: args } = parseArgs({
     duration: { type: 'string', default: '60' },
     pg: { type: 'string', default: process.env.FRAMEWISE_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test' },
     out: { type: 'string', default: 'bench/server-results.json' },
+    'hog-sockets': { type: 'string', default: '1000' },
   },
 });
 const whole = (name: string, v: string | undefined, min: number, max: number) => {
@@ -32,6 +36,9 @@ const devices = whole('devices', args.devices, 1, 2000);
 const rate = whole('rate', args.rate, 1, 100);
 const durationMs = whole('duration', args.duration, 1, 600) * 1000;
 const pgUrl = args.pg!;
+const hogSockets = whole('hog-sockets', args['hog-sockets'], 0, 5000);
+/** The server's default (FRAMEWISE_MAX_SOCKETS_PER_DEVICE), which the hog runs into on each instance. */
+const MAX_SOCKETS_PER_DEVICE = 10;
 
 const probe = new pg.Client({ connectionString: pgUrl });
 try {
@@ -41,7 +48,7 @@ try {
   process.exit(2);
 }
 
-const ADMIN = `bench-admin-${process.pid}-${Date.now()}`;
+const ADMIN = `bench-admin-${process.pid}-${Date.now()}-Rq5Wz8Xk2Nv7`;
 const prefix = `fw_bench_${Date.now().toString(36)}`;
 const basePort = 23000 + Math.floor(Math.random() * 2000);
 const env = {
@@ -103,12 +110,16 @@ for (let i = 0; i < devices; i++) {
 }
 
 const ackLatencies: number[] = [];
+/** Acks of the other devices in the second half, while the hog holds its sockets. */
+const ackWithHog: number[] = [];
+let hogging = false;
 let stored = 0;
 let running = true;
 
 function connect(d: Device): Promise<void> {
   return new Promise((ready) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${d.server.port}/sync`);
+    // As the app does: the token offered at the upgrade too.
+    const ws = new WebSocket(`ws://127.0.0.1:${d.server.port}/sync`, syncProtocols(d.token));
     d.socket = ws;
     ws.on('open', () => ws.send(JSON.stringify({ type: 'hello', sessionId: d.sessionId, token: d.token })));
     ws.on('message', (data) => {
@@ -122,7 +133,7 @@ function connect(d: Device): Promise<void> {
       } else if (m.type === 'ack') {
         const now = performance.now();
         for (let s = d.ackedUpTo + 1; s <= m.seq!; s++) {
-          ackLatencies.push(now - d.bornAt.get(s)!);
+          (hogging ? ackWithHog : ackLatencies).push(now - d.bornAt.get(s)!);
           d.bornAt.delete(s);
           stored++;
         }
@@ -192,8 +203,69 @@ const timers = fleet.map((d, i) =>
   }, (i / devices) * interval),
 );
 const rssTimer = setInterval(sampleRss, 1000);
+
+// The admin lists the newest 50 sessions on every instance twice a second, all along.
+const adminList: { ms: number; status: number; withHog: boolean }[] = [];
+const adminTimer = setInterval(() => {
+  for (const s of servers) {
+    const t0 = performance.now();
+    const withHog = hogging;
+    void fetch(`${s.url}/api/sessions?limit=50`, { headers: { authorization: `Bearer ${ADMIN}` } })
+      .then(async (res) => {
+        await res.arrayBuffer();
+        adminList.push({ ms: performance.now() - t0, status: res.status, withHog });
+      })
+      .catch(() => adminList.push({ ms: performance.now() - t0, status: 0, withHog }));
+  }
+}, 500);
+
+// The hog: one enrolled device that opens sync sockets on every instance from 10 loopback addresses and says hello on each.
+const hog = { tried: 0, held: 0, capped: 0, other: 0, sockets: [] as WebSocket[] };
+async function runHog(): Promise<void> {
+  const token = await enrol(servers[0]!, 'bench hog');
+  let next = 0;
+  const one = (i: number) =>
+    new Promise<void>((done) => {
+      const server = servers[i % instances]!;
+      const ws = new WebSocket(`ws://127.0.0.1:${server.port}/sync`, { localAddress: `127.0.0.${2 + (i % 10)}` });
+      hog.tried++;
+      hog.sockets.push(ws);
+      let welcomed = false;
+      ws.on('open', () => ws.send(JSON.stringify({ type: 'hello', sessionId: `hog-${prefix}-${i}`.slice(0, 64), token })));
+      ws.on('message', () => {
+        if (welcomed) return;
+        welcomed = true;
+        hog.held++;
+        done();
+      });
+      ws.on('close', (code) => {
+        if (welcomed) hog.held--;
+        else if (code === 1008) hog.capped++;
+        else hog.other++;
+        done();
+      });
+      ws.on('error', () => {});
+    });
+  // 50 attempts at a time, each kept for as long as the server lets it.
+  await Promise.all(Array.from({ length: 50 }, async () => {
+    while (next < hogSockets) await one(next++);
+  }));
+}
+let hogDone: Promise<void> = Promise.resolve();
+// The second half is measured apart whether or not a hog runs (--hog-sockets 0: the same run without it, to compare).
+const hogTimer = setTimeout(() => {
+  hogging = true;
+  if (hogSockets === 0) return;
+  step(`the hog tries ${hogSockets} sync sockets on ${instances} instance(s) from 10 addresses`);
+  hogDone = runHog().catch((err: unknown) => step(`the hog failed: ${String(err)}`));
+}, durationMs / 2);
+
 await new Promise((r) => setTimeout(r, durationMs));
 running = false;
+clearTimeout(hogTimer);
+clearInterval(adminTimer);
+await hogDone;
+const hogHeldAtEnd = hog.held;
 timers.forEach(clearTimeout);
 timers2.forEach(clearInterval);
 const streamedMs = performance.now() - started;
@@ -206,6 +278,7 @@ clearInterval(rssTimer);
 sampleRss();
 const loadAfter = loadavg();
 for (const d of fleet) d.socket?.close();
+for (const ws of hog.sockets) ws.terminate();
 
 // The record itself, read back from PostgreSQL: every session 1…N, nothing missing, nothing twice.
 const { rows } = await probe.query(`SELECT session_id, COUNT(*)::int n, COUNT(DISTINCT seq)::int distinct_n, MAX(seq)::int max_seq FROM ${prefix}_events GROUP BY session_id`);
@@ -223,8 +296,13 @@ for (const s of servers) await s.kill('SIGTERM');
 for (const t of ['events', 'sessions', 'devices']) await probe.query(`DROP TABLE IF EXISTS ${prefix}_${t}`).catch(() => {});
 await probe.end();
 
-const sorted = [...ackLatencies].sort((a, b) => a - b);
-const pct = (p: number) => sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : NaN;
+const percentile = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]! : NaN;
+};
+const sorted = [...ackLatencies, ...ackWithHog].sort((a, b) => a - b);
+const pct = (p: number) => percentile(sorted, p);
+const listMs = (withHog: boolean) => adminList.filter((a) => a.withHog === withHog && a.status === 200).map((a) => a.ms);
 const result = {
   when: new Date().toISOString(),
   instances,
@@ -240,6 +318,19 @@ const result = {
   drainAfterStopS: round((drainedMs - streamedMs) / 1000, 2),
   serverRssMaxMiB: Object.fromEntries([...rss].map(([port, mb]) => [port, round(mb)])),
   reconnects: fleet.reduce((n, d) => n + d.closes, 0) - devices,
+  hog: {
+    socketsTried: hog.tried,
+    heldAtEnd: hogHeldAtEnd,
+    closed1008: hog.capped,
+    closedOtherwise: hog.other,
+    mostAllowed: MAX_SOCKETS_PER_DEVICE * instances,
+  },
+  adminListMs: {
+    before: { n: listMs(false).length, p50: round(percentile(listMs(false), 50)), p95: round(percentile(listMs(false), 95)) },
+    withHog: { n: listMs(true).length, p50: round(percentile(listMs(true), 50)), p95: round(percentile(listMs(true), 95)) },
+    notOk: adminList.filter((a) => a.status !== 200).length,
+  },
+  ackP95Ms: { before: round(percentile(ackLatencies, 95)), withHog: round(percentile(ackWithHog, 95)) },
   instancesUp: alive,
   loadavgBefore: loadBefore.map((x) => round(x, 2)),
   loadavgAfter: loadAfter.map((x) => round(x, 2)),
@@ -255,9 +346,12 @@ const table = [
   ['drain after the stop', `${result.drainAfterStopS} s`],
   ['server RSS max MiB', Object.values(result.serverRssMaxMiB).join(' / ')],
   ['instances up at the end', `${alive} of ${instances}`],
+  ['hog: sync sockets tried / held at the end (most allowed) / closed 1008', `${hog.tried} / ${hogHeldAtEnd} (${result.hog.mostAllowed}) / ${hog.capped}`],
+  ['admin list p50 / p95 ms, first half → second half (the hog)', `${result.adminListMs.before.p50} / ${result.adminListMs.before.p95} → ${result.adminListMs.withHog.p50} / ${result.adminListMs.withHog.p95} (${result.adminListMs.withHog.n} lists; ${result.adminListMs.notOk} not 200)`],
+  ["other devices' ack p95 ms, first half → second half (the hog)", `${result.ackP95Ms.before} → ${result.ackP95Ms.withHog}`],
   ['load average before → after', `${loadBefore[0]!.toFixed(2)} → ${loadAfter[0]!.toFixed(2)}`],
 ];
 console.log([table[0]!, ['---', '---'], ...table.slice(1)].map(([a, b]) => `| ${a} | ${b} |`).join('\n'));
-const ok = lost === 0 && duplicated === 0 && alive === instances;
+const ok = lost === 0 && duplicated === 0 && alive === instances && result.adminListMs.notOk === 0 && hogHeldAtEnd <= result.hog.mostAllowed;
 console.log(ok ? 'bench:server: 0 lost, 0 duplicated, every instance up' : 'bench:server: FAILED: see the table');
 process.exit(ok ? 0 : 1);

@@ -62,15 +62,16 @@ for (const viewport of [{ width: 1280, height: 800 }, { width: 420, height: 900 
     await page.setViewportSize(viewport);
     await page.goto('/');
     await page.getByRole('button', { name: 'Start camera' }).click();
-    const overlay = page.locator('fw-overlay');
-    await expect.poll(async () => JSON.parse((await overlay.getAttribute('data-boxes')) ?? '[]').length, { timeout: 30_000 }).toBeGreaterThan(0);
-    const geometry = await page.evaluate(() => {
-      const app = document.querySelector('fw-app')!.shadowRoot!;
-      const video = app.querySelector('video')!;
-      const overlayEl = app.querySelector('fw-overlay') as HTMLElement;
+    // Read in the same task as a non-empty set of boxes: the slideshow moves on to scenes with none.
+    const found = await page.waitForFunction(() => {
+      const app = document.querySelector('fw-app')?.shadowRoot;
+      if (!app) return undefined;
+      const video = app.querySelector('video');
+      const overlayEl = app.querySelector<HTMLElement>('fw-overlay');
+      const boxes = JSON.parse(overlayEl?.dataset.boxes ?? '[]') as { x: number; y: number; w: number; h: number }[];
+      if (!video || !overlayEl || boxes.length === 0) return undefined;
       const v = video.getBoundingClientRect();
       const o = overlayEl.getBoundingClientRect();
-      const boxes = JSON.parse(overlayEl.dataset.boxes!) as { x: number; y: number; w: number; h: number }[];
       const canvas = overlayEl.shadowRoot!.querySelector('canvas')!;
       const ctx = canvas.getContext('2d')!;
       const dpr = canvas.width / o.width;
@@ -78,7 +79,8 @@ for (const viewport of [{ width: 1280, height: 800 }, { width: 420, height: 900 
       // The stroke runs along the box's left edge: sample it half-way down.
       const px = ctx.getImageData(Math.round(b.x * dpr), Math.round((b.y + b.h / 2) * dpr), 1, 1).data;
       return { video: { w: v.width, h: v.height, vw: video.videoWidth, vh: video.videoHeight }, overlay: { x: o.x - v.x, y: o.y - v.y, w: o.width, h: o.height }, boxes, px: [...px] };
-    });
+    }, undefined, { timeout: 30_000, polling: 'raf' });
+    const geometry = (await found.jsonValue())!;
     // Every box on screen is a tracked object with its identity.
     for (const b of geometry.boxes as { id?: number }[]) expect(Number.isInteger(b.id)).toBe(true);
     // The overlay covers the video element exactly...

@@ -1,6 +1,6 @@
 // Exposes the pipeline's public API to Playwright tests, which drive it with page.evaluate,
 // plus `scenario`: one scripted run from a synthetic source to shutdown, summarised.
-import { ImageSource, MemorySource, SyntheticSource, type SyntheticOptions } from '../src/pipeline';
+import { CameraSource, ImageSource, MemorySource, SyntheticSource, type SyntheticOptions } from '@framewise/pipeline';
 import { DEFAULT_CONFIG, type PipelineConfig } from '../src/vision/config';
 import { createVisionPipeline } from '../src/vision/vision-pipeline';
 import { yoloxInput } from './fixtures/cv2-linear';
@@ -190,7 +190,7 @@ function verboseFrame(frame: number, n: number) {
   return { frame, time: frame / 30, objects: detections(n, frame).map((d) => ({ label: d.label, score: d.score, box: [d.x, d.y, d.w, d.h] })) };
 }
 
-const fw = { createVisionPipeline, SyntheticSource, ImageSource, MemorySource, DEFAULT_CONFIG, scenario, detectImages, referenceInput, sync, openOutbox, startSync, stopSync, holdsSyncLock, writeEvents, recordFrames, tryAppend, verboseFrame, verdict, Outbox };
+const fw = { createVisionPipeline, CameraSource, SyntheticSource, ImageSource, MemorySource, DEFAULT_CONFIG, scenario, detectImages, referenceInput, sync, openOutbox, startSync, stopSync, holdsSyncLock, writeEvents, recordFrames, tryAppend, verboseFrame, verdict, Outbox };
 export type Fw = typeof fw;
 export type ScenarioSummary = Awaited<ReturnType<typeof scenario>>;
 (window as unknown as { fw: Fw }).fw = fw;

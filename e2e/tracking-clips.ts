@@ -6,7 +6,7 @@
 // counts on an object only when its class is one the object accepts. The clip runs through
 // the real pipeline (lossless `block` queue, two localization workers: results come back out of
 // order and the dispatcher reorders them) and the page's tracker, exactly as the live page uses it.
-import type { FrameSource } from '../src/pipeline';
+import type { FrameSource } from '@framewise/pipeline';
 import { DEFAULT_CONFIG, type PipelineConfig } from '../src/vision/config';
 import { createVisionPipeline } from '../src/vision/vision-pipeline';
 import { Tracker, type Track } from '../src/tracking/tracker';

@@ -25,6 +25,12 @@ export interface AppOptions {
   readonly httpPerMinute?: number;
   readonly maxConnections?: number;
   readonly maxConnectionsPerIp?: number;
+  /** Sync sockets one device may hold at once (FRAMEWISE_MAX_SOCKETS_PER_DEVICE); more close with 1008. */
+  readonly maxSocketsPerDevice?: number;
+  /** Connections reserved for devices' sync sockets, beyond maxConnections (FRAMEWISE_DEVICE_CONNECTIONS). */
+  readonly deviceConnections?: number;
+  /** Connections reserved for the admin, beyond maxConnections (FRAMEWISE_ADMIN_CONNECTIONS). */
+  readonly adminConnections?: number;
   readonly headersTimeoutMs?: number;
   readonly requestTimeoutMs?: number;
   readonly keepAliveTimeoutMs?: number;
@@ -34,16 +40,34 @@ export interface AppOptions {
   readonly maxClockSkewMs?: number;
   /** Behind a reverse proxy: which proxies' X-Forwarded-For to believe (Fastify's trustProxy), so rate limits apply per client, not per proxy. */
   readonly trustProxy?: false | string[];
+  /** Failed admin tokens and enrolment codes allowed per client and server-wide per window before attempts get 429 uncompared. */
+  readonly authFailureLimits?: AuthFailureLimits;
   /** Where the server logs: a pino logger (main.ts: JSON lines on stderr), or a line sink; none: silent. */
   readonly log?: Log | ((line: string) => void);
+}
+
+/** Failed authentication allowed before attempts are answered 429 without being compared (server/auth-failures.ts). */
+export interface AuthFailureLimits {
+  /** Failures one client (address; an IPv6 /64) may make per window before it must wait. */
+  readonly perClient: number;
+  /** Failures all clients together may make per window (per credential) before everyone must wait. */
+  readonly global: number;
+  readonly windowMs: number;
 }
 
 export interface AppStats extends SyncStats, LiveStats {
   /** Sync sockets accepted. */
   connections: number;
-  /** TCP connections open now, and refused at accept time by the caps. */
+  /** TCP connections open now, and closed or answered 503 by the caps (see connection-budget.ts). */
   openConnections: number;
   refusedConnections: number;
+  /** Connections in each share of the budget now. */
+  connectionsGeneral: number;
+  connectionsDevices: number;
+  connectionsAdmin: number;
+  connectionsProbation: number;
+  /** Sync sockets closed because their device already held its most (1008). */
+  closedDeviceCap: number;
   rejectedUpgrades: number;
   refusedHosts: number;
   deadPeers: number;
@@ -58,6 +82,11 @@ export const newAppStats = (): AppStats => ({
   connections: 0,
   openConnections: 0,
   refusedConnections: 0,
+  connectionsGeneral: 0,
+  connectionsDevices: 0,
+  connectionsAdmin: 0,
+  connectionsProbation: 0,
+  closedDeviceCap: 0,
   rejectedUpgrades: 0,
   refusedHosts: 0,
   deadPeers: 0,

@@ -56,3 +56,29 @@ export function secretMatches(secret: string, storedHash: string | undefined): b
   if (expected.length !== given.length) return timingSafeEqual(given, given) && false;
   return timingSafeEqual(given, expected);
 }
+
+/** The shortest admin token accepted at start: 32 random characters (a generated one has 47). */
+export const MIN_ADMIN_TOKEN_CHARS = 32;
+/** The shortest enrolment code accepted at start: people type it, and failures are slowed, so 12 characters suffice. */
+export const MIN_ENROLL_CODE_CHARS = 12;
+
+/**
+ * Why a secret set by hand is too weak to stand online guessing, or undefined if it is not:
+ * shorter than `minChars`, too few different characters, a repeated pattern ("abcabcabc…"), or
+ * mostly runs and sequences ("aaaa", "1234", "zyxw"). A random value of that length passes with
+ * near certainty; this catches what people type, it does not measure entropy.
+ */
+export function secretWeakness(secret: string, minChars: number): string | undefined {
+  const chars = [...secret];
+  if (chars.length < minChars) return `it is ${chars.length} character${chars.length === 1 ? '' : 's'} long; it must be at least ${minChars}`;
+  const distinct = new Set(chars).size;
+  const needed = Math.min(8, Math.ceil(minChars / 2));
+  if (distinct < needed) return `it has only ${distinct} different characters; it needs at least ${needed}`;
+  for (let period = 1; period <= chars.length / 2; period++) {
+    if (chars.length % period === 0 && secret === secret.slice(0, period).repeat(chars.length / period)) return `it repeats "${secret.slice(0, Math.min(period, 8))}${period > 8 ? '…' : ''}"`;
+  }
+  let steps = 0;
+  for (let i = 1; i < chars.length; i++) if (Math.abs(chars[i]!.codePointAt(0)! - chars[i - 1]!.codePointAt(0)!) <= 1) steps++;
+  if (steps >= 0.75 * (chars.length - 1)) return 'it is mostly runs or sequences of neighbouring characters (like "aaaa" or "1234")';
+  return undefined;
+}

@@ -9,7 +9,7 @@ import type WebSocket from 'ws';
 import { startServer, type ServerProcess } from '../test/server/spawn-server';
 import { api, enrol, greet, Inbox, opened, outcome, rawHttp, RECORDED_AT, statePayload, waitFor, wsOpen, type WsOutcome } from '../test/server/test-support';
 
-const ADMIN = `availability-admin-${process.pid}`;
+const ADMIN = `availability-admin-${process.pid}-Kd8Wq3Zx7Ln2Rv5T`;
 const started: ServerProcess[] = [];
 afterAll(async () => {
   await Promise.all(started.map((s) => s.kill('SIGTERM')));

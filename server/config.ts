@@ -2,7 +2,9 @@
 // start with a message naming it (exit code 1) rather than running half-configured.
 import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { newAdminToken } from './auth';
+import type { AuthFailureLimits } from './app-types';
+import { DEFAULT_AUTH_FAILURE_LIMITS } from './auth-failures';
+import { MIN_ADMIN_TOKEN_CHARS, MIN_ENROLL_CODE_CHARS, newAdminToken, secretWeakness } from './auth';
 import { DEFAULT_MAX_CLOCK_SKEW_MS } from './sync-connection';
 
 export class ServerConfigError extends Error {}
@@ -24,9 +26,13 @@ export interface Config {
   readonly enrollCode: string | undefined;
   readonly enrollPerMinute: number;
   readonly httpPerMinute: number;
+  readonly authFailureLimits: AuthFailureLimits;
   readonly pingIntervalMs: number;
   readonly maxConnections: number;
   readonly maxConnectionsPerIp: number;
+  readonly maxSocketsPerDevice: number;
+  readonly deviceConnections: number;
+  readonly adminConnections: number;
   readonly headersTimeoutMs: number;
   readonly requestTimeoutMs: number;
   readonly keepAliveTimeoutMs: number;
@@ -65,6 +71,8 @@ export function loadConfig(env: Env = process.env): Config {
   if (env.FRAMEWISE_ENROLL_CODE !== undefined && env.FRAMEWISE_ENROLL_CODE.trim() === '') {
     throw new ServerConfigError('FRAMEWISE_ENROLL_CODE is set but empty: give it a value, or unset it for open enrolment.');
   }
+  strongEnough('FRAMEWISE_ADMIN_TOKEN', env.FRAMEWISE_ADMIN_TOKEN?.trim(), MIN_ADMIN_TOKEN_CHARS, 'use a random value (e.g. `openssl rand -base64 33`), or unset it to have one generated and kept in the data directory');
+  strongEnough('FRAMEWISE_ENROLL_CODE', env.FRAMEWISE_ENROLL_CODE, MIN_ENROLL_CODE_CHARS, 'use e.g. three unrelated words and a number (`kettle-orchard-7-lantern`), or unset it for open enrolment');
   const port = whole(env, 'PORT', 8080, 0, 65535);
   const host = env.HOST ?? 'localhost';
   const dataDir = resolve(env.FRAMEWISE_DATA_DIR || 'data');
@@ -88,9 +96,17 @@ export function loadConfig(env: Env = process.env): Config {
     enrollCode: env.FRAMEWISE_ENROLL_CODE,
     enrollPerMinute: whole(env, 'FRAMEWISE_ENROLL_RATE_PER_MIN', 20),
     httpPerMinute: whole(env, 'FRAMEWISE_HTTP_RATE_PER_MIN', 1200),
+    authFailureLimits: {
+      perClient: whole(env, 'FRAMEWISE_AUTH_FAILURES_PER_CLIENT', DEFAULT_AUTH_FAILURE_LIMITS.perClient),
+      global: whole(env, 'FRAMEWISE_AUTH_FAILURES_GLOBAL', DEFAULT_AUTH_FAILURE_LIMITS.global),
+      windowMs: whole(env, 'FRAMEWISE_AUTH_FAILURE_WINDOW_MS', DEFAULT_AUTH_FAILURE_LIMITS.windowMs, 1000),
+    },
     pingIntervalMs: whole(env, 'FRAMEWISE_PING_MS', 15_000, 10),
     maxConnections: whole(env, 'FRAMEWISE_MAX_CONNECTIONS', 1000),
     maxConnectionsPerIp: whole(env, 'FRAMEWISE_MAX_CONNECTIONS_PER_IP', 100),
+    maxSocketsPerDevice: whole(env, 'FRAMEWISE_MAX_SOCKETS_PER_DEVICE', 10),
+    deviceConnections: whole(env, 'FRAMEWISE_DEVICE_CONNECTIONS', 1000),
+    adminConnections: whole(env, 'FRAMEWISE_ADMIN_CONNECTIONS', 20),
     ...timeouts,
     keepAliveTimeoutMs: whole(env, 'FRAMEWISE_KEEPALIVE_TIMEOUT_MS', 5_000),
     idleTimeoutMs: whole(env, 'FRAMEWISE_IDLE_TIMEOUT_MS', 60_000),
@@ -99,6 +115,12 @@ export function loadConfig(env: Env = process.env): Config {
     maxClockSkewMs: whole(env, 'FRAMEWISE_MAX_CLOCK_SKEW_MS', DEFAULT_MAX_CLOCK_SKEW_MS, 60_000, 3650 * 86_400_000),
     trustProxy: trustProxy(env.FRAMEWISE_TRUST_PROXY),
   };
+}
+
+/** A secret set by hand must stand online guessing: refused at start, saying why and what to do. */
+function strongEnough(name: string, secret: string | undefined, minChars: number, advice: string): void {
+  const weakness = secret === undefined ? undefined : secretWeakness(secret, minChars);
+  if (weakness) throw new ServerConfigError(`${name} is too easy to guess: ${weakness}. ${advice[0]!.toUpperCase()}${advice.slice(1)}.`);
 }
 
 /** FRAMEWISE_TRUST_PROXY: unset (believe no X-Forwarded-For), or the proxies' addresses/CIDRs, comma-separated. */
@@ -148,5 +170,7 @@ export function resolveAdminToken(config: Config): { token: string; generated: b
   }
   const token = readFileSync(file, 'utf8').trim();
   if (!token) throw new ServerConfigError(`${file} is empty: delete it to have a new admin token generated, or set FRAMEWISE_ADMIN_TOKEN`);
+  const weakness = secretWeakness(token, MIN_ADMIN_TOKEN_CHARS);
+  if (weakness) throw new ServerConfigError(`the admin token in ${file} is too easy to guess: ${weakness}. Delete the file to have a new one generated, or set FRAMEWISE_ADMIN_TOKEN`);
   return { token, generated: false, file };
 }

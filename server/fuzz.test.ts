@@ -218,18 +218,18 @@ describe('fuzz', () => {
 
   it(`${OVER_SOCKETS} generated messages over real sockets to the server process, which stays up with its data intact`, async () => {
     const started = performance.now();
-    const admin = `fuzz-admin-${process.pid}`;
+    const admin = `fuzz-admin-${process.pid}-Pw3Rt8Yk2Mz7Qx5Nc9Ls4Fv`;
     const dir = mkdtempSync(join(tmpdir(), 'fw-fuzz-proc-'));
     const server = await startServer({
       FRAMEWISE_ADMIN_TOKEN: admin,
-      FRAMEWISE_ENROLL_CODE: 'fuzz-code',
+      FRAMEWISE_ENROLL_CODE: 'fuzz-code-4711',
       FRAMEWISE_DATA_DIR: join(dir, 'data'),
       FRAMEWISE_STATIC: join(dir, 'none'),
       // Thousands of short-lived sockets from one address is this test, not an attack.
       FRAMEWISE_HTTP_RATE_PER_MIN: '1000000',
     });
     servers.push(server);
-    const owner = await enrol(server, 'owner', 'fuzz-code');
+    const owner = await enrol(server, 'owner', 'fuzz-code-4711');
     const foreign = ['base-session-0', 'base-session-1'];
     for (const id of foreign) {
       const { inbox } = await greet(server, id, owner.token);
@@ -245,8 +245,8 @@ describe('fuzz', () => {
     const samples = fc.sample(messageDesc, { numRuns: OVER_SOCKETS, seed: SEED + 1 });
     await Promise.all(
       Array.from({ length: streams }, async (_, k) => {
-        const mine = await enrol(server, `fuzzer ${k}`, 'fuzz-code');
-        const second = await enrol(server, `fuzzer ${k} two`, 'fuzz-code');
+        const mine = await enrol(server, `fuzzer ${k}`, 'fuzz-code-4711');
+        const second = await enrol(server, `fuzzer ${k} two`, 'fuzz-code-4711');
         const tokens = new Map([[mine.token, mine.deviceId], [second.token, second.deviceId]]);
         let run = 0;
         let conn = new ConnModel();

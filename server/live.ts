@@ -26,6 +26,9 @@ export interface LiveStats {
 
 export const newLiveStats = (): LiveStats => ({ liveClients: 0, liveSent: 0, liveSkipped: 0, liveWithheldBytes: 0, liveStalledTerminated: 0, liveRefreshes: 0 });
 
+/** Judges a hello's admin token: right, wrong (4401), or not compared because too many wrong ones came (1008, retry later). */
+export type AdminTokenCheck = (token: string) => Promise<'ok' | 'wrong' | { readonly retryAfterS: number }>;
+
 export interface LiveOptions {
   readonly store: EventStore;
   readonly adminToken: string;
@@ -80,31 +83,43 @@ export class LiveHub {
     return this.timer !== undefined || this.flushing;
   }
 
-  /** A new /live socket: it has LIMITS.helloTimeoutMs to say hello with the admin token. */
-  add(ws: WebSocket): void {
+  /**
+   * A new /live socket: it has LIMITS.helloTimeoutMs to say hello with the admin token, which
+   * `check` judges (the server's: counted and slowed per client; by default a plain comparison).
+   */
+  add(ws: WebSocket, check: AdminTokenCheck = async (token) => (sameSecret(token, this.opts.adminToken) ? 'ok' : 'wrong')): void {
     const client: Client = { authed: false, pending: new Set(), full: true, overSince: undefined, helloTimer: undefined };
     this.clients.set(ws, client);
     this.opts.stats.liveClients = this.clients.size;
     client.helloTimer = setTimeout(() => {
       if (!client.authed) ws.close(CLOSE.unauthorised, 'no hello in time');
     }, LIMITS.helloTimeoutMs);
+    let greeted = false;
     ws.on('message', (data, isBinary) => {
-      try {
-        if (client.authed) return; // the feed is one-way after hello
+      // The feed is one-way after hello; one hello per socket is judged.
+      if (greeted) return;
+      greeted = true;
+      void (async () => {
         const raw = isBinary ? '' : data.toString();
         const parsed = parseLiveClientMessage(raw);
         if (!parsed.ok) return ws.close(CLOSE.unauthorised, 'expected a hello with the admin token');
-        if (!sameSecret(parsed.msg.token, this.opts.adminToken)) {
+        const outcome = await check(parsed.msg.token);
+        if (ws.readyState !== ws.OPEN) return;
+        if (outcome === 'wrong') {
           this.log.warn('live feed: wrong admin token (4401)');
           return ws.close(CLOSE.unauthorised, 'wrong admin token');
+        }
+        if (outcome !== 'ok') {
+          this.log.warn({ retryAfterS: outcome.retryAfterS }, 'live feed: too many wrong admin tokens (1008)');
+          return ws.close(CLOSE.policy, `too many wrong admin tokens; retry in ${outcome.retryAfterS} s`);
         }
         client.authed = true;
         clearTimeout(client.helloTimer);
         this.schedule(0);
-      } catch (err) {
+      })().catch((err: unknown) => {
         this.log.error({ err: String(err) }, 'live feed failed');
         ws.terminate();
-      }
+      });
     });
     ws.on('close', () => {
       clearTimeout(client.helloTimer);

@@ -61,8 +61,12 @@ const app = await createApp({
   pingIntervalMs: config.pingIntervalMs,
   enrollPerMinute: config.enrollPerMinute,
   httpPerMinute: config.httpPerMinute,
+  authFailureLimits: config.authFailureLimits,
   maxConnections: config.maxConnections,
   maxConnectionsPerIp: config.maxConnectionsPerIp,
+  maxSocketsPerDevice: config.maxSocketsPerDevice,
+  deviceConnections: config.deviceConnections,
+  adminConnections: config.adminConnections,
   headersTimeoutMs: config.headersTimeoutMs,
   requestTimeoutMs: config.requestTimeoutMs,
   keepAliveTimeoutMs: config.keepAliveTimeoutMs,
@@ -76,7 +80,7 @@ const { port } = await app.listen(config.port, config.host).catch((err: unknown)
 const base = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
 const enrolment = config.enrollCode
   ? 'enrolment needs FRAMEWISE_ENROLL_CODE'
-  : 'enrolment OPEN: anyone who can reach this server can enrol a device (a local trial; set FRAMEWISE_ENROLL_CODE otherwise)';
+  : `enrolment OPEN: anyone who can reach this server can enrol devices (${config.enrollPerMinute} a minute per address) and store sessions as them, but read nothing back; fine for a local trial, otherwise set FRAMEWISE_ENROLL_CODE`;
 console.log(`framewise: app on ${base}/  dashboard ${base}/dashboard  events in ${where}  ${enrolment}`);
 log.level = level;
 log.info({ url: base, store: where, enrolment: config.enrollCode ? 'code' : 'open' }, 'listening');

@@ -15,7 +15,7 @@ import { api, enrol, events, eventsText, greet, Inbox, opened, sendEvents, waitF
 const why = await pgUnreachable();
 if (why) console.warn(`PostgreSQL tests skipped: no PostgreSQL at ${PG_URL} (${why}); set FRAMEWISE_TEST_PG to run them`);
 
-const ADMIN = `pg-admin-${process.pid}`;
+const ADMIN = `pg-admin-${process.pid}-Hx4Tn9Qw2Lk7Zr5Vb8Jm3Pd`;
 const PREFIX = `fw_pgtest_${process.pid}_${Date.now().toString(36)}`;
 const APP = `fwtest_${process.pid}_${Date.now().toString(36)}`;
 

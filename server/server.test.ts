@@ -10,7 +10,7 @@ import { type SessionsPage, type SessionSummary } from '../src/sync/trainer-api'
 import { startServer, type ServerProcess } from '../test/server/spawn-server';
 import { api, enrol, events, eventsText, greet, Inbox, opened, outcome, rawHttp, RECORDED_AT, sendEvents, waitFor, wsOpen } from '../test/server/test-support';
 
-const ADMIN = `admin-${process.pid}-${Math.random().toString(36).slice(2)}`;
+const ADMIN = `admin-${process.pid}-${Math.random().toString(36).slice(2)}-Vq7Lm2Xw9Rk4Tz8Hb3Nd`;
 const CODE = 'enrol-code-7d1f';
 const ORIGIN = 'http://localhost:4178';
 let server: ServerProcess;
@@ -34,6 +34,9 @@ beforeAll(async () => {
     FRAMEWISE_STATIC: join(dir, 'site'),
     // Every test here enrols; the enrolment limit itself is tested in start.test.ts.
     FRAMEWISE_ENROLL_RATE_PER_MIN: '1000',
+    // Wrong tokens and codes are tried here on purpose; the failure limits are tested in credentials.test.ts.
+    FRAMEWISE_AUTH_FAILURES_PER_CLIENT: '1000',
+    FRAMEWISE_AUTH_FAILURES_GLOBAL: '1000',
   });
 }, 40_000);
 afterAll(async () => server?.kill('SIGTERM'));

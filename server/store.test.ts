@@ -148,6 +148,7 @@ describe('the live feed', () => {
     } as FakeSocket['close'];
     feed.add(wrong as unknown as WebSocket);
     wrong.emit('message', Buffer.from(JSON.stringify({ type: 'hello', token: 'the-admim' })), false);
+    await waitFor('the wrong hello refused', () => codes.length > 0);
     expect(codes).toEqual([4401]);
 
     const ws = new FakeSocket();

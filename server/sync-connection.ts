@@ -28,6 +28,11 @@ export interface SyncConnectionOptions {
   readonly rate?: { readonly perSecond: number; readonly burst: number };
   /** Sessions one socket may greet; a client needs one per outbox session it is sending. */
   readonly maxSessions?: number;
+  /**
+   * Asked once, when the first hello has proved the device (before its session is claimed):
+   * a close (e.g. the device already holds its most sockets) refuses the socket.
+   */
+  readonly admit?: (deviceId: string) => { readonly code: number; readonly reason: string } | undefined;
   readonly stats?: SyncStats;
   /** A pino-style logger, or a line sink (tests); none: silent. */
   readonly log?: Log | ((line: string) => void);
@@ -67,6 +72,21 @@ export async function verifyDeviceToken(store: EventStore, token: string): Promi
   const device = parsed ? await store.device(parsed.deviceId) : undefined;
   const ok = secretMatches(parsed?.secret ?? token, device?.secretHash);
   return ok && device && device.revokedAt === null ? device.deviceId : undefined;
+}
+
+/**
+ * A close frame carries at most 123 bytes of reason (ws throws past that), and a reason may name
+ * what the client sent (a field's name, in any script): cut to whole characters within 120 bytes.
+ */
+function closeReason(reason: string): string {
+  let out = '';
+  let bytes = 0;
+  for (const ch of reason) {
+    bytes += Buffer.byteLength(ch);
+    if (bytes > 120) break;
+    out += ch;
+  }
+  return out;
 }
 
 export class SyncConnection {
@@ -113,7 +133,7 @@ export class SyncConnection {
 
   private close(code: number, reason: string): HandleOutcome {
     this.closed = true;
-    return { close: { code, reason: reason.slice(0, 120) } };
+    return { close: { code, reason: closeReason(reason) } };
   }
 
   private async handleUnsafe(data: string | Buffer, isBinary: boolean): Promise<HandleOutcome> {
@@ -143,6 +163,11 @@ export class SyncConnection {
       const device = await verifyDeviceToken(store, msg.token);
       if (!device) return this.unauthorised('bad or revoked device token');
       if (this.device !== undefined && this.device !== device) return this.forbidden('one device per socket');
+      const notAdmitted = this.device === undefined ? this.opts.admit?.(device) : undefined;
+      if (notAdmitted) {
+        this.log.warn({ peer: this.opts.peer, device, reason: notAdmitted.reason, close: notAdmitted.code }, 'sync: socket refused');
+        return this.close(notAdmitted.code, notAdmitted.reason);
+      }
       if (!this.greeted.has(msg.sessionId) && this.greeted.size >= (this.opts.maxSessions ?? 256)) {
         this.stats.closedRate++;
         return this.close(CLOSE.policy, 'too many sessions on one socket');

@@ -23,7 +23,8 @@ let store: SqliteStore;
 beforeAll(async () => {
   store = new SqliteStore(join(mkdtempSync(join(tmpdir(), 'fw-trainer-api-')), 'store.sqlite'), { now: clock.now });
   await seed(store);
-  app = await createApp({ store, adminToken: ADMIN, hosts: ['*'], origins: ['*'], log: () => {} });
+  // Wrong tokens are tried here on purpose; the failure limits themselves are tested in credentials.test.ts.
+  app = await createApp({ store, adminToken: ADMIN, hosts: ['*'], origins: ['*'], log: () => {}, authFailureLimits: { perClient: 1000, global: 1000, windowMs: 60_000 } });
 });
 afterAll(async () => {
   await app?.close();

@@ -1,4 +1,4 @@
-import type { DropPolicy } from './pipeline';
+import type { DropPolicy } from '@framewise/pipeline';
 import { DEFAULT_CONFIG, validateConfig, type JudgeSource, type PipelineConfig } from './vision/config';
 import type { ProviderPreference } from './model/provider';
 import { LIMITS } from './sync/protocol';

@@ -1,6 +1,6 @@
 // A page that runs a processor of its own (motion energy) through the public pipeline API alone:
 // its own worker, its own group name, its own drop policy, its own metric beside the pipeline's.
-import { CameraSource, ImageSource, Pipeline, RateCounter, SyntheticSource, type FrameSource, type PipelineResult, type PipelineStats } from '../../src/pipeline';
+import { CameraSource, ImageSource, Pipeline, RateCounter, SyntheticSource, type FrameSource, type PipelineResult, type PipelineStats } from '@framewise/pipeline';
 import type { MotionConfig, MotionOutput } from './motion.worker';
 
 type Outputs = { motion: MotionOutput };

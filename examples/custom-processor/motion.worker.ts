@@ -1,5 +1,5 @@
 // The example's own worker: motion energy on a coarse grid, through the public worker API alone.
-import { defineProcessor } from '../../src/pipeline/worker';
+import { defineProcessor } from '@framewise/pipeline/worker';
 import { lumaOf, motionBetween, type Motion } from './motion';
 
 export interface MotionConfig {

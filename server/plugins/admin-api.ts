@@ -1,4 +1,4 @@
-// Admin only: devices (list, revoke), the trainer's read API, raw events and counters. The Bearer
+// Admin only: devices (list, revoke), the trainer's read API, raw events, counters and /metrics. The Bearer
 // header is checked per route by this scope's hook, so no spelling of a path can skip it.
 import type { FastifyInstance } from 'fastify';
 import * as v from 'valibot';
@@ -32,4 +32,9 @@ export default async function adminApi(admin: FastifyInstance, ctx: ServerContex
     return reply.type('application/json').send(eventsJson(events));
   });
   admin.get('/api/stats', async () => ({ ...ctx.stats, store: store.kind }));
+  // Prometheus text format, for a scraper that sends the admin token (authorization: Bearer).
+  admin.get('/metrics', async (_request, reply) => {
+    const { contentType, text } = await ctx.metrics.exposition();
+    return reply.type(contentType).send(text);
+  });
 }

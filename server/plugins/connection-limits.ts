@@ -1,31 +1,42 @@
-// Connection caps at accept time, before a byte is parsed, and an answer (never a crash) for a
-// client that breaks HTTP or runs past its deadlines.
+// Connection caps: at accept every connection takes a slot in the budget (general, or on
+// probation when general or its address is full), and the first thing each request meets is its
+// admission: the admin token moves it to the admin's share, a stranger on probation is answered
+// 503 and closed, and behind a trusted proxy it counts against the forwarded client (see
+// server/connection-budget.ts). Also an answer (never a crash) for a client that breaks HTTP or
+// runs past its deadlines.
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Socket } from 'node:net';
-import { normaliseIp, type ServerContext } from './context';
+import { offeredDeviceToken } from '../../src/sync/protocol';
+import { bearer, sameSecret } from '../auth';
+import { isUpgrade, normaliseIp, type ServerContext } from './context';
+
+/**
+ * Whether a request shows the admin token: it only chooses the connection's share (the admin
+ * routes check and count the credential themselves). On probation a wrong one is answered 503.
+ */
+function showsAdmin(ctx: ServerContext, authorization: string | undefined): boolean {
+  const token = bearer(authorization);
+  return token !== undefined && sameSecret(token, ctx.opts.adminToken);
+}
 
 async function connectionLimits(app: FastifyInstance, ctx: ServerContext): Promise<void> {
-  const { stats } = ctx;
-  const perIp = new Map<string, number>();
-  const maxTotal = ctx.opts.maxConnections ?? 1000;
-  const maxPerIp = ctx.opts.maxConnectionsPerIp ?? 100;
-  app.server.prependListener('connection', (socket: Socket) => {
-    const ip = normaliseIp(socket.remoteAddress);
-    const mine = perIp.get(ip) ?? 0;
-    if (stats.openConnections >= maxTotal || mine >= maxPerIp) {
-      stats.refusedConnections++;
-      socket.destroy();
-      return;
+  const budget = ctx.connections;
+  app.server.prependListener('connection', (socket: Socket) => budget.accept(socket, normaliseIp(socket.remoteAddress)));
+  app.addHook('onRequest', async (request, reply) => {
+    const admin = showsAdmin(ctx, request.headers.authorization);
+    // Decided by the /sync route once the token is checked (after the Host, rate and Origin checks).
+    const offersDevice = isUpgrade(request) && offeredDeviceToken(request.headers['sec-websocket-protocol']) !== undefined;
+    const refused = budget.admitRequest(request.raw.socket, normaliseIp(request.ip), { admin, offersDevice });
+    if (refused) {
+      ctx.log.warn({ reqId: request.id, ip: normaliseIp(request.ip), url: request.url, reason: refused.error }, 'connection refused');
+      return reply.code(refused.status).header('connection', 'close').header('retry-after', '5').header('cache-control', 'no-store').send({ error: refused.error });
     }
-    stats.openConnections++;
-    perIp.set(ip, mine + 1);
-    socket.once('close', () => {
-      stats.openConnections--;
-      const left = (perIp.get(ip) ?? 1) - 1;
-      if (left > 0) perIp.set(ip, left);
-      else perIp.delete(ip);
-    });
+  });
+  // An upgrade answered with a status (refused here, or by a later check) is not an HTTP
+  // connection Node would close after the answer: close it, or it holds its slot until the peer goes.
+  app.addHook('onResponse', async (request) => {
+    if (isUpgrade(request)) request.raw.socket.destroy();
   });
   app.server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
     // Node's default answers 400 and closes; a timed-out request gets 408. Either way, never a crash.

@@ -2,10 +2,14 @@
 // registry of open sync sockets that a revocation closes. Each plugin gets only this, by option.
 import { asLog, type Log } from '../log';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { BlockList, isIPv6 } from 'node:net';
 import type { WebSocket } from 'ws';
 import { CLOSE } from '../../src/sync/protocol';
+import { ConnectionBudget } from '../connection-budget';
 import { newAppStats, type AppOptions, type AppStats } from '../app-types';
+import { AuthFailures, DEFAULT_AUTH_FAILURE_LIMITS, throttledMessage, type Throttled } from '../auth-failures';
 import { bearer, sameSecret } from '../auth';
+import { Metrics } from '../metrics';
 import type { SyncConnection } from '../sync-connection';
 
 export interface ServerContext {
@@ -14,8 +18,14 @@ export interface ServerContext {
   readonly log: Log;
   /** Host and Origin allow-lists; those that depend on the port are filled in once listening (until then nothing is served). */
   readonly allowed: { hosts: readonly string[]; origins: readonly string[] };
+  /** Who holds the connections: the general pool, the devices' and the admin's reserved shares, probation. */
+  readonly connections: ConnectionBudget;
   readonly devices: DeviceSockets;
   readonly sockets: SocketWatch;
+  /** Limits hit, credentials refused and quotas reached, per device or address, with the counters above: GET /metrics. */
+  readonly metrics: Metrics;
+  /** Failed authentication, counted and slowed per client and server-wide before any comparison. */
+  readonly authFailures: AuthFailures;
   /** Run first when the server closes, before its sockets are closed: stop timers and feeds. */
   readonly onShutdown: (() => void)[];
 }
@@ -24,15 +34,56 @@ export interface ServerContext {
 export function newServerContext(opts: AppOptions): ServerContext {
   const stats = newAppStats();
   const log = asLog(opts.log);
+  const metrics = new Metrics(stats);
   return {
     opts,
     stats,
     log,
+    connections: connectionBudget(opts, stats),
     // Lists that depend on the port are known once listening; until then nothing is served.
     allowed: { hosts: typeof opts.hosts === 'function' ? [] : opts.hosts, origins: typeof opts.origins === 'function' ? [] : opts.origins },
     devices: new DeviceSockets(stats),
-    sockets: new SocketWatch(stats, log),
+    sockets: new SocketWatch(stats, log, metrics),
+    metrics,
+    authFailures: new AuthFailures(opts.authFailureLimits ?? DEFAULT_AUTH_FAILURE_LIMITS, metrics),
     onShutdown: [],
+  };
+}
+
+function connectionBudget(opts: AppOptions, stats: AppStats): ConnectionBudget {
+  return new ConnectionBudget(
+    {
+      general: opts.maxConnections ?? 1000,
+      perAddress: opts.maxConnectionsPerIp ?? 100,
+      devices: opts.deviceConnections ?? 1000,
+      admin: opts.adminConnections ?? 20,
+      probation: PROBATION.slots,
+      probationMs: Math.min(PROBATION.ms, opts.headersTimeoutMs ?? 10_000),
+      isProxy: trustedProxies(opts.trustProxy),
+    },
+    stats,
+  );
+}
+
+/** Connections accepted beyond the general pool or an address's cap, and how long one may stay silent there. */
+export const PROBATION = { slots: 64, ms: 2_000 } as const;
+
+/** Whether a peer is one of the trusted proxies (addresses or CIDRs, as FRAMEWISE_TRUST_PROXY lists them). */
+function trustedProxies(trusted: false | readonly string[] | undefined): (ip: string) => boolean {
+  if (!trusted || trusted.length === 0) return () => false;
+  const list = new BlockList();
+  for (const entry of trusted) {
+    const [address = '', bits] = entry.split('/');
+    const type = isIPv6(address) ? 'ipv6' : 'ipv4';
+    if (bits === undefined) list.addAddress(address, type);
+    else list.addSubnet(address, Number(bits), type);
+  }
+  return (ip) => {
+    try {
+      return list.check(ip, isIPv6(ip) ? 'ipv6' : 'ipv4');
+    } catch {
+      return false;
+    }
   };
 }
 
@@ -43,12 +94,31 @@ export const isUpgrade = (request: FastifyRequest) => (request.raw as { upgrade?
 
 export const originAllowed = (ctx: ServerContext, origin: string | undefined) => origin === undefined || ctx.allowed.origins.includes('*') || ctx.allowed.origins.includes(origin);
 
-/** The admin's Bearer header, compared in constant time. */
-export const isAdmin = (ctx: ServerContext, request: FastifyRequest) => sameSecret(bearer(request.headers.authorization) ?? '', ctx.opts.adminToken);
+/**
+ * An admin token presented by a client (Bearer header, or the live feed's hello): refused
+ * without comparing while this client or the server is over its failure limit, else compared
+ * in constant time, and a wrong one counted.
+ */
+export async function checkAdminToken(ctx: ServerContext, token: string, request: FastifyRequest): Promise<'ok' | 'wrong' | Throttled> {
+  const throttled = await ctx.authFailures.throttled('admin', request);
+  if (throttled) return throttled;
+  if (!sameSecret(token, ctx.opts.adminToken)) {
+    await ctx.authFailures.failed('admin', request);
+    return 'wrong';
+  }
+  ctx.authFailures.adminSucceeded(request);
+  return 'ok';
+}
 
-/** A route hook: 401 unless the admin's credential came with the request. */
+/** A route hook: 401 unless the admin's credential came with the request; 429 while too many wrong ones came. */
 export const requireAdmin = (ctx: ServerContext) => async (request: FastifyRequest, reply: FastifyReply) => {
-  if (!isAdmin(ctx, request)) return reply.code(401).header('www-authenticate', 'Bearer').header('cache-control', 'no-store').send({ error: 'the admin token is required (Authorization: Bearer …)' });
+  const header = request.headers.authorization;
+  // No credential is no guess: answered, not counted.
+  const outcome = header === undefined ? 'wrong' : await checkAdminToken(ctx, bearer(header) ?? '', request);
+  if (outcome === 'ok') return;
+  reply.header('cache-control', 'no-store');
+  if (outcome === 'wrong') return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'the admin token is required (Authorization: Bearer …)' });
+  return reply.code(429).header('retry-after', String(outcome.retryAfterS)).send({ error: throttledMessage('admin token', outcome) });
 };
 
 /** Open sync sockets per device, so that a revocation (here or on another instance) can close them. */
@@ -63,8 +133,22 @@ export class DeviceSockets {
     mine.set(ws, conn);
   }
 
+  /** Registers a device's socket unless the device already holds `max` of them. */
+  tryAdd(deviceId: string, ws: WebSocket, conn: SyncConnection, max: number): boolean {
+    const mine = this.byDevice.get(deviceId);
+    if (mine && !mine.has(ws) && mine.size >= max) return false;
+    this.add(deviceId, ws, conn);
+    return true;
+  }
+
+  /** Sync sockets a device holds now. */
+  count(deviceId: string): number {
+    return this.byDevice.get(deviceId)?.size ?? 0;
+  }
+
   remove(deviceId: string, ws: WebSocket): void {
-    this.byDevice.get(deviceId)?.delete(ws);
+    const mine = this.byDevice.get(deviceId);
+    if (mine?.delete(ws) && mine.size === 0) this.byDevice.delete(deviceId);
   }
 
   /** Closes a revoked device's sockets with 4401. */
@@ -92,13 +176,17 @@ export class SocketWatch {
   constructor(
     private readonly stats: AppStats,
     private readonly log: Log,
+    private readonly metrics?: Metrics,
   ) {}
 
   watch(ws: WebSocket, what: string, peer: string): void {
     this.alive.set(ws, true);
     ws.on('pong', () => this.alive.set(ws, true));
     ws.on('error', (err: Error & { code?: string }) => {
-      if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') this.stats.closedTooBig++;
+      if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
+        this.stats.closedTooBig++;
+        this.metrics?.limitHit('message-size', { address: peer });
+      }
       else if (err.code === 'WS_ERR_INVALID_UTF8') this.stats.closedInvalid++;
       this.log.warn({ what, peer, err: err.message }, 'socket error');
     });

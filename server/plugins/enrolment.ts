@@ -2,10 +2,11 @@
 // code). A page served elsewhere may enrol from the allowed origins; nothing else is shared
 // cross-origin, so CORS is answered here and refused everywhere else.
 import fastifyCors from '@fastify/cors';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type * as v from 'valibot';
 import { EnrollRequestSchema, type ClientConfig, type EnrollResponse } from '../../src/sync/protocol';
+import { throttledMessage } from '../auth-failures';
 import { newDeviceCredential, sameSecret } from '../auth';
 import { normaliseIp, originAllowed, type ServerContext } from './context';
 
@@ -26,11 +27,16 @@ async function enrolment(app: FastifyInstance, ctx: ServerContext): Promise<void
     return reply.header('cache-control', 'no-store').send(config);
   });
 
-  app.post('/api/devices', { schema: { body: EnrollRequestSchema }, config: { rateLimit: { max: opts.enrollPerMinute ?? 20, timeWindow: 60_000 } } }, async (request, reply) => {
+  const onExceeded = (request: FastifyRequest) => ctx.metrics.limitHit('enrol-rate', { address: request.ip });
+  app.post('/api/devices', { schema: { body: EnrollRequestSchema }, config: { rateLimit: { max: opts.enrollPerMinute ?? 20, timeWindow: 60_000, onExceeded } } }, async (request, reply) => {
     const body = request.body as v.InferOutput<typeof EnrollRequestSchema>;
     if (opts.enrollCode !== undefined) {
+      // Too many wrong codes lately, from this client or from everyone: not even compared.
+      const throttled = body.code === undefined ? undefined : await ctx.authFailures.throttled('enrolment', request);
+      if (throttled) return reply.code(429).header('retry-after', String(throttled.retryAfterS)).send({ error: throttledMessage('enrolment code', throttled) });
       // Compared even when absent, so a missing code and a wrong one cost the same.
       const ok = sameSecret(body.code ?? '', opts.enrollCode);
+      if (!ok && body.code !== undefined) await ctx.authFailures.failed('enrolment', request);
       if (!ok || body.code === undefined) return reply.code(403).send({ error: body.code === undefined ? 'this server needs an enrolment code' : 'wrong enrolment code' });
     }
     const cred = newDeviceCredential();

@@ -2,7 +2,7 @@
 // store's change events, which also close a revoked device's sockets on every instance.
 import type { FastifyInstance } from 'fastify';
 import { LiveHub } from '../live';
-import { normaliseIp, type ServerContext } from './context';
+import { checkAdminToken, normaliseIp, type ServerContext } from './context';
 import { checkOrigin } from './websockets';
 
 export default async function liveSocket(app: FastifyInstance, ctx: ServerContext): Promise<void> {
@@ -10,7 +10,7 @@ export default async function liveSocket(app: FastifyInstance, ctx: ServerContex
   const live = new LiveHub({ store: opts.store, adminToken: opts.adminToken, stats, log, stallMs: opts.liveStallMs ?? 30_000 });
   app.get('/live', { websocket: true, onRequest: checkOrigin(ctx) }, (ws, request) => {
     ctx.sockets.watch(ws, 'live', normaliseIp(request.ip));
-    live.add(ws);
+    live.add(ws, (token) => checkAdminToken(ctx, token, request));
   });
   opts.store.onChange((change) => {
     switch (change.type) {

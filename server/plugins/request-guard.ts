@@ -50,7 +50,7 @@ async function requestGuard(app: FastifyInstance, ctx: ServerContext): Promise<v
     reply.headers(ISOLATION);
     return payload;
   });
-  await app.register(fastifyRateLimit, { global: true, max: ctx.opts.httpPerMinute ?? 1200, timeWindow: 60_000 });
+  await app.register(fastifyRateLimit, { global: true, max: ctx.opts.httpPerMinute ?? 1200, timeWindow: 60_000, onExceeded: (request) => ctx.metrics.limitHit('http-rate', { address: request.ip }) });
 }
 
 export default fp(requestGuard, { name: 'framewise-request-guard' });

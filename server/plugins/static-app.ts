@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
-import { isAdmin, requireAdmin, type ServerContext } from './context';
+import { requireAdmin, type ServerContext } from './context';
 
 async function staticApp(app: FastifyInstance, ctx: ServerContext): Promise<void> {
   const { staticDir } = ctx.opts;
@@ -28,9 +28,11 @@ async function staticApp(app: FastifyInstance, ctx: ServerContext): Promise<void
 
   const denied = requireAdmin(ctx);
   app.setNotFoundHandler(async (request, reply) => {
-    const path = request.url.split('?')[0] ?? '';
+    const path = routedPath(request.url);
     if (/^\/(api|sync|live)(\/|$)/i.test(path)) {
-      if (!isAdmin(ctx, request)) return denied(request, reply);
+      // The admin hook's answer (401, or 429 while too many wrong tokens came), else this path is unknown.
+      const refused = await denied(request, reply);
+      if (refused) return refused;
       return reply.code(404).send({ error: `no such API: ${request.method} ${path}` });
     }
     // Client-side routes of the single-page app get its shell; so does anything unknown.
@@ -39,6 +41,16 @@ async function staticApp(app: FastifyInstance, ctx: ServerContext): Promise<void
     }
     return reply.code(404).send({ error: built ? 'not found' : `not built: run npm run build (no ${root ?? 'static directory'})` });
   });
+}
+
+/** The path as the router reads it (percent-decoded: /%61pi/… is /api/… to the routes too); a bad escape stays as sent. */
+function routedPath(url: string): string {
+  const path = url.split('?')[0] ?? '';
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    return path;
+  }
 }
 
 // Not encapsulated: the not-found handler is the root's.

@@ -3,12 +3,13 @@
 import fastifyWebsocket from '@fastify/websocket';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { LIMITS } from '../../src/sync/protocol';
+import { LIMITS, SYNC_SUBPROTOCOL } from '../../src/sync/protocol';
 import { normaliseIp, originAllowed, type ServerContext } from './context';
 
 async function websockets(app: FastifyInstance, ctx: ServerContext): Promise<void> {
   await app.register(fastifyWebsocket, {
-    options: { maxPayload: LIMITS.maxMessageBytes },
+    // A device's token offered as a second subprotocol is never echoed: the answer names only the protocol.
+    options: { maxPayload: LIMITS.maxMessageBytes, handleProtocols: (offered) => (offered.has(SYNC_SUBPROTOCOL) ? SYNC_SUBPROTOCOL : false) },
     errorHandler: (err, socket) => {
       ctx.log.warn({ err: err.message }, 'websocket error');
       socket.terminate();

@@ -1,4 +1,4 @@
-import { VideoFileSource } from '../pipeline';
+import { VideoFileSource } from '@framewise/pipeline';
 import type { PipelineConfig } from '../vision/config';
 import { createVisionPipeline } from '../vision/vision-pipeline';
 import type { Outbox } from '../sync/outbox';

@@ -6,6 +6,7 @@ import { Connection, SocketClosed } from './connection';
 import { CLOSE } from './protocol';
 import type { HeldSession, SyncStatus } from './sync-status';
 import { judgeAck, judgeWelcome, type Verdict } from './verdicts';
+import { syncProtocols } from './protocol';
 
 /** Where the device token comes from: a fixed one, or one kept (and enrolled for when missing) per backend. */
 export interface CredentialSource {
@@ -122,7 +123,8 @@ export class SyncClient {
     let next = await this.waitForBatch();
     if (!next) return;
     if (this.status.state !== 'offline') this.update({ state: 'connecting' });
-    const conn = await Connection.open(this.opts.url, this.abort.signal, this.opts.ackTimeoutMs ?? 10_000);
+    // The token as a second subprotocol too: the backend then admits this socket to the devices' share even when strangers fill the rest.
+    const conn = await Connection.open(this.opts.url, this.abort.signal, this.opts.ackTimeoutMs ?? 10_000, syncProtocols(token));
     this.socket = conn;
     this.update({ state: 'connected', error: undefined });
     let progressed = false;

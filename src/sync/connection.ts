@@ -38,9 +38,10 @@ export class Connection {
     };
   }
 
-  static open(url: string, signal: AbortSignal, timeoutMs: number): Promise<Connection> {
+  /** `protocols`: a device offers [SYNC_SUBPROTOCOL, its token], so that the backend knows it at the upgrade. */
+  static open(url: string, signal: AbortSignal, timeoutMs: number, protocols?: string[]): Promise<Connection> {
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(url);
+      const ws = protocols ? new WebSocket(url, protocols) : new WebSocket(url);
       const conn = new Connection(ws);
       const timer = setTimeout(() => {
         ws.close();

@@ -74,6 +74,27 @@ export const ServerMessageSchema = v.variant('type', [
 ]);
 export type ServerMessage = v.InferOutput<typeof ServerMessageSchema>;
 
+/**
+ * The sync socket's subprotocol. A device offers its token as a second one,
+ * `new WebSocket(url, [SYNC_SUBPROTOCOL, token])`, so that the server knows it at the upgrade
+ * (before any hello) and admits it to the devices' reserved share of connections even when
+ * strangers fill the rest. The server answers with SYNC_SUBPROTOCOL alone; the hello still
+ * carries the token, and a socket without it is served as before.
+ */
+export const SYNC_SUBPROTOCOL = 'framewise-sync';
+
+/** What a device offers as subprotocols: the token too when it can travel as one (an HTTP token; a WebSocket refuses anything else). */
+export const syncProtocols = (token: string): string[] => (/^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,256}$/.test(token) && token !== SYNC_SUBPROTOCOL ? [SYNC_SUBPROTOCOL, token] : [SYNC_SUBPROTOCOL]);
+
+/** The device token offered in a Sec-WebSocket-Protocol header beside SYNC_SUBPROTOCOL, if any (not yet checked). */
+export function offeredDeviceToken(header: string | undefined): string | undefined {
+  if (header === undefined || header.length > 2 * LIMITS.maxTokenChars) return undefined;
+  const offered = header.split(',').map((p) => p.trim());
+  if (!offered.includes(SYNC_SUBPROTOCOL)) return undefined;
+  const others = offered.filter((p) => p !== SYNC_SUBPROTOCOL && p !== '');
+  return others.length === 1 ? others[0] : undefined;
+}
+
 // ---- HTTP ----
 
 /** `GET /framewise-config.json`: what the served page needs to sync back. It carries no secret. */

@@ -2,7 +2,7 @@ import { LitElement, css, html, nothing } from 'lit';
 import { customElement, state } from 'lit/decorators.js';
 import { DashboardFeedController } from './controllers/dashboard-feed';
 import { HashRouteController } from './controllers/hash-route';
-import { AdminApi, REFUSED_MESSAGE, SignedOut } from './dashboard/api';
+import { AdminApi, REFUSED_MESSAGE, SignedOut, Throttled } from './dashboard/api';
 import './dashboard/session-view';
 import './dashboard/sessions-list';
 
@@ -107,7 +107,8 @@ export class Dashboard extends LitElement {
       this.api = api;
       this.feed.connect(token);
     } catch (err) {
-      this.message = err instanceof SignedOut ? 'That admin token was refused. Check it and try again.' : `The backend cannot be reached: ${err instanceof Error ? err.message : String(err)}`;
+      this.message =
+        err instanceof SignedOut ? 'That admin token was refused. Check it and try again.' : err instanceof Throttled ? err.message : `The backend cannot be reached: ${err instanceof Error ? err.message : String(err)}`;
     } finally {
       this.busy = false;
     }

@@ -1,6 +1,6 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
-import { dropRate } from '../pipeline';
+import { dropRate } from '@framewise/pipeline';
 import type { VisionStats } from '../vision/vision-pipeline';
 import './sparkline';
 

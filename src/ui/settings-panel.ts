@@ -2,7 +2,7 @@ import { LitElement, css, html } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import { validateSettings, type Settings } from '../settings';
 import { defaultDeviceName } from '../sync/enroll';
-import { DROP_POLICIES, type DropPolicy } from '../pipeline';
+import { DROP_POLICIES, type DropPolicy } from '@framewise/pipeline';
 import { capacityFor, JUDGE_SOURCES, type JudgeSource } from '../vision/config';
 import { PROVIDER_PREFERENCES, type ProviderPreference } from '../model/provider';
 

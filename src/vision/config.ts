@@ -1,6 +1,6 @@
 import { YOLOX_NANO } from '../model/manifest';
 import { PROVIDER_PREFERENCES, type ProviderPreference } from '../model/provider';
-import { ConfigError, channelProblems, timingProblems, type DropPolicy } from '../pipeline';
+import { ConfigError, channelProblems, timingProblems, type DropPolicy } from '@framewise/pipeline';
 import type { ModelSource, ProbeScript } from '../shared/protocol';
 import type { ModelManifest } from '../model/manifest';
 

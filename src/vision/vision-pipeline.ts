@@ -1,4 +1,4 @@
-import { Pipeline, type GroupSpec, type PipelineResult, type PipelineStats } from '../pipeline';
+import { Pipeline, type GroupSpec, type PipelineResult, type PipelineStats } from '@framewise/pipeline';
 import type { ProcessorConfig, StateProcessorConfig, VisionControls, VisionOutputs, WorkerRole } from '../shared/protocol';
 import type { TaskCommand } from '../task/machine';
 import type { Task } from '../task/types';

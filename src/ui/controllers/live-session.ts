@@ -3,7 +3,7 @@ import { analyseFile } from '../../analysis/runner';
 import type { Analysis } from '../../analysis/export';
 import { LiveScene } from '../../guide/live-scene';
 import type { TaskGuide } from '../../guide/task-guide';
-import { cameraConstraints, CameraError, CameraSource, type Facing } from '../../pipeline';
+import { cameraConstraints, CameraError, CameraSource, type Facing } from '@framewise/pipeline';
 import type { ModelManifest } from '../../model/manifest';
 import type { PipelineConfig } from '../../vision/config';
 import { createVisionPipeline, type VisionPipeline, type VisionResult, type VisionStats } from '../../vision/vision-pipeline';

@@ -8,6 +8,15 @@ import { filterParams } from './sessions-state';
 /** The admin credential was refused (changed, or the backend was reset): no retry can mend it. */
 export class SignedOut extends Error {}
 
+/** Too many wrong admin tokens came lately (429): the backend did not check this one, and says when to try again. */
+export class Throttled extends Error {}
+
+/** The backend's own words for a refusal (`{error}`), if it gave any. */
+async function errorText(res: Response): Promise<string | undefined> {
+  const body = (await res.json().catch(() => undefined)) as { error?: unknown } | undefined;
+  return typeof body?.error === 'string' ? body.error : undefined;
+}
+
 /** Said on the sign-in form when a kept credential stops working. */
 export const REFUSED_MESSAGE = 'The admin token was refused (changed, or the backend was reset). Sign in again.';
 
@@ -83,6 +92,7 @@ export class AdminApi {
   private async request(path: string): Promise<Response> {
     const res = await fetch(path, { headers: { authorization: `Bearer ${this.token}` }, cache: 'no-store' });
     if (res.status === 401 || res.status === 403) throw new SignedOut();
+    if (res.status === 429) throw new Throttled(`The backend is not checking admin tokens from here for now: ${(await errorText(res)) ?? 'too many attempts'}`);
     if (!res.ok) throw new Error(`HTTP ${res.status}`);
     return res;
   }

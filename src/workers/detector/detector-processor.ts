@@ -1,6 +1,6 @@
 import { Detector } from './detector';
 import { loadModelBytes } from '../../model/model-bytes';
-import type { FrameMeta, FrameMessage, Processor, ProcessorInfo } from '../../pipeline/worker';
+import type { FrameMeta, FrameMessage, Processor, ProcessorInfo } from '@framewise/pipeline/worker';
 import type { DetectionsOutput, DetectorConfig } from '../../shared/protocol';
 import type { Detection } from '../../model/decode';
 

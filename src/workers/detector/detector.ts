@@ -3,7 +3,7 @@
 import type * as Ort from 'onnxruntime-web';
 import wasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.wasm?url';
 import asyncifyWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
-import type { FramePixels } from '../../frame/frame';
+import type { FramePixels } from '@framewise/pipeline/worker';
 import { decode, type Detection } from '../../model/decode';
 import type { Letterbox } from '../../model/letterbox';
 import { checkOutputClasses, checkOutputShape, type ModelManifest } from '../../model/manifest';

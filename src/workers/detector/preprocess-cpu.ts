@@ -1,4 +1,4 @@
-import type { FramePixels } from '../../frame/frame';
+import type { FramePixels } from '@framewise/pipeline/worker';
 import { letterbox, type Letterbox } from '../../model/letterbox';
 import type { ModelManifest } from '../../model/manifest';
 import { letterboxLinear } from '../../model/resize';

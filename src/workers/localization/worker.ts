@@ -1,5 +1,5 @@
 // A localization worker: one of the pool fed by the shared localization queue (latest-only by default).
-import { defineProcessor } from '../../pipeline/worker';
+import { defineProcessor } from '@framewise/pipeline/worker';
 import type { LocalizationOutput, ProcessorConfig } from '../../shared/protocol';
 import { createProcessor } from '../shared/processors';
 

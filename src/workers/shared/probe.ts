@@ -1,7 +1,7 @@
 // The probe processor: real but cheap pixel work (mean luma at 16×16) with scripted
 // delays, failures, hangs and crashes. It stands in for a model so that the pipeline's
 // guarantees can be tested and shown on their own.
-import type { FrameMessage, Processor, WorkerInit } from '../../pipeline/worker';
+import type { FrameMessage, Processor, WorkerInit } from '@framewise/pipeline/worker';
 import type { ProbeFault, ProbeOutput, ProbeScript } from '../../shared/protocol';
 
 const SAMPLE = 16;

@@ -1,5 +1,5 @@
 import { assertNever } from '../../util/assert-never';
-import type { Processor, WorkerInit } from '../../pipeline/worker';
+import type { Processor, WorkerInit } from '@framewise/pipeline/worker';
 import type { LocalizationOutput, ProcessorConfig } from '../../shared/protocol';
 import { createDetectorProcessor } from '../detector/detector-processor';
 import { createProbe } from './probe';
