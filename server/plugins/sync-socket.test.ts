@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { CLOSE, LIMITS, type SyncEvent } from '../../src/sync/protocol';
 import { simulatedFruitBowl } from '../../test/server/guided-sessions';
 import { ADMIN, bareServer, closeAll, enrolled, ORIGIN, withAppend, type BareServer } from '../../test/server/plugin-harness';
-import { events, greet, Inbox, opened, outcome, sendEvents, waitFor, wsOpen, type WsOutcome } from '../../test/server/test-support';
+import { events, greet, Inbox, opened, outcome, RECORDED_AT, sendEvents, waitFor, wsOpen, type WsOutcome } from '../../test/server/test-support';
 import { SqliteStore } from '../sqlite-store';
 import type { EventStore } from '../store';
 import requestGuard from './request-guard';
@@ -51,7 +51,7 @@ describe('/sync: a device', { timeout: 30_000 }, () => {
     const server = await serve();
     const device = await enrolled(server.store, 'kitchen tablet');
     const id = sessionId('fruit-bowl');
-    const rec = simulatedFruitBowl(1_790_000_000_000).end(1_790_000_015_000);
+    const rec = simulatedFruitBowl(RECORDED_AT).end(RECORDED_AT + 15_000);
     const all = rec.events;
     expect(all.length).toBeGreaterThan(60);
 
@@ -121,7 +121,7 @@ describe('/sync: a device', { timeout: 30_000 }, () => {
     const owner = await enrolled(server.store, 'owner tablet');
     const intruder = await enrolled(server.store, 'intruder tablet');
     const id = sessionId('owned');
-    const rec = simulatedFruitBowl(1_790_000_100_000, 6_000);
+    const rec = simulatedFruitBowl(RECORDED_AT + 100_000, 6_000);
     const mine = await greet(server, id, owner.token);
     expect(await sendEvents(mine.inbox, id, rec.events)).toBe(rec.events.length);
     mine.inbox.sock.close();
@@ -226,7 +226,7 @@ describe('/sync: a device', { timeout: 30_000 }, () => {
     );
     const device = await enrolled(server.store, 'bench tablet');
     const id = sessionId('store-fails');
-    const batch = simulatedFruitBowl(1_790_000_200_000, 3_000).events;
+    const batch = simulatedFruitBowl(RECORDED_AT + 200_000, 3_000).events;
     const { inbox } = await greet(server, id, device.token);
     inbox.send({ type: 'events', sessionId: id, events: batch });
     expect(await inbox.closedWith()).toMatchObject({ code: CLOSE.storage });
