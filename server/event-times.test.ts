@@ -59,6 +59,10 @@ describe('an event time far from the server clock', () => {
     again.inbox.send({ type: 'events', sessionId: 'times-session-01', events: [behind] });
     expect(await again.inbox.closedWith()).toEqual({ code: CLOSE.invalid, reason: expect.stringMatching(/^event 5: ts \d+ is 8 days behind the server clock \(limit ±7 days\)$/) });
     expect((await sessions()).find((s) => s.sessionId === 'times-session-01')).toMatchObject({ events: 4, lastSeq: 4, lastTs: rec.events[3]!.ts });
+    // The operator can alert on it: both refusals counted against the device.
+    const metrics = await (await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${ADMIN}` } })).text();
+    expect(metrics).toContain(`framewise_limits_hit_total{limit="event-time",device="${dev.deviceId}",address=""} 2`);
+    expect(metrics).toContain(`framewise_sync_closed_total{code="1007",device="${dev.deviceId}",address=""} 2`);
   });
 
   it('takes a backlog recorded days ago within the window, and a clock a few minutes off', async () => {

@@ -70,6 +70,8 @@ export class Metrics {
     if (code === CLOSE.unauthorised && /token/.test(reason)) this.credentialRefused('device', who);
     else if (code === CLOSE.policy) this.limitHit(/rate/.test(reason) ? 'sync-rate' : 'sync-policy', who);
     else if (code === CLOSE.tooBig) this.limitHit('message-size', who);
+    // eventTimeProblem's reason (server/sync-connection.ts): an event's ts outside FRAMEWISE_MAX_CLOCK_SKEW_MS.
+    else if (code === CLOSE.invalid && / the server clock \(limit ±/.test(reason)) this.limitHit('event-time', who);
   }
 
   /** The Prometheus text exposition, and its content type. */
