@@ -1,4 +1,5 @@
 // What the backend is configured with, counts, and hands back: shared by createApp and its plugins.
+import type { BudgetCounters } from './connection-budget';
 import type { Log } from './log';
 import type { FastifyInstance } from 'fastify';
 import type { Server } from 'node:http';
@@ -55,17 +56,10 @@ export interface AuthFailureLimits {
   readonly windowMs: number;
 }
 
-export interface AppStats extends SyncStats, LiveStats {
+/** The connection budget's counters (connection-budget.ts) are declared there, once. */
+export interface AppStats extends SyncStats, LiveStats, BudgetCounters {
   /** Sync sockets accepted. */
   connections: number;
-  /** TCP connections open now, and closed or answered 503 by the caps (see connection-budget.ts). */
-  openConnections: number;
-  refusedConnections: number;
-  /** Connections in each share of the budget now. */
-  connectionsGeneral: number;
-  connectionsDevices: number;
-  connectionsAdmin: number;
-  connectionsProbation: number;
   /** Sync sockets closed because their device already held its most (1008). */
   closedDeviceCap: number;
   rejectedUpgrades: number;
