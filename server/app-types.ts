@@ -6,6 +6,7 @@ import type { Server } from 'node:http';
 import { newLiveStats, type LiveStats } from './live';
 import type { EventStore } from './store';
 import { newSyncStats, type SyncStats } from './sync-connection';
+import type { WriteLimits } from './write-budget';
 
 export interface AppOptions {
   readonly store: EventStore;
@@ -45,6 +46,17 @@ export interface AppOptions {
   readonly authFailureLimits?: AuthFailureLimits;
   /** Where the server logs: a pino logger (main.ts: JSON lines on stderr), or a line sink; none: silent. */
   readonly log?: Log | ((line: string) => void);
+  /** Each device's share of writes: a rate and daily totals (server/write-budget.ts; 0 turns one off). Defaults: DEFAULT_WRITE_LIMITS. */
+  readonly writeLimits?: Partial<WriteLimits>;
+  /** Writes are refused while the disk holding `path` has less than `minFreeBytes` free (server/disk-watch.ts). None: not watched. */
+  readonly disk?: { readonly path: string; readonly minFreeBytes: number; readonly statfs?: (path: string) => Promise<number> };
+  /** Delete sessions that received nothing for this many days; checked every `retentionEveryMs` (an hour). None: kept for good. */
+  readonly retentionDays?: number;
+  readonly retentionEveryMs?: number;
+  /** The server's clock for budgets and retention (tests move it). */
+  readonly now?: () => number;
+  /** How a message waits out its device's rate (tests: a clock that moves). */
+  readonly sleep?: (ms: number) => Promise<void>;
 }
 
 /** Failed authentication allowed before attempts are answered 429 without being compared (server/auth-failures.ts). */
@@ -68,6 +80,10 @@ export interface AppStats extends SyncStats, LiveStats, BudgetCounters {
   revokedSockets: number;
   enrolled: number;
   httpErrors: number;
+  /** Retention passes run, and the sessions and events they deleted. */
+  retentionRuns: number;
+  retentionSessions: number;
+  retentionEvents: number;
 }
 
 export const newAppStats = (): AppStats => ({
@@ -87,6 +103,9 @@ export const newAppStats = (): AppStats => ({
   revokedSockets: 0,
   enrolled: 0,
   httpErrors: 0,
+  retentionRuns: 0,
+  retentionSessions: 0,
+  retentionEvents: 0,
 });
 
 export interface RunningApp {

@@ -12,6 +12,7 @@ import { newServerContext } from './plugins/context';
 import enrolment from './plugins/enrolment';
 import liveSocket from './plugins/live-socket';
 import requestGuard, { ISOLATION } from './plugins/request-guard';
+import retention from './plugins/retention';
 import staticApp from './plugins/static-app';
 import syncSocket from './plugins/sync-socket';
 import websockets from './plugins/websockets';
@@ -55,6 +56,7 @@ export async function createApp(opts: AppOptions): Promise<RunningApp> {
   await app.register(websockets, ctx); // the socket server and its ping sweep
   await app.register(syncSocket, ctx); // /sync: devices' events
   await app.register(liveSocket, ctx); // /live: the dashboard's feed, and store changes
+  await app.register(retention, ctx); // housekeeping: retention, old usage counts
   await app.register(staticApp, ctx); // the PWA, the dashboard, and what nothing else routes
   await app.ready();
 

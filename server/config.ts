@@ -6,6 +6,7 @@ import type { AuthFailureLimits } from './app-types';
 import { DEFAULT_AUTH_FAILURE_LIMITS } from './auth-failures';
 import { MIN_ADMIN_TOKEN_CHARS, MIN_ENROLL_CODE_CHARS, newAdminToken, secretWeakness } from './auth';
 import { DEFAULT_MAX_CLOCK_SKEW_MS } from './sync-connection';
+import { DEFAULT_WRITE_LIMITS, type WriteLimits } from './write-budget';
 
 export class ServerConfigError extends Error {}
 
@@ -40,6 +41,12 @@ export interface Config {
   readonly liveStallMs: number;
   readonly maxClockSkewMs: number;
   readonly trustProxy: false | string[];
+  /** Each device's share of writes (0 turns a limit off). */
+  readonly writeLimits: WriteLimits;
+  /** Writes refused below this much free space on the data's disk (0: not watched). */
+  readonly minFreeDiskBytes: number;
+  /** Sessions idle this many days are deleted (undefined: kept). */
+  readonly retentionDays: number | undefined;
 }
 
 type Env = Record<string, string | undefined>;
@@ -114,6 +121,27 @@ export function loadConfig(env: Env = process.env): Config {
     // From a minute (clocks drift) to ten years.
     maxClockSkewMs: whole(env, 'FRAMEWISE_MAX_CLOCK_SKEW_MS', DEFAULT_MAX_CLOCK_SKEW_MS, 60_000, 3650 * 86_400_000),
     trustProxy: trustProxy(env.FRAMEWISE_TRUST_PROXY),
+    ...writeSettings(env),
+  };
+}
+
+const KIB = 1024;
+const MIB = 1024 * 1024;
+
+/** The write quotas, the disk watermark and retention: whole numbers, 0 turning a limit off. */
+function writeSettings(env: Env): Pick<Config, 'writeLimits' | 'minFreeDiskBytes' | 'retentionDays'> {
+  const d = DEFAULT_WRITE_LIMITS;
+  const retention = whole(env, 'FRAMEWISE_RETENTION_DAYS', 0, 0, 36_500);
+  return {
+    writeLimits: {
+      bytesPerSecond: whole(env, 'FRAMEWISE_DEVICE_KIB_PER_S', d.bytesPerSecond / KIB, 0) * KIB,
+      eventsPerSecond: whole(env, 'FRAMEWISE_DEVICE_EVENTS_PER_S', d.eventsPerSecond, 0),
+      bytesPerDay: whole(env, 'FRAMEWISE_DEVICE_MIB_PER_DAY', d.bytesPerDay / MIB, 0) * MIB,
+      eventsPerDay: whole(env, 'FRAMEWISE_DEVICE_EVENTS_PER_DAY', d.eventsPerDay, 0),
+      sessionsPerDay: whole(env, 'FRAMEWISE_DEVICE_SESSIONS_PER_DAY', d.sessionsPerDay, 0),
+    },
+    minFreeDiskBytes: whole(env, 'FRAMEWISE_MIN_FREE_DISK_MIB', 1024, 0) * MIB,
+    retentionDays: retention > 0 ? retention : undefined,
   };
 }
 

@@ -4,8 +4,15 @@
 // registry per app, never prom-client's global one, so that several apps in one process (tests)
 // keep their own counts.
 import { Counter, Gauge, Registry } from 'prom-client';
-import { CLOSE } from '../src/sync/protocol';
+import { CLOSE, retryAfterOf } from '../src/sync/protocol';
 import type { AppStats } from './app-types';
+import { QUOTA_MESSAGES, type QuotaName } from './write-budget';
+
+/** Which quota a 4429's reason names. */
+const quotaOf = (reason: string): QuotaName | 'other' => {
+  const told = retryAfterOf(reason)?.message;
+  return (Object.keys(QUOTA_MESSAGES) as QuotaName[]).find((q) => QUOTA_MESSAGES[q] === told) ?? 'other';
+};
 
 /** Who hit it: the device when one is known, else the client's address (after trusted-proxy resolution). */
 export interface Who {
@@ -72,6 +79,8 @@ export class Metrics {
     else if (code === CLOSE.tooBig) this.limitHit('message-size', who);
     // eventTimeProblem's reason (server/sync-connection.ts): an event's ts outside FRAMEWISE_MAX_CLOCK_SKEW_MS.
     else if (code === CLOSE.invalid && / the server clock \(limit ±/.test(reason)) this.limitHit('event-time', who);
+    else if (code === CLOSE.quota) this.quotaReached(quotaOf(reason), who);
+    else if (code === CLOSE.storageLow) this.limitHit('disk-free', who);
   }
 
   /** The Prometheus text exposition, and its content type. */

@@ -53,7 +53,7 @@ class PostgresDialect implements Dialect {
     private readonly clientConfig: pg.ClientConfig,
     private readonly log: Log,
   ) {
-    this.tables = { devices: `${prefix}_devices`, sessions: `${prefix}_sessions`, events: `${prefix}_events` };
+    this.tables = { devices: `${prefix}_devices`, sessions: `${prefix}_sessions`, events: `${prefix}_events`, usage: `${prefix}_usage` };
     this.channel = prefix;
   }
 

@@ -14,10 +14,14 @@ import {
   rawToFold,
   sessionConditions,
   taskKey,
+  dayOf,
   storeClock,
   summaryDelta,
   summaryFromRow,
+  type AppendOptions,
   type AppendResult,
+  type Deleted,
+  type DeviceUsage,
   type ClaimResult,
   type DeviceRecord,
   type RawEvent,
@@ -39,6 +43,8 @@ export interface TableNames {
   readonly devices: string;
   readonly sessions: string;
   readonly events: string;
+  /** Per device and day: what it stored (AppendOptions.withUsage, EventStore.usage). */
+  readonly usage: string;
 }
 
 /** Everything that differs between the two databases; the store's algorithm is written once above it. */
@@ -81,6 +87,7 @@ interface DeviceRow {
 }
 type OwnerRow = { device_id: string; last_seq: number; revoked_at: number | null; name: string | null; facts: string | null; facts_version: number };
 type RawRow = { seq: number; ts: number; kind: RawEvent['kind']; payload: string };
+type UsageRow = { bytes: number; events: number; sessions: number };
 
 /** The facts to fold on from: those kept, unless they were kept under older rules (then the session is folded again from its first event). */
 const keptFacts = (o: Pick<OwnerRow, 'facts' | 'facts_version'>): SessionFacts => (Number(o.facts_version) >= FACTS_VERSION ? parseFacts(o.facts) : emptyFacts());
@@ -126,18 +133,21 @@ export class SqlStore implements EventStore {
   private opened: Promise<void> = Promise.resolve();
 
   /** Creates the tables (idempotent), then folds the facts of sessions that lag their events. */
-  protected open(): Promise<void> {
+  protected open(owner = true): Promise<void> {
     this.opened = (async () => {
-      await this.migrate();
-      await this.upgradeFacts();
-      await this.catchUp();
+      // A store that only reads (SQLite's, beside its writer thread) leaves the schema to the writer.
+      if (owner) {
+        await this.migrate();
+        await this.upgradeFacts();
+        await this.catchUp();
+      }
       await this.d.listen((change) => this.emit(change));
     })();
     return this.opened;
   }
 
   private async migrate(): Promise<void> {
-    const { devices, sessions, events } = this.t;
+    const { devices, sessions, events, usage } = this.t;
     const { real, int } = this.d.types;
     // Instances starting together would race on CREATE TABLE IF NOT EXISTS (a unique violation in pg_type).
     await this.d.write(`framewise-schema:${sessions}`, async (q) => {
@@ -161,6 +171,11 @@ export class SqlStore implements EventStore {
       await q.run(`CREATE INDEX IF NOT EXISTS ${sessions}_dev_recv ON ${sessions} (device_id, ${order}) WHERE first_ts IS NOT NULL`);
       // A task's list and aggregate go by its definition's key (taskKey in store.ts), not by the id a device gave it.
       await q.run(`CREATE INDEX IF NOT EXISTS ${sessions}_task_recv ON ${sessions} (task_key, ${order}) WHERE first_ts IS NOT NULL`);
+      await q.run(`CREATE TABLE IF NOT EXISTS ${usage} (
+        device_id TEXT NOT NULL, day ${int} NOT NULL, bytes ${int} NOT NULL DEFAULT 0, events ${int} NOT NULL DEFAULT 0, sessions ${int} NOT NULL DEFAULT 0,
+        PRIMARY KEY (device_id, day))`);
+      // Retention looks for sessions by when they last received something.
+      await q.run(`CREATE INDEX IF NOT EXISTS ${sessions}_received ON ${sessions} ((COALESCE(received_at, created_at)))`);
     });
   }
 
@@ -270,7 +285,8 @@ export class SqlStore implements EventStore {
   async claimSession(sessionId: string, deviceId: string, at: number): Promise<ClaimResult> {
     await this.opened;
     return this.d.write(null, async (q) => {
-      await q.run(`INSERT INTO ${this.t.sessions} (session_id, device_id, created_at) VALUES (?, ?, ?) ON CONFLICT (session_id) DO NOTHING`, [sessionId, deviceId, at]);
+      const claimed = await q.run(`INSERT INTO ${this.t.sessions} (session_id, device_id, created_at) VALUES (?, ?, ?) ON CONFLICT (session_id) DO NOTHING`, [sessionId, deviceId, at]);
+      if (claimed > 0) await this.count(q, deviceId, at, { bytes: 0, events: 0, sessions: 1 });
       const owner = await this.owner(q, sessionId);
       if (!owner) throw new Error(`session ${sessionId} vanished after it was claimed`);
       return { owner: owner.device_id, lastSeq: owner.last_seq };
@@ -282,14 +298,15 @@ export class SqlStore implements EventStore {
    * in the same transaction that the session is the device's and the device is not revoked, and
    * keeps the session's summary in that transaction; resolves after the commit.
    */
-  async append(deviceId: string, sessionId: string, events: readonly SyncEvent[]): Promise<AppendResult> {
+  async append(deviceId: string, sessionId: string, events: readonly SyncEvent[], opts: AppendOptions = {}): Promise<AppendResult> {
+    const at = opts.at ?? this.now();
     await this.opened;
     const result = await this.d.write(sessionId, async (q): Promise<AppendResult> => {
       const owner = await this.owner(q, sessionId);
       if (!owner || owner.device_id !== deviceId) return { ok: false, why: 'forbidden' };
       if (owner.revoked_at !== null) return { ok: false, why: 'revoked' };
       const delta = summaryDelta(owner.last_seq, events);
-      if (!delta) return { ok: true, seq: owner.last_seq, stored: 0 };
+      if (!delta) return { ok: true, seq: owner.last_seq, stored: 0, ...(opts.withUsage ? { usage: await this.usageIn(q, deviceId, at) } : {}) };
       const kept = keptFacts(owner);
       const missed = kept.seq < owner.last_seq ? await this.eventsOfKinds(q, sessionId, kept.seq, owner.last_seq, FACT_KINDS) : [];
       const cols = factsColumns({ ...nextFacts(kept, owner.last_seq, missed, delta.run), seq: delta.lastSeq }, owner.name ?? '', deviceId);
@@ -301,13 +318,65 @@ export class SqlStore implements EventStore {
            last_ts = ${this.d.greatest}(COALESCE(last_ts, CAST(? AS ${real})), CAST(? AS ${real})), last_state = COALESCE(CAST(? AS TEXT), last_state), received_at = ?,
            facts = ?, facts_seq = CAST(? AS ${int}), task_id = ?, task_key = ?, completed_ts = ?, ended_ts = ?, search = ?, facts_version = CAST(? AS ${int})
          WHERE session_id = ?`,
-        [delta.run.length, delta.lastSeq, delta.firstTs, delta.maxTs, delta.maxTs, delta.lastState, this.now(), cols.facts, cols.factsSeq, cols.taskId, cols.taskKey, cols.completedTs, cols.endedTs, cols.search, FACTS_VERSION, sessionId],
+        [delta.run.length, delta.lastSeq, delta.firstTs, delta.maxTs, delta.maxTs, delta.lastState, at, cols.facts, cols.factsSeq, cols.taskId, cols.taskKey, cols.completedTs, cols.endedTs, cols.search, FACTS_VERSION, sessionId],
       );
+      const bytes = delta.payloads.reduce((n, p) => n + Buffer.byteLength(p), 0);
+      const usage = await this.count(q, deviceId, at, { bytes, events: delta.run.length, sessions: 0 });
       await this.d.notify(q, { type: 'append', sessionId });
-      return { ok: true, seq: delta.lastSeq, stored: delta.run.length };
+      return { ok: true, seq: delta.lastSeq, stored: delta.run.length, ...(opts.withUsage ? { usage } : {}) };
     });
     if (result.ok && result.stored > 0) this.emit({ type: 'append', sessionId });
     return result;
+  }
+
+  /** Adds to the device's usage of the day of `at`, in the caller's transaction; returns the day's totals. */
+  private async count(q: SqlRunner, deviceId: string, at: number, add: Omit<DeviceUsage, 'day'>): Promise<DeviceUsage> {
+    const { usage } = this.t;
+    const day = dayOf(at);
+    const { num } = this.d;
+    const [row] = await q.all<UsageRow>(
+      `INSERT INTO ${usage} (device_id, day, bytes, events, sessions) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (device_id, day) DO UPDATE SET bytes = ${usage}.bytes + excluded.bytes, events = ${usage}.events + excluded.events, sessions = ${usage}.sessions + excluded.sessions
+       RETURNING ${num('bytes')} AS bytes, ${num('events')} AS events, ${num('sessions')} AS sessions`,
+      [deviceId, day, add.bytes, add.events, add.sessions],
+    );
+    return { day, bytes: row!.bytes, events: row!.events, sessions: row!.sessions };
+  }
+
+  private async usageIn(q: SqlRunner, deviceId: string, at: number): Promise<DeviceUsage> {
+    const day = dayOf(at);
+    const { num } = this.d;
+    const [row] = await q.all<UsageRow>(`SELECT ${num('bytes')} AS bytes, ${num('events')} AS events, ${num('sessions')} AS sessions FROM ${this.t.usage} WHERE device_id = ? AND day = ?`, [deviceId, day]);
+    return { day, bytes: row?.bytes ?? 0, events: row?.events ?? 0, sessions: row?.sessions ?? 0 };
+  }
+
+  async usage(deviceId: string, at: number): Promise<DeviceUsage> {
+    await this.opened;
+    return this.d.read((q) => this.usageIn(q, deviceId, at));
+  }
+
+  async deleteSessionsBefore(before: number, limit: number): Promise<Deleted> {
+    await this.opened;
+    const { sessions, events } = this.t;
+    const stale = `COALESCE(received_at, created_at) < ?`;
+    const candidates = await this.d.read((q) => q.all<{ session_id: string }>(`SELECT session_id FROM ${sessions} WHERE ${stale} ORDER BY COALESCE(received_at, created_at) LIMIT ?`, [before, limit]));
+    let deleted = { sessions: 0, events: 0 };
+    for (const { session_id: sessionId } of candidates) {
+      // Under the append's lock, and only if it is still stale: a device may have just sent it more.
+      const n = await this.d.write(sessionId, async (q) => {
+        const gone = await q.run(`DELETE FROM ${sessions} WHERE session_id = ? AND ${stale}`, [sessionId, before]);
+        return gone ? { sessions: gone, events: await q.run(`DELETE FROM ${events} WHERE session_id = ?`, [sessionId]) } : { sessions: 0, events: 0 };
+      });
+      deleted = { sessions: deleted.sessions + n.sessions, events: deleted.events + n.events };
+    }
+    // Whoever shows lists refreshes: rows may have gone.
+    if (deleted.sessions) this.emit({ type: 'resync' });
+    return deleted;
+  }
+
+  async pruneUsage(beforeDay: number): Promise<number> {
+    await this.opened;
+    return this.d.write(null, (q) => q.run(`DELETE FROM ${this.t.usage} WHERE day < ?`, [beforeDay]));
   }
 
   async sessions(limit: number, cursor?: SessionsCursor, filter: SessionFilter = {}): Promise<SessionsPage> {

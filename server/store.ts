@@ -26,7 +26,8 @@ export interface RawEvent {
 export type ClaimResult = { readonly owner: string; readonly lastSeq: number };
 
 export type AppendResult =
-  | { readonly ok: true; readonly seq: number; readonly stored: number }
+  /** `usage`: the device's usage of the day after this append, when asked for (AppendOptions.withUsage). */
+  | { readonly ok: true; readonly seq: number; readonly stored: number; readonly usage?: DeviceUsage }
   /** `forbidden`: the session is not this device's; `revoked`: the device's credential was revoked. */
   | { readonly ok: false; readonly why: 'forbidden' | 'revoked' };
 
@@ -35,6 +36,33 @@ export type StoreChange =
   | { readonly type: 'revoke'; readonly deviceId: string }
   /** Changes may have been missed (PostgreSQL's LISTEN connection was lost and is back): whoever caches must refresh. */
   | { readonly type: 'resync' };
+
+/** What a device stored on one day (UTC, from the server's clock): counted in the transaction that stores it. */
+export interface DeviceUsage {
+  /** Days since the epoch, UTC: Math.floor(ms / DAY_MS). */
+  readonly day: number;
+  /** The stored events' payloads, as UTF-8 JSON text. */
+  readonly bytes: number;
+  readonly events: number;
+  /** Sessions it opened (claimed) that day. */
+  readonly sessions: number;
+}
+
+export const DAY_MS = 86_400_000;
+export const dayOf = (ms: number) => Math.floor(ms / DAY_MS);
+
+export interface AppendOptions {
+  /** When it was received (the server's clock); the store's clock by default. */
+  readonly at?: number;
+  /** Return the device's usage of the day after this append. */
+  readonly withUsage?: boolean;
+}
+
+/** What one pass of retention deleted. */
+export interface Deleted {
+  readonly sessions: number;
+  readonly events: number;
+}
 
 export interface StoreOptions {
   /** The server's clock: when an append is received, and what liveness is judged against. */
@@ -61,7 +89,17 @@ export interface EventStore {
   revokeDevice(deviceId: string, at: number): Promise<Device | undefined>;
   /** Records `deviceId` as the owner of a session nobody has claimed; returns the owner either way. */
   claimSession(sessionId: string, deviceId: string, at: number): Promise<ClaimResult>;
-  append(deviceId: string, sessionId: string, events: readonly SyncEvent[]): Promise<AppendResult>;
+  append(deviceId: string, sessionId: string, events: readonly SyncEvent[], opts?: AppendOptions): Promise<AppendResult>;
+  /** What the device stored on the day of `at` (zeros when nothing). */
+  usage(deviceId: string, at: number): Promise<DeviceUsage>;
+  /**
+   * Retention: deletes at most `limit` sessions that received nothing since `before` (server
+   * clock; a session that never received an event, since it was claimed), with their events.
+   * Each is deleted under its append lock, rechecked there.
+   */
+  deleteSessionsBefore(before: number, limit: number): Promise<Deleted>;
+  /** Forgets usage counts of days before `day`. */
+  pruneUsage(beforeDay: number): Promise<number>;
   /** Sessions with at least one event that `filter` matches, newest first by when the server received them (then first event time, then id), `limit` at a time; from the summary table alone. */
   sessions(limit: number, cursor?: SessionsCursor, filter?: SessionFilter): Promise<SessionsPage>;
   sessionsById(ids: readonly string[]): Promise<SessionSummary[]>;

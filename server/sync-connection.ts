@@ -3,7 +3,9 @@
 import { asLog, type Log } from './log';
 import { CLOSE, LIMITS, parseClientMessage, type ServerMessage } from '../src/sync/protocol';
 import { parseDeviceToken, secretMatches } from './auth';
+import type { DiskWatch } from './disk-watch';
 import type { EventStore } from './store';
+import type { BudgetVerdict, WriteBudgets } from './write-budget';
 
 export interface HandleOutcome {
   readonly reply?: ServerMessage;
@@ -17,10 +19,29 @@ export interface SyncStats {
   closedUnauthorised: number;
   closedForbidden: number;
   closedStorage: number;
+  /** Closed with CLOSE.quota: a device over its daily total, its sessions for the day, or far over its rate. */
+  closedQuota: number;
+  /** Closed with CLOSE.storageLow: the disk under the free-space watermark. */
+  closedDiskLow: number;
+  /** Messages held back to keep a device to its rate, and for how long in all. */
+  rateWaits: number;
+  rateWaitMs: number;
   stored: number;
 }
 
-export const newSyncStats = (): SyncStats => ({ closedInvalid: 0, closedTooBig: 0, closedRate: 0, closedUnauthorised: 0, closedForbidden: 0, closedStorage: 0, stored: 0 });
+export const newSyncStats = (): SyncStats => ({
+  closedInvalid: 0,
+  closedTooBig: 0,
+  closedRate: 0,
+  closedUnauthorised: 0,
+  closedForbidden: 0,
+  closedStorage: 0,
+  closedQuota: 0,
+  closedDiskLow: 0,
+  rateWaits: 0,
+  rateWaitMs: 0,
+  stored: 0,
+});
 
 export interface SyncConnectionOptions {
   readonly store: EventStore;
@@ -41,6 +62,12 @@ export interface SyncConnectionOptions {
   readonly peer?: string;
   /** How far an event's `ts` may lie from `now`, either way (DEFAULT_MAX_CLOCK_SKEW_MS). */
   readonly maxClockSkewMs?: number;
+  /** Each device's share of writes, shared by every sync socket of the server. */
+  readonly budgets?: WriteBudgets;
+  /** Writes are refused while the data's disk is under its free-space watermark. */
+  readonly disk?: DiskWatch;
+  /** How a message waits out its device's rate (tests: a clock that moves). */
+  readonly sleep?: (ms: number) => Promise<void>;
 }
 
 /** An event's time may lie this far from the server's clock, either way: 7 days. */
@@ -88,6 +115,8 @@ function closeReason(reason: string): string {
   }
   return out;
 }
+
+const wait = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export class SyncConnection {
   /** The device this socket speaks for, once a hello proved it. */
@@ -150,6 +179,11 @@ export class SyncConnection {
       this.stats.closedTooBig++;
       return this.close(CLOSE.tooBig, `message over ${LIMITS.maxMessageBytes} bytes`);
     }
+    if (this.device !== undefined) {
+      // A device whose writes would be refused costs no parsing.
+      const early = (await this.diskLow(0)) ?? this.precheck(this.device, size);
+      if (early) return early;
+    }
     const parsed = isBinary ? ({ ok: false, reason: 'binary message' } as const) : parseClientMessage(typeof data === 'string' ? data : data.toString('utf8'));
     if (!parsed.ok) {
       this.stats.closedInvalid++;
@@ -172,6 +206,8 @@ export class SyncConnection {
         this.stats.closedRate++;
         return this.close(CLOSE.policy, 'too many sessions on one socket');
       }
+      const refused = (await this.diskLow(0, device)) ?? (await this.overBudgetAtHello(device, msg.sessionId));
+      if (refused) return refused;
       const claim = await store.claimSession(msg.sessionId, device, this.now());
       if (claim.owner !== device) return this.forbidden(`session ${msg.sessionId} belongs to another device`);
       this.device = device;
@@ -187,10 +223,62 @@ export class SyncConnection {
       this.log.warn({ peer: this.opts.peer, device: this.device, reason: badTime }, 'sync: event time outside the window');
       return this.close(CLOSE.invalid, badTime);
     }
-    const result = await store.append(this.device, msg.sessionId, msg.events);
+    const low = await this.diskLow(size);
+    if (low) return low;
+    const { budgets } = this.opts;
+    if (budgets) {
+      const verdict = budgets.events(this.device, size, msg.events.length);
+      if (!verdict.ok) return this.overBudget(this.device, verdict);
+      if (verdict.waitMs > 0) {
+        // Back-pressure: the ack waits, and a device that keeps one batch in flight slows to its share.
+        this.stats.rateWaits++;
+        this.stats.rateWaitMs += verdict.waitMs;
+        await (this.opts.sleep ?? wait)(verdict.waitMs);
+        if (this.closed) return {};
+      }
+    }
+    const result = await store.append(this.device, msg.sessionId, msg.events, budgets ? { withUsage: true } : {});
     if (!result.ok) return result.why === 'revoked' ? this.unauthorised('device revoked') : this.forbidden(`session ${msg.sessionId} belongs to another device`);
+    if (result.usage) budgets?.record(this.device, result.usage);
     this.stats.stored += result.stored;
     return { reply: { type: 'ack', sessionId: msg.sessionId, seq: result.seq } };
+  }
+
+  /** Under the disk's watermark: no write is taken (a hello claims a session, so it is one too). */
+  private async diskLow(bytes: number, device = this.device): Promise<HandleOutcome | undefined> {
+    const verdict = await this.opts.disk?.check(bytes);
+    if (!verdict || verdict.ok) return undefined;
+    // Refused at its hello, the device is still known (and counted as itself).
+    this.device ??= device;
+    this.stats.closedDiskLow++;
+    this.log.error({ peer: this.opts.peer, device: this.device, freeBytes: verdict.freeBytes, close: verdict.code }, 'sync: writes refused, the disk is nearly full');
+    return this.close(verdict.code, verdict.reason);
+  }
+
+  private precheck(device: string, size: number): HandleOutcome | undefined {
+    const verdict = this.opts.budgets?.precheck(device, size);
+    return verdict && !verdict.ok ? this.overBudget(device, verdict) : undefined;
+  }
+
+  /** A hello from a device over its daily total, or over its sessions for the day when the session is new. */
+  private async overBudgetAtHello(device: string, sessionId: string): Promise<HandleOutcome | undefined> {
+    const { budgets, store } = this.opts;
+    if (!budgets) return undefined;
+    budgets.record(device, await store.usage(device, this.now()));
+    const daily = budgets.daily(device);
+    if (!daily.ok) return this.overBudget(device, daily);
+    const session = budgets.newSession(device);
+    if (session.ok || this.greeted.has(sessionId)) return undefined;
+    // Over the day's sessions: one this device already holds may still be resumed.
+    const [existing] = await store.sessionsById([sessionId]);
+    return existing?.deviceId === device ? undefined : this.overBudget(device, session);
+  }
+
+  private overBudget(device: string, verdict: Extract<BudgetVerdict, { ok: false }>): HandleOutcome {
+    this.stats.closedQuota++;
+    this.device ??= device;
+    this.log.warn({ peer: this.opts.peer, device, limit: verdict.limit, retryAfterMs: verdict.retryAfterMs, close: verdict.code }, 'sync: device over its share');
+    return this.close(verdict.code, verdict.reason);
   }
 
   private unauthorised(reason: string): HandleOutcome {

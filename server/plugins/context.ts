@@ -11,6 +11,8 @@ import { AuthFailures, DEFAULT_AUTH_FAILURE_LIMITS, throttledMessage, type Throt
 import { bearer, sameSecret } from '../auth';
 import { Metrics } from '../metrics';
 import type { SyncConnection } from '../sync-connection';
+import { DiskWatch } from '../disk-watch';
+import { WriteBudgets } from '../write-budget';
 
 export interface ServerContext {
   readonly opts: AppOptions;
@@ -28,6 +30,10 @@ export interface ServerContext {
   readonly authFailures: AuthFailures;
   /** Run first when the server closes, before its sockets are closed: stop timers and feeds. */
   readonly onShutdown: (() => void)[];
+  /** Each device's share of writes, across its sockets. */
+  readonly budgets: WriteBudgets;
+  /** The free-disk watermark, where the data is on a local disk. */
+  readonly disk: DiskWatch | undefined;
 }
 
 /** What the plugins of one server share, fresh: counters at zero, no sockets, the port-dependent lists empty until listening. */
@@ -47,6 +53,8 @@ export function newServerContext(opts: AppOptions): ServerContext {
     metrics,
     authFailures: new AuthFailures(opts.authFailureLimits ?? DEFAULT_AUTH_FAILURE_LIMITS, metrics),
     onShutdown: [],
+    budgets: new WriteBudgets(opts.writeLimits, opts.now),
+    disk: opts.disk && opts.disk.minFreeBytes > 0 ? new DiskWatch({ ...opts.disk, now: opts.now }) : undefined,
   };
 }
 

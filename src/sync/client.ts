@@ -3,7 +3,7 @@ import { reconnecting, sleep } from './backoff';
 import { EnrolmentRefused } from './enroll';
 import type { Batch, Outbox } from './outbox';
 import { Connection, SocketClosed } from './connection';
-import { CLOSE } from './protocol';
+import { CLOSE, retryAfterOf } from './protocol';
 import type { HeldSession, SyncStatus } from './sync-status';
 import { judgeAck, judgeWelcome, type Verdict } from './verdicts';
 import { syncProtocols } from './protocol';
@@ -24,6 +24,10 @@ export interface SyncOptions {
   readonly ackTimeoutMs?: number;
   /** First and longest wait between failed attempts (defaults 0.5 s and 30 s). */
   readonly backoff?: { readonly startingDelay?: number; readonly maxDelay?: number };
+  /** The clock `retryAt` is told in (tests move it). */
+  readonly now?: () => number;
+  /** How the client waits until the backend takes writes again (tests: a clock that moves). */
+  readonly sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
 }
 
 /**
@@ -38,6 +42,31 @@ export const CREDENTIAL_REFUSED =
 /** The backend will not take this device; retrying cannot help. */
 export class SyncRefused extends Error {
   override name = 'SyncRefused';
+}
+
+/** The backend asked this device to come back later (CLOSE.quota, CLOSE.storageLow): nothing it did not acknowledge is lost, and nothing is sent before then. */
+export class SyncDeferred extends Error {
+  override name = 'SyncDeferred';
+  constructor(
+    readonly code: number,
+    readonly told: string,
+    readonly retryAfterMs: number,
+  ) {
+    super(told);
+  }
+}
+
+/** A deferral whose close reason said no time is retried after this long. */
+export const DEFERRED_DEFAULT_MS = 60_000;
+/** The least a deferral waits, whatever the backend says, so that it never loops hot. */
+export const DEFERRED_MIN_MS = 1_000;
+/** Devices told the same time (midnight UTC) come back spread over up to this long. */
+export const DEFERRED_SPREAD_MS = 30_000;
+
+/** What the page shows while a deferral lasts. */
+export function deferredMessage(told: string, retryAt: number): string {
+  const what = told.charAt(0).toUpperCase() + told.slice(1);
+  return `${what}. Its events are kept on this device and sending resumes by itself at ${new Date(retryAt).toLocaleTimeString()}.`;
 }
 
 /** A reply claimed more than this device sent or recorded: nothing is deleted on its word. */
@@ -99,7 +128,7 @@ export class SyncClient {
     if (this.stopped) return;
     this.update({ state: 'connecting' });
     try {
-      await reconnecting(() => this.attempt(), {
+      await reconnecting(() => this.attemptOrWait(), {
         signal: this.abort.signal,
         startingDelay: this.opts.backoff?.startingDelay,
         maxDelay: this.opts.backoff?.maxDelay,
@@ -112,6 +141,21 @@ export class SyncClient {
     } catch (err) {
       // Refused: the lock is released, and nothing retries until the person enrols again.
       if (!this.stopped) this.update({ state: 'refused', error: err instanceof Error ? err.message : String(err) });
+    }
+  }
+
+  /** An attempt; when the backend asks this device to wait, the wait, whole: the next attempt follows it at once. */
+  private async attemptOrWait(): Promise<void> {
+    try {
+      await this.attempt();
+    } catch (err) {
+      if (!(err instanceof SyncDeferred)) throw err;
+      const now = this.opts.now ?? Date.now;
+      const waitMs = Math.round(Math.max(DEFERRED_MIN_MS, err.retryAfterMs) + Math.random() * Math.min(DEFERRED_SPREAD_MS, err.retryAfterMs / 10));
+      const retryAt = now() + waitMs;
+      this.update({ state: 'waiting', error: deferredMessage(err.told, retryAt), retryAt });
+      await (this.opts.sleep ?? sleep)(waitMs, this.abort.signal);
+      if (!this.stopped) this.update({ state: 'connecting', error: undefined, retryAt: undefined });
     }
   }
 
@@ -191,6 +235,11 @@ export class SyncClient {
     if (err instanceof SocketClosed) {
       this.update({ closes: { ...this.status.closes, [err.code]: (this.status.closes[err.code] ?? 0) + 1 } });
       if (err.code === CLOSE.unauthorised) throw new SyncRefused(CREDENTIAL_REFUSED);
+      if (err.code === CLOSE.quota || err.code === CLOSE.storageLow) {
+        // What was refused is still in the outbox: it goes once the backend takes writes again.
+        const told = retryAfterOf(err.reason);
+        throw new SyncDeferred(err.code, told?.message ?? (err.reason || `the backend asked this device to wait (${err.code})`), told?.retryAfterMs ?? DEFERRED_DEFAULT_MS);
+      }
       if (inFlight && err.code === CLOSE.forbidden) {
         const sid = inFlight.sessionId;
         await this.hold(sid, 'forbidden', (n) => `${n} events of session ${sid} refused by the backend: another device owns that session. They are kept on this device.`);

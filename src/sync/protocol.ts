@@ -30,7 +30,18 @@ export const CLOSE = {
   storage: 1011, // the store failed; the client retries
   unauthorised: 4401, // no valid hello in time, or a bad/revoked credential
   forbidden: 4403, // another device's session
+  quota: 4429, // this device has sent its share (a daily total, or far over its rate): the reason says when to retry (retryAfterOf)
+  storageLow: 4507, // the server's disk is nearly full: it takes no writes for now; the reason says when to retry
 } as const;
+
+/** A close reason that says when to come back: `<message>; retry in <seconds> s` (within a close reason's 123 bytes). */
+export const retryReason = (message: string, retryAfterMs: number): string => `${message}; retry in ${Math.max(1, Math.ceil(retryAfterMs / 1000))} s`;
+
+/** What a retryReason says: the message, and the wait in milliseconds (undefined for any other reason). */
+export function retryAfterOf(reason: string): { readonly message: string; readonly retryAfterMs: number } | undefined {
+  const m = /^(.*); retry in (\d{1,9}) s$/.exec(reason);
+  return m ? { message: m[1]!, retryAfterMs: Number(m[2]) * 1000 } : undefined;
+}
 
 export const SessionIdSchema = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{8,64}$/, 'bad sessionId'));
 export const TokenSchema = v.pipe(v.string(), v.minLength(1), v.maxLength(LIMITS.maxTokenChars));

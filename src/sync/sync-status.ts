@@ -13,6 +13,12 @@ export type SyncState =
   | 'standby'
   /** The backend will not take this device (enrolment refused, credential revoked); nothing is retried until the person acts. */
   | 'refused'
+  /**
+   * The backend asked this device to wait (it has sent its share for today, or the backend's disk
+   * is nearly full): what it acknowledged is safe, the rest stays in the outbox, and sending
+   * resumes by itself at `retryAt`.
+   */
+  | 'waiting'
   | 'stopped';
 
 /** A session kept on this device that is not being sent; it never holds up the others. */
@@ -30,8 +36,10 @@ export interface SyncStatus {
   readonly state: SyncState;
   readonly pending: number;
   readonly lastAck?: { readonly sessionId: string; readonly seq: number; readonly at: number };
-  /** Why the last attempt failed, or why the backend refuses this device. */
+  /** Why the last attempt failed, why the backend refuses this device, or why it asked it to wait. */
   readonly error?: string;
+  /** In `waiting`: when sending resumes (epoch ms). */
+  readonly retryAt?: number;
   readonly reconnects: number;
   readonly held: readonly HeldSession[];
   /** Replies that claimed more than this device sent, and were not believed. */

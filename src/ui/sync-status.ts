@@ -13,6 +13,7 @@ const LABEL: Record<SyncState, string> = {
   offline: 'offline',
   standby: 'another tab syncs',
   refused: 'sync refused',
+  waiting: 'sync paused by the backend',
   stopped: 'sync stopped',
 };
 
@@ -34,7 +35,7 @@ export class SyncStatusView extends LitElement {
     :host { display: block; font-size: 13px; color: #94a3b8; }
     .dot { display: inline-block; width: 8px; height: 8px; border-radius: 50%; margin-right: 4px; background: #64748b; }
     .connected, .idle { background: #22c55e; }
-    .offline, .connecting, .enrolling { background: #f59e0b; }
+    .offline, .connecting, .enrolling, .waiting { background: #f59e0b; }
     .refused { background: #ef4444; }
     .problem { color: #fca5a5; margin: 4px 0 0; }
     ul { margin: 4px 0 0; padding-left: 18px; color: #fcd34d; }
