@@ -5,41 +5,14 @@
 // credential included.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
-import type { AuthFailureLimits } from './app-types';
-import { createApp, type AppOptions, type RunningApp } from './app';
-import { SqliteStore } from './sqlite-store';
+import { appHarness, ENROL_CODE as CODE, guessToken as guess, LOW_AUTH_LIMITS as LIMITS } from '../test/server/app-harness';
 import { events, Inbox, opened, outcome } from '../test/server/test-support';
 
 const ADMIN = 'fwa.credentials-test-Wm4Qz8Rx2Kv7Tn5Lb9Hc3Jd6Fp1Sg0Y';
-const CODE = 'kettle-orchard-7-lantern';
-const LIMITS: AuthFailureLimits = { perClient: 3, global: 8, windowMs: 60_000 };
-
-let running: { app: RunningApp; store: SqliteStore }[] = [];
-afterEach(async () => {
+const { start, asAdmin, enrolFrom } = appHarness(ADMIN);
+afterEach(() => {
   vi.useRealTimers();
-  for (const { app, store } of running) {
-    await app.close();
-    await store.close();
-  }
-  running = [];
 });
-
-async function start(opts: Partial<AppOptions> = {}): Promise<RunningApp> {
-  const store = await SqliteStore.open(':memory:');
-  const app = await createApp({ store, adminToken: ADMIN, enrollCode: CODE, hosts: ['*'], origins: ['*'], log: () => {}, authFailureLimits: LIMITS, ...opts });
-  running.push({ app, store });
-  return app;
-}
-
-/** An admin request from `address` with `token` (none: no Authorization header). */
-const asAdmin = (app: RunningApp, address: string, token: string | undefined, url = '/api/sessions', method: 'GET' | 'DELETE' = 'GET') =>
-  app.fastify.inject({ method, url, remoteAddress: address, headers: token === undefined ? {} : { authorization: `Bearer ${token}` } });
-
-const enrolFrom = (app: RunningApp, address: string, code: string | undefined, name = 'bench tablet') =>
-  app.fastify.inject({ method: 'POST', url: '/api/devices', remoteAddress: address, headers: { 'content-type': 'application/json' }, payload: code === undefined ? { name } : { name, code } });
-
-/** A guess as an attacker would make it: a token of the right shape, random-looking. */
-const guess = (n: number) => `fwa.${n.toString(36).padStart(43, 'Q')}`;
 
 describe('wrong admin tokens over HTTP', () => {
   it('are counted per client on every admin route alike; past the limit the client gets 429 with Retry-After, right token or not, until the window has passed', async () => {

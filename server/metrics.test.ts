@@ -1,38 +1,14 @@
 // What an operator alerts on, at the admin-only GET /metrics (Prometheus text, prom-client):
 // refused credentials, limits hit and the server's counters, per client address or device,
 // after real requests and real sockets; and each app's registry its own.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { createApp, type AppOptions, type RunningApp } from './app';
-import { SqliteStore } from './sqlite-store';
+import type { RunningApp } from './app';
+import { appHarness, ENROL_CODE as CODE, guessToken as guess } from '../test/server/app-harness';
 import { events, Inbox, opened, outcome } from '../test/server/test-support';
 
 const ADMIN = 'fwa.metrics-test-Wm4Qz8Rx2Kv7Tn5Lb9Hc3Jd6Fp1Sg0Y';
-const CODE = 'kettle-orchard-7-lantern';
-
-let running: { app: RunningApp; store: SqliteStore }[] = [];
-afterEach(async () => {
-  for (const { app, store } of running) {
-    await app.close();
-    await store.close();
-  }
-  running = [];
-});
-
-async function start(opts: Partial<AppOptions> = {}): Promise<RunningApp> {
-  const store = await SqliteStore.open(':memory:');
-  const app = await createApp({ store, adminToken: ADMIN, enrollCode: CODE, hosts: ['*'], origins: ['*'], log: () => {}, authFailureLimits: { perClient: 3, global: 8, windowMs: 60_000 }, ...opts });
-  running.push({ app, store });
-  return app;
-}
-
-const asAdmin = (app: RunningApp, address: string, token: string | undefined, url = '/api/sessions') =>
-  app.fastify.inject({ url, remoteAddress: address, headers: token === undefined ? {} : { authorization: `Bearer ${token}` } });
-
-const enrolFrom = (app: RunningApp, address: string, code: string | undefined, name = 'bench tablet') =>
-  app.fastify.inject({ method: 'POST', url: '/api/devices', remoteAddress: address, headers: { 'content-type': 'application/json' }, payload: code === undefined ? { name } : { name, code } });
-
-const guess = (n: number) => `fwa.${n.toString(36).padStart(43, 'Q')}`;
+const { start, asAdmin, enrolFrom } = appHarness(ADMIN);
 
 describe('GET /metrics', () => {
   it('is admin only, and counts refused credentials, limits hit and the server counters per client address or device, in Prometheus text format', async () => {
