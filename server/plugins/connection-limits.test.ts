@@ -256,6 +256,25 @@ describe('reserved shares', () => {
   }, 30_000);
 });
 
+describe('the admin token on probation', () => {
+  it('is checked as the admin routes check it: wrong guesses are counted, and past the limit the answer is 429 for right and wrong alike, never a 503-or-200 oracle', async () => {
+    const s = await serve({ maxConnections: 2, maxConnectionsPerIp: 2, authFailureLimits: { perClient: 3, global: 50, windowMs: 60_000 } });
+    await many(2, () => idle(s, '127.0.5.1'));
+    await waitFor('the general pool full', () => s.ctx.stats.connectionsGeneral === 2);
+    // A newcomer from a client with no general slot free: on probation (its accept comes before its request).
+    const onProbation = () => idle(s, '127.0.5.9');
+    const wrong = (n: number) => ({ authorization: `Bearer limits-test-guess-${n}-0123456789abcdef012345678` });
+    // Three wrong tokens from one client: each is turned away as a stranger would be, and counted.
+    for (let n = 0; n < 3; n++) expect(await ask(await onProbation(), s.port, '/api/devices', false, wrong(n))).toBe(503);
+    // The fourth guess is not compared: 429, and the right token from that client is answered the same way.
+    expect(await ask(await onProbation(), s.port, '/api/devices', false, wrong(3))).toBe(429);
+    expect(await ask(await onProbation(), s.port, '/api/devices', true)).toBe(429);
+    // Another client on probation with the right token is still admitted.
+    const admin = await idle(s, '127.0.5.10');
+    expect(await ask(admin, s.port, '/api/devices', true)).toBe(200);
+  }, 30_000);
+});
+
 describe('the per-address cap behind a trusted proxy', () => {
   it('counts the forwarded client, not the proxy: many clients through one proxy are all served, one client beyond its cap is refused, and a client that is not the proxy cannot pick its address', async () => {
     const s = await serve({ maxConnectionsPerIp: 3, trustProxy: ['127.0.0.1'] });

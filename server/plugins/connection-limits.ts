@@ -4,27 +4,37 @@
 // 503 and closed, and behind a trusted proxy it counts against the forwarded client (see
 // server/connection-budget.ts). Also an answer (never a crash) for a client that breaks HTTP or
 // runs past its deadlines.
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Socket } from 'node:net';
 import { offeredDeviceToken } from '../../src/sync/protocol';
+import { throttledMessage, type Throttled } from '../auth-failures';
 import { bearer, sameSecret } from '../auth';
-import { isUpgrade, normaliseIp, type ServerContext } from './context';
+import { checkAdminToken, isUpgrade, normaliseIp, type ServerContext } from './context';
 
 /**
- * Whether a request shows the admin token: it only chooses the connection's share (the admin
- * routes check and count the credential themselves). On probation a wrong one is answered 503.
+ * Whether a request shows the admin token: it chooses the connection's share (the admin routes
+ * check and count the credential themselves). On probation the answer itself would tell a right
+ * token from a wrong one (served, or 503), so there the token is checked as the admin routes
+ * check it: counted when wrong, and not compared at all while its client or the server is over
+ * the limit on failures (then the answer is 429).
  */
-function showsAdmin(ctx: ServerContext, authorization: string | undefined): boolean {
-  const token = bearer(authorization);
-  return token !== undefined && sameSecret(token, ctx.opts.adminToken);
+async function showsAdmin(ctx: ServerContext, request: FastifyRequest): Promise<boolean | Throttled> {
+  const token = bearer(request.headers.authorization);
+  if (token === undefined) return false;
+  if (!ctx.connections.onProbation(request.raw.socket)) return sameSecret(token, ctx.opts.adminToken);
+  const outcome = await checkAdminToken(ctx, token, request);
+  return outcome === 'ok' ? true : outcome === 'wrong' ? false : outcome;
 }
 
 async function connectionLimits(app: FastifyInstance, ctx: ServerContext): Promise<void> {
   const budget = ctx.connections;
   app.server.prependListener('connection', (socket: Socket) => budget.accept(socket, normaliseIp(socket.remoteAddress)));
   app.addHook('onRequest', async (request, reply) => {
-    const admin = showsAdmin(ctx, request.headers.authorization);
+    const admin = await showsAdmin(ctx, request);
+    if (typeof admin === 'object') {
+      return reply.code(429).header('connection', 'close').header('retry-after', String(admin.retryAfterS)).header('cache-control', 'no-store').send({ error: throttledMessage('admin token', admin) });
+    }
     // Decided by the /sync route once the token is checked (after the Host, rate and Origin checks).
     const offersDevice = isUpgrade(request) && offeredDeviceToken(request.headers['sec-websocket-protocol']) !== undefined;
     const refused = budget.admitRequest(request.raw.socket, normaliseIp(request.ip), { admin, offersDevice });
