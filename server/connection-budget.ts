@@ -50,6 +50,12 @@ export interface Refusal {
   readonly error: string;
 }
 
+/** Which cap turned a connection away, as counted in the metrics (framewise_limits_hit_total{limit}). */
+export type ConnectionLimit = 'connections-general' | 'connections-per-address' | 'connections-devices' | 'connections-admin' | 'connections-probation';
+
+/** Told once per connection turned away: the cap, and the client address it counted against (else its peer). */
+export type OnRefused = (limit: ConnectionLimit, address: string) => void;
+
 interface Slot {
   readonly socket: Socket;
   readonly peer: string;
@@ -74,6 +80,7 @@ export class ConnectionBudget {
   constructor(
     readonly limits: BudgetLimits,
     private readonly stats: BudgetCounters,
+    private readonly onRefused: OnRefused = () => {},
   ) {}
 
   /** Connections in a share now. */
@@ -130,7 +137,7 @@ export class ConnectionBudget {
         slot.spoke = true;
         return undefined;
       }
-      return this.refuse(slot, this.fullReason(slot));
+      return this.refuseFull(slot);
     }
     return this.attribute(slot, client);
   }
@@ -144,9 +151,9 @@ export class ConnectionBudget {
       return undefined;
     }
     // On probation: only the devices' share can take it, and only within the address's cap.
-    if (slot.addressFull || this.ofAddress(client) >= this.limits.perAddress) return this.refuse(slot, this.addressReason());
+    if (slot.addressFull || this.ofAddress(client) >= this.limits.perAddress) return this.refuse(slot, 'connections-per-address', this.addressReason());
     if (this.inShare('devices') >= this.limits.devices) {
-      return this.refuse(slot, `the server holds its most device connections (${this.limits.devices}, FRAMEWISE_DEVICE_CONNECTIONS) and ${this.limits.general} others; retry shortly`);
+      return this.refuse(slot, 'connections-devices', `the server holds its most device connections (${this.limits.devices}, FRAMEWISE_DEVICE_CONNECTIONS) and ${this.limits.general} others; retry shortly`);
     }
     this.move(slot, 'devices');
     this.count(slot, client);
@@ -161,14 +168,14 @@ export class ConnectionBudget {
   /** Turns a connection on probation away (its credential did not check out). */
   refuseProbation(socket: Socket): Refusal | undefined {
     const slot = this.slots.get(socket);
-    return slot?.share === 'probation' ? this.refuse(slot, this.fullReason(slot)) : undefined;
+    return slot?.share === 'probation' ? this.refuseFull(slot) : undefined;
   }
 
   private toAdmin(slot: Slot): Refusal | undefined {
     this.uncount(slot);
     if (this.inShare('admin') < this.limits.admin) this.move(slot, 'admin');
     else if (slot.share === 'probation') {
-      if (this.inShare('general') >= this.limits.general) return this.refuse(slot, `the admin already holds ${this.limits.admin} connections (FRAMEWISE_ADMIN_CONNECTIONS) and the server is full; close one`);
+      if (this.inShare('general') >= this.limits.general) return this.refuse(slot, 'connections-admin', `the admin already holds ${this.limits.admin} connections (FRAMEWISE_ADMIN_CONNECTIONS) and the server is full; close one`);
       this.move(slot, 'general');
     }
     return undefined;
@@ -178,24 +185,31 @@ export class ConnectionBudget {
   private attribute(slot: Slot, client: string): Refusal | undefined {
     if (slot.client === client) return undefined;
     this.uncount(slot);
-    if (this.ofAddress(client) >= this.limits.perAddress) return this.refuse(slot, this.addressReason());
+    if (this.ofAddress(client) >= this.limits.perAddress) return this.refuse(slot, 'connections-per-address', this.addressReason());
     this.count(slot, client);
     return undefined;
   }
 
-  private fullReason(slot: Slot): string {
-    return slot.addressFull ? this.addressReason() : `the server holds its most connections without a credential (${this.limits.general}, FRAMEWISE_MAX_CONNECTIONS); retry shortly`;
+  /** On probation with nothing that proves it: the cap that put it there. */
+  private refuseFull(slot: Slot): Refusal {
+    return slot.addressFull
+      ? this.refuse(slot, 'connections-per-address', this.addressReason())
+      : this.refuse(slot, 'connections-general', `the server holds its most connections without a credential (${this.limits.general}, FRAMEWISE_MAX_CONNECTIONS); retry shortly`);
   }
 
   private addressReason(): string {
     return `this address holds its most connections (${this.limits.perAddress}, FRAMEWISE_MAX_CONNECTIONS_PER_IP); close one`;
   }
 
-  private refuse(slot: Slot, error: string): Refusal {
+  private refuse(slot: Slot, limit: ConnectionLimit, error: string): Refusal {
+    const address = slot.client ?? slot.peer;
     // Answered, then closed: it no longer counts against its address meanwhile.
     this.uncount(slot);
     // Counted once per connection, however many requests it had pipelined.
-    if (!slot.refused) this.stats.refusedConnections++;
+    if (!slot.refused) {
+      this.stats.refusedConnections++;
+      this.onRefused(limit, address);
+    }
     slot.refused = true;
     return { status: 503, error };
   }
@@ -235,8 +249,12 @@ export class ConnectionBudget {
     if (victim) this.close(victim);
   }
 
+  /** Closes a connection on probation that stayed silent, or was evicted for a newer one. */
   private close(slot: Slot): void {
-    if (!slot.refused) this.stats.refusedConnections++;
+    if (!slot.refused) {
+      this.stats.refusedConnections++;
+      this.onRefused('connections-probation', slot.peer);
+    }
     // Counted out now (not at 'close'), so that the slot is free for the connection that needs it.
     this.release(slot);
     slot.socket.destroy();

@@ -42,7 +42,7 @@ afterEach(async () => {
 async function serve(opts: Partial<AppOptions> = {}, probationMs?: number): Promise<Served> {
   const store = await SqliteStore.open(':memory:');
   const base = newServerContext({ store, adminToken: ADMIN, hosts: ['*'], origins: ['*'], ...opts });
-  const ctx: ServerContext = probationMs === undefined ? base : { ...base, connections: new ConnectionBudget({ ...base.connections.limits, probationMs }, base.stats) };
+  const ctx: ServerContext = probationMs === undefined ? base : { ...base, connections: new ConnectionBudget({ ...base.connections.limits, probationMs }, base.stats, (limit, address) => base.metrics.limitHit(limit, { address })) };
   const app = Fastify({ logger: false, trustProxy: opts.trustProxy ?? false, forceCloseConnections: true });
   for (const plugin of [connectionLimits, requestGuard, adminApi, websockets, syncSocket]) await app.register(plugin, ctx);
   await app.listen({ port: 0, host: '127.0.0.1' });
@@ -199,6 +199,10 @@ describe('reserved shares', () => {
     // A silent newcomer is closed once its probation is over.
     const newcomer = await idle(s, '127.0.1.5');
     await waitFor('the silent newcomer closed', () => newcomer.closed, 10_000);
+    // Each turned away is counted against its address, per cap, for an operator to alert on.
+    const metrics = (await s.ctx.metrics.exposition()).text;
+    expect(metrics).toContain('framewise_limits_hit_total{limit="connections-general",device="",address="127.0.1.4"} 2');
+    expect(metrics).toContain('framewise_limits_hit_total{limit="connections-probation",device="",address="127.0.1.5"} 1');
 
     // Another device, offering its token at the upgrade as the app does, gets in and syncs.
     const otherInbox = await syncing(s, 'other2-session-1', other.token, { from: '127.0.1.6', offer: true });

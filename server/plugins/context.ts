@@ -45,7 +45,7 @@ export function newServerContext(opts: AppOptions): ServerContext {
     opts,
     stats,
     log,
-    connections: connectionBudget(opts, stats),
+    connections: connectionBudget(opts, stats, metrics),
     // Lists that depend on the port are known once listening; until then nothing is served.
     allowed: { hosts: typeof opts.hosts === 'function' ? [] : opts.hosts, origins: typeof opts.origins === 'function' ? [] : opts.origins },
     devices: new DeviceSockets(stats),
@@ -58,7 +58,7 @@ export function newServerContext(opts: AppOptions): ServerContext {
   };
 }
 
-function connectionBudget(opts: AppOptions, stats: AppStats): ConnectionBudget {
+function connectionBudget(opts: AppOptions, stats: AppStats, metrics: Metrics): ConnectionBudget {
   return new ConnectionBudget(
     {
       general: opts.maxConnections ?? 1000,
@@ -70,6 +70,7 @@ function connectionBudget(opts: AppOptions, stats: AppStats): ConnectionBudget {
       isProxy: trustedProxies(opts.trustProxy),
     },
     stats,
+    (limit, address) => metrics.limitHit(limit, { address }),
   );
 }
 
