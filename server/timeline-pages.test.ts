@@ -8,9 +8,14 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import WebSocket from 'ws';
 import { CLOSE, type SyncEvent } from '../src/sync/protocol';
-import { TIMELINE_ITEMS_FIRST, TIMELINE_LIST_FIRST, type SessionTimeline, type TimelineStep } from '../src/sync/trainer-api';
+import { TIMELINE_ITEMS_FIRST, TIMELINE_LIST_FIRST, type SessionsPage, type SessionTimeline, type TimelineStep } from '../src/sync/trainer-api';
+import { SyncClient } from '../src/sync/client';
+import { createApp } from './app';
+import { SqliteStore } from './sqlite-store';
+import { MemoryOutbox } from '../test/server/memory-outbox';
 import { loadConfig, ServerConfigError } from './config';
 import { timelineCsv } from './csv';
 import { sessionsExport } from './trainer-routes';
@@ -24,7 +29,7 @@ import { ADMIN as BARE_ADMIN, bareServer, closeAll } from '../test/server/plugin
 import { pgUnreachable, PG_URL } from '../test/server/pg-support';
 import { startServer, type ServerProcess } from '../test/server/spawn-server';
 import { postgresKind, sqliteKind, type StoreKind } from '../test/server/store-kinds';
-import { api, enrol, greet, sendEvents } from '../test/server/test-support';
+import { api, enrol, greet, sendEvents, waitFor } from '../test/server/test-support';
 import { BENCH, history, KITCHEN, seed, T0 } from '../test/server/trainer-fixtures';
 
 const PHONE = 'A cell phone is in view — it does not belong here';
@@ -352,6 +357,46 @@ describe('the event cap of a session, through the server', () => {
     expect(metrics).toContain(`framewise_sync_closed_total{code="4413",device="${dev.deviceId}",address=""} 2`);
     expect(metrics).toContain('framewise_closed_session_full_total 2');
   });
+});
+
+describe('a full session, in the app', () => {
+  afterEach(() => vi.unstubAllGlobals());
+
+  it('is held with the backend\'s reason, its unsent events kept on the device, and the next session syncs', async () => {
+    const store = await SqliteStore.open(join(mkdtempSync(join(tmpdir(), 'fw-cap-app-')), 'store.sqlite'));
+    const app = await createApp({ store, adminToken: BARE_ADMIN, hosts: ['*'], origins: ['*'], log: () => {}, maxSessionEvents: 40 });
+    const { port } = await app.listen(0, '127.0.0.1');
+    const server = { port, url: `http://127.0.0.1:${port}` };
+    const device = await enrol(server, 'bench camera');
+    const rec = derailingSession(Date.now() - 60_000, 10).events;
+    const outbox = new MemoryOutbox();
+    outbox.add('app-full-0001', rec.slice(0, 30));
+    vi.stubGlobal('WebSocket', WebSocket);
+    vi.stubGlobal('navigator', { locks: { request: (_name: string, _opts: unknown, fn: () => Promise<void>) => fn() } });
+    const client = new SyncClient(outbox.asOutbox, { url: `ws://127.0.0.1:${port}/sync`, credential: device.token });
+    client.start();
+    try {
+      await waitFor('the first 30 events to go', async () => (await outbox.pendingCount()) === 0);
+      // The session goes on past the cap; another one starts after it.
+      outbox.add('app-full-0001', rec.slice(30));
+      outbox.add('app-next-0001', derailingSession(Date.now() - 30_000, 2).events);
+      const held = await waitFor('the full session to be held', () => client.current.held.find((h) => h.sessionId === 'app-full-0001'));
+      expect(held).toMatchObject({ reason: 'full', events: rec.length - 30 });
+      expect(held.message).toBe(`Session app-full-0001 is full on the backend (session app-full-0001 holds 30 events; a session may hold at most 40; start a new session). Its ${rec.length - 30} unsent events are kept on this device; a new session syncs as usual.`);
+      expect(client.current.closes[CLOSE.sessionFull]).toBe(1);
+      await waitFor('the next session to go', async () => (await outbox.pendingCount()) === rec.length - 30);
+      expect(outbox.kept('app-full-0001')).toEqual(rec.slice(30));
+      const listed = new Map((await api<SessionsPage>(server, '/api/sessions', BARE_ADMIN)).sessions.map((s) => [s.sessionId, s.events]));
+      expect(Object.fromEntries(listed)).toEqual({ 'app-full-0001': 30, 'app-next-0001': derailingSession(0, 2).events.length });
+      // Held, it is not sent again: one close, however long the app runs.
+      await new Promise((r) => setTimeout(r, 300));
+      expect(client.current.closes[CLOSE.sessionFull]).toBe(1);
+    } finally {
+      client.stop();
+      await app.close();
+      await store.close();
+    }
+  }, 60_000);
 });
 
 describe('the settings', () => {
