@@ -64,8 +64,9 @@ const stepCsvRow = (base: StepBase, step: Pick<TimelineStep, 'status' | 'complet
   duration_ms: step.durationMs,
   text: null,
 });
-const derailmentCsvRow = (base: StepBase, d: Derailment): TimelineCsvRow => ({ ...base, row: 'derailment', status: d.ongoing ? 'ongoing' : null, completed_by: null, start: isoTime(d.startTs), end: isoTime(d.endTs), duration_ms: d.durationMs, text: d.reason });
-const instructionCsvRow = (base: StepBase, i: GivenInstruction): TimelineCsvRow => ({ ...base, row: 'instruction', status: null, completed_by: null, start: isoTime(i.ts), end: null, duration_ms: null, text: i.text });
+// Each row a literal of every column (no spread): the exports write tens of thousands of them.
+const derailmentCsvRow = (base: StepBase, d: Derailment): TimelineCsvRow => ({ session_id: base.session_id, step: base.step, step_instruction: base.step_instruction, row: 'derailment', status: d.ongoing ? 'ongoing' : null, completed_by: null, start: isoTime(d.startTs), end: isoTime(d.endTs), duration_ms: d.durationMs, text: d.reason });
+const instructionCsvRow = (base: StepBase, i: GivenInstruction): TimelineCsvRow => ({ session_id: base.session_id, step: base.step, step_instruction: base.step_instruction, row: 'instruction', status: null, completed_by: null, start: isoTime(i.ts), end: null, duration_ms: null, text: i.text });
 const timelineCsvLine = (row: TimelineCsvRow) => csvLine(TIMELINE_CSV_COLUMNS.map((c) => row[c]));
 
 /** A whole timeline's rows: each step's row, then its derailments' and instructions' rows in time order. The streamed export (timeline-pages.ts) writes the same lines a page at a time. */

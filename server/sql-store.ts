@@ -611,7 +611,8 @@ export class SqlStore implements EventStore {
     await this.opened;
     const { num } = this.d;
     const { real, int } = this.d.types;
-    const from = after ? ` AND (ts, kind, seq) > (CAST(? AS ${real}), CAST(? AS TEXT), CAST(? AS ${int}))` : '';
+    // PostgreSQL wants the parameters' types spelled out; SQLite plans the whole row value as the index range only without them.
+    const from = !after ? '' : this.d.kind === 'postgres' ? ` AND (ts, kind, seq) > (CAST(? AS ${real}), CAST(? AS TEXT), CAST(? AS ${int}))` : ' AND (ts, kind, seq) > (?, ?, ?)';
     const rows = await this.d.read((q) =>
       q.all<ItemRow>(
         `SELECT ${num('step')} AS step, kind, ${num('seq')} AS seq, ts, end_ts, text FROM ${this.t.timeline}

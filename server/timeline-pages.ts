@@ -124,6 +124,15 @@ export async function timelineItemsPage(store: EventStore, sessionId: string, st
 /** Rows read at once by the exports. */
 const EXPORT_PAGE = 1_000;
 
+/**
+ * A turn of the event loop between pages. SQLite's reads are synchronous on this thread and a
+ * fast client never pushes back, so without it a whole export would run as one chain of
+ * promises and every other request would wait for its end.
+ */
+export const breathe = () => new Promise<void>((r) => setImmediate(r));
+/** CSV lines written between two turns of the event loop. */
+const BREATHE_LINES = 200;
+
 /** The session's timeline as export text, or undefined when there is no such session: read here, so that a missing one is a 404 before anything is sent. */
 export async function sessionExport(store: EventStore, sessionId: string, format: ExportFormat, pageSize = EXPORT_PAGE): Promise<AsyncGenerator<string> | undefined> {
   const head = await store.timelineHead(sessionId);
@@ -138,6 +147,7 @@ async function* listPages(store: EventStore, l: Layout, step: number, kind: Stor
   for (;;) {
     const page = await store.timelineItems(l.head.session.sessionId, [{ step, kind, afterSeq: after, limit: pageSize }], l.toSeq);
     if (page.length) yield page;
+    await breathe();
     if (page.length < pageSize) return;
     after = page.at(-1)!.seq;
   }
@@ -186,7 +196,14 @@ async function* csvExport(store: EventStore, l: Layout, pageSize: number): Async
       for (;;) {
         const page = await store.timelineItemsByTime(id, step, after, l.toSeq, pageSize);
         let text = '';
+        let lines = 0;
         for (const it of page) {
+          // A turn of the event loop every so many lines: building them is most of an export's work.
+          if (++lines % BREATHE_LINES === 0) {
+            yield text;
+            text = '';
+            await breathe();
+          }
           // The open derailment sorts after every item that starts before it, and after the ended derailments that start with it.
           if (ongoing && (it.ts > ongoing.startTs || (it.ts === ongoing.startTs && it.kind === 'instruction'))) {
             text += derailmentCsvLine(id, row, ongoing);
@@ -195,6 +212,7 @@ async function* csvExport(store: EventStore, l: Layout, pageSize: number): Async
           text += it.kind === 'derailment' ? derailmentCsvLine(id, row, derailmentOf(it)) : instructionCsvLine(id, row, instructionOf(it));
         }
         if (text) yield text;
+        await breathe();
         if (page.length < pageSize) break;
         const last = page.at(-1)!;
         after = { ts: last.ts, kind: last.kind, seq: last.seq };

@@ -10,7 +10,7 @@ import { SessionIdSchema } from '../src/sync/protocol';
 import { taskAggregate } from './aggregate';
 import { sessionCsvLine, sessionsCsvHeader } from './csv';
 import { HEAVY_READS_RETRY_S, heavyReadsRefusal, HeavyReads } from './heavy-reads';
-import { loadTimeline, sessionExport, timelineItemsPage } from './timeline-pages';
+import { breathe, loadTimeline, sessionExport, timelineItemsPage } from './timeline-pages';
 import { decodeCursor, type SessionsCursor, type EventStore } from './store';
 
 export { loadTimeline } from './timeline-pages';
@@ -27,6 +27,7 @@ export async function* sessionsExport(store: EventStore, filter: SessionFilter, 
       first = false;
     }
     cursor = page.next === null ? undefined : decodeCursor(page.next);
+    await breathe();
   } while (cursor);
   if (format === 'json') yield ']';
 }
