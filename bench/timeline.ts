@@ -136,7 +136,8 @@ async function drain(url: string): Promise<{ status: number; ms: number; bytes: 
   const t0 = performance.now();
   const res = await fetch(url, { headers: auth });
   let bytes = 0;
-  for await (const chunk of res.body!) bytes += (chunk as Uint8Array).byteLength;
+  const reader = res.body!.getReader();
+  for (let r = await reader.read(); !r.done; r = await reader.read()) bytes += r.value.byteLength;
   return { status: res.status, ms: performance.now() - t0, bytes };
 }
 
