@@ -368,7 +368,7 @@ if (dataDir) {
   // The record itself, read back from PostgreSQL: every session 1…N, nothing missing, nothing twice.
   rows = (await probe!.query(`SELECT session_id, COUNT(*)::int n, COUNT(DISTINCT seq)::int distinct_n, MAX(seq)::int max_seq FROM ${prefix}_events GROUP BY session_id`)).rows as Counted[];
   for (const s of servers) await s.kill('SIGTERM');
-  for (const t of ['events', 'sessions', 'devices', 'usage']) await probe!.query(`DROP TABLE IF EXISTS ${prefix}_${t}`).catch(() => {});
+  for (const t of ['events', 'sessions', 'devices', 'usage', 'timeline', 'timeline_steps']) await probe!.query(`DROP TABLE IF EXISTS ${prefix}_${t}`).catch(() => {});
   await probe!.end();
 }
 const bySession = new Map(rows.map((r) => [r.session_id, r]));

@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { startServer, type ServerProcess } from '../test/server/spawn-server';
 import { ADMIN, backendEnv, DeviceSocket, enrolDevice, verdictEvent, type Device } from './fixtures/backend';
+import { completed, derailed, DESK, executing, LAPTOP_LEFT, Recording } from '../test/server/guided-sessions';
 
 // The supervisor's dashboard on the built app: the admin credential is asked for once, kept
 // for the tab only (sessionStorage), sent as a header and as the live feed's first message.
@@ -97,4 +98,39 @@ test('signs in with the admin token once (kept for the tab, never in a URL), pag
   expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
 
   expect(urls.filter((u) => u.includes(ADMIN) || u.includes('token='))).toEqual([]);
+});
+
+test('a step with more derailments and instructions than a timeline carries shows the rest page by page', async ({ page }) => {
+  test.setTimeout(60_000);
+  // The desk task: step 2 derails 60 times, an instruction given each time it does and each time it is back on track.
+  const start = Date.now() - 120_000;
+  const rec = new Recording(DESK, start).verdict(start + 250, executing(0)).verdict(start + 1_000, completed(0, 1, 1_000));
+  for (let i = 0; i < 60; i++) {
+    const ts = start + 2_000 + i * 1_000;
+    rec.verdict(ts, derailed(1, LAPTOP_LEFT, ts)).instruction(ts, 1, 'Bring a laptop into view');
+    rec.verdict(ts + 600, executing(1, { recovered: true })).instruction(ts + 600, 1, 'Bring a keyboard into view');
+  }
+  const socket = await DeviceSocket.open(server.url);
+  await socket.hello('session-dash-derailing', device.token);
+  for (let i = 0; i < rec.events.length; i += 100) await socket.send('session-dash-derailing', rec.events.slice(i, i + 100));
+  socket.close();
+
+  await page.goto(`${base}/dashboard`);
+  await page.getByLabel('Admin token').fill(ADMIN);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.goto(`${base}/dashboard#session=session-dash-derailing`);
+  const step = page.locator('.step[data-step="1"]');
+  await expect(step.getByTestId('derailment')).toHaveCount(50);
+  await expect(step.getByTestId('given')).toHaveCount(50);
+  await expect(page.getByTestId('session-facts').getByTestId('derailments')).toHaveText('60');
+  await step.getByTestId('more-derailments').click();
+  await expect(step.getByTestId('derailment')).toHaveCount(60);
+  await expect(step.getByTestId('more-derailments')).toHaveCount(0);
+  await expect(step.getByTestId('more-instructions')).toHaveText('Show more instructions (50 of 120 shown)');
+  await step.getByTestId('more-instructions').click();
+  await expect(step.getByTestId('given')).toHaveCount(120);
+  await expect(step.getByTestId('more-instructions')).toHaveCount(0);
+  // In order: the last one given is the last shown.
+  await expect(step.getByTestId('given').last()).toContainText('Bring a keyboard into view');
+  await axe(page, 'a long timeline, shown further');
 });

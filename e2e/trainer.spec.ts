@@ -337,7 +337,7 @@ function bigTimeline(sessionId: string): SessionTimeline {
   for (let i = 0; i < N; i++) {
     const took = 1_500 + ((i * 7_919) % 6_000);
     const derailments = i % 7 === 3 ? [{ step: i, reason: 'The laptop left the view — bring it back', startTs: t + 400, endTs: t + 1_300, durationMs: 900, ongoing: false }] : [];
-    steps.push({ index: i, instruction: `Fit part ${i + 1} into the frame`, status: 'completed', startedTs: t, completedTs: t + took, durationMs: took, completedBy: 'seen', derailments, instructions: [{ ts: t, text: `Fit part ${i + 1} into the frame` }] });
+    steps.push({ index: i, instruction: `Fit part ${i + 1} into the frame`, status: 'completed', startedTs: t, completedTs: t + took, durationMs: took, completedBy: 'seen', derailments, instructions: [{ ts: t, text: `Fit part ${i + 1} into the frame` }], derailmentsTotal: derailments.length, derailmentsNext: null, instructionsTotal: 1, instructionsNext: null });
     t += took;
   }
   return { session: summary(sessionId, t0, t, N), steps };
@@ -478,7 +478,7 @@ test('a session stored with a time that is not a date shows a placeholder in its
   const ahead = list.sessions[0]!;
   const timeline = v.parse(SessionTimelineSchema, {
     session: ahead,
-    steps: DESK.steps.map((s, index) => ({ index, instruction: s.instruction, status: index ? 'not-reached' : 'started', startedTs: index ? null : 1e16, completedTs: null, durationMs: null, completedBy: null, derailments: [], instructions: index ? [] : [{ ts: 1e16, text: s.instruction }] })),
+    steps: DESK.steps.map((s, index) => ({ index, instruction: s.instruction, status: index ? 'not-reached' : 'started', startedTs: index ? null : 1e16, completedTs: null, durationMs: null, completedBy: null, derailments: [], instructions: index ? [] : [{ ts: 1e16, text: s.instruction }], derailmentsTotal: 0, derailmentsNext: null, instructionsTotal: index ? 0 : 1, instructionsNext: null })),
   });
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));

@@ -53,6 +53,10 @@ export interface AppOptions {
   /** Delete sessions that received nothing for this many days; checked every `retentionEveryMs` (an hour). None: kept for good. */
   readonly retentionDays?: number;
   readonly retentionEveryMs?: number;
+  /** Timeline item pages and exports answered at once (FRAMEWISE_HEAVY_READS, 4); one more gets 503 with Retry-After. */
+  readonly heavyReads?: number;
+  /** The most events one session may hold (FRAMEWISE_MAX_SESSION_EVENTS, 100,000); a message past it closes the socket with 4413. */
+  readonly maxSessionEvents?: number;
   /** The server's clock for budgets and retention (tests move it). */
   readonly now?: () => number;
   /** How a message waits out its device's rate (tests: a clock that moves). */
@@ -84,6 +88,8 @@ export interface AppStats extends SyncStats, LiveStats, BudgetCounters {
   retentionRuns: number;
   retentionSessions: number;
   retentionEvents: number;
+  /** Timeline item pages and exports answered 503: FRAMEWISE_HEAVY_READS were being answered already. */
+  refusedHeavyReads: number;
 }
 
 export const newAppStats = (): AppStats => ({
@@ -106,6 +112,7 @@ export const newAppStats = (): AppStats => ({
   retentionRuns: 0,
   retentionSessions: 0,
   retentionEvents: 0,
+  refusedHeavyReads: 0,
 });
 
 export interface RunningApp {

@@ -5,7 +5,8 @@ import { join, resolve } from 'node:path';
 import type { AuthFailureLimits } from './app-types';
 import { DEFAULT_AUTH_FAILURE_LIMITS } from './auth-failures';
 import { MIN_ADMIN_TOKEN_CHARS, MIN_ENROLL_CODE_CHARS, newAdminToken, secretWeakness } from './auth';
-import { DEFAULT_MAX_CLOCK_SKEW_MS } from './sync-connection';
+import { DEFAULT_HEAVY_READS } from './heavy-reads';
+import { DEFAULT_MAX_CLOCK_SKEW_MS, DEFAULT_MAX_SESSION_EVENTS } from './sync-connection';
 import { DEFAULT_WRITE_LIMITS, type WriteLimits } from './write-budget';
 
 export class ServerConfigError extends Error {}
@@ -47,6 +48,10 @@ export interface Config {
   readonly minFreeDiskBytes: number;
   /** Sessions idle this many days are deleted (undefined: kept). */
   readonly retentionDays: number | undefined;
+  /** Timeline item pages and exports answered at once; more get 503 (FRAMEWISE_HEAVY_READS). */
+  readonly heavyReads: number;
+  /** The most events one session may hold; a message past it closes the socket with 4413 (FRAMEWISE_MAX_SESSION_EVENTS). */
+  readonly maxSessionEvents: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -122,6 +127,8 @@ export function loadConfig(env: Env = process.env): Config {
     maxClockSkewMs: whole(env, 'FRAMEWISE_MAX_CLOCK_SKEW_MS', DEFAULT_MAX_CLOCK_SKEW_MS, 60_000, 3650 * 86_400_000),
     trustProxy: trustProxy(env.FRAMEWISE_TRUST_PROXY),
     ...writeSettings(env),
+    heavyReads: whole(env, 'FRAMEWISE_HEAVY_READS', DEFAULT_HEAVY_READS, 1, 1000),
+    maxSessionEvents: whole(env, 'FRAMEWISE_MAX_SESSION_EVENTS', DEFAULT_MAX_SESSION_EVENTS, 1, 1_000_000_000),
   };
 }
 

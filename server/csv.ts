@@ -1,6 +1,6 @@
 // CSV exports (RFC 4180, CRLF): the column lists are declared in src/sync/protocol.ts; each row
 // is built as a record of every column, so a column added there cannot be left out here.
-import { SESSION_CSV_COLUMNS, TIMELINE_CSV_COLUMNS, type SessionCsvColumn, type SessionSummary, type SessionTimeline, type TimelineCsvColumn } from '../src/sync/trainer-api';
+import { SESSION_CSV_COLUMNS, TIMELINE_CSV_COLUMNS, type Derailment, type GivenInstruction, type SessionCsvColumn, type SessionSummary, type SessionTimeline, type TimelineCsvColumn, type TimelineStep } from '../src/sync/trainer-api';
 
 export type Cell = string | number | boolean | null;
 
@@ -50,16 +50,32 @@ export function sessionCsvLine(s: SessionSummary): string {
   return csvLine(SESSION_CSV_COLUMNS.map((c) => row[c]));
 }
 
-/** A session's timeline: each step's row, then its derailments' and instructions' rows in time order. */
-export function timelineCsvRows(t: SessionTimeline): Record<TimelineCsvColumn, Cell>[] {
-  const rows: Record<TimelineCsvColumn, Cell>[] = [];
+type TimelineCsvRow = Record<TimelineCsvColumn, Cell>;
+type StepBase = Pick<TimelineCsvRow, 'session_id' | 'step' | 'step_instruction'>;
+
+const stepBase = (sessionId: string, step: Pick<TimelineStep, 'index' | 'instruction'>): StepBase => ({ session_id: sessionId, step: step.index + 1, step_instruction: step.instruction });
+const stepCsvRow = (base: StepBase, step: Pick<TimelineStep, 'status' | 'completedBy' | 'startedTs' | 'completedTs' | 'durationMs'>): TimelineCsvRow => ({
+  ...base,
+  row: 'step',
+  status: step.status,
+  completed_by: step.completedBy,
+  start: isoTime(step.startedTs),
+  end: isoTime(step.completedTs),
+  duration_ms: step.durationMs,
+  text: null,
+});
+// Each row a literal of every column (no spread): the exports write tens of thousands of them.
+const derailmentCsvRow = (base: StepBase, d: Derailment): TimelineCsvRow => ({ session_id: base.session_id, step: base.step, step_instruction: base.step_instruction, row: 'derailment', status: d.ongoing ? 'ongoing' : null, completed_by: null, start: isoTime(d.startTs), end: isoTime(d.endTs), duration_ms: d.durationMs, text: d.reason });
+const instructionCsvRow = (base: StepBase, i: GivenInstruction): TimelineCsvRow => ({ session_id: base.session_id, step: base.step, step_instruction: base.step_instruction, row: 'instruction', status: null, completed_by: null, start: isoTime(i.ts), end: null, duration_ms: null, text: i.text });
+const timelineCsvLine = (row: TimelineCsvRow) => csvLine(TIMELINE_CSV_COLUMNS.map((c) => row[c]));
+
+/** A whole timeline's rows: each step's row, then its derailments' and instructions' rows in time order. The streamed export (timeline-pages.ts) writes the same lines a page at a time. */
+export function timelineCsvRows(t: SessionTimeline): TimelineCsvRow[] {
+  const rows: TimelineCsvRow[] = [];
   for (const step of t.steps) {
-    const base = { session_id: t.session.sessionId, step: step.index + 1, step_instruction: step.instruction };
-    rows.push({ ...base, row: 'step', status: step.status, completed_by: step.completedBy, start: isoTime(step.startedTs), end: isoTime(step.completedTs), duration_ms: step.durationMs, text: null });
-    const within = [
-      ...step.derailments.map((d) => ({ ts: d.startTs, row: { ...base, row: 'derailment', status: d.ongoing ? 'ongoing' : null, completed_by: null, start: isoTime(d.startTs), end: isoTime(d.endTs), duration_ms: d.durationMs, text: d.reason } })),
-      ...step.instructions.map((i) => ({ ts: i.ts, row: { ...base, row: 'instruction', status: null, completed_by: null, start: isoTime(i.ts), end: null, duration_ms: null, text: i.text } })),
-    ];
+    const base = stepBase(t.session.sessionId, step);
+    rows.push(stepCsvRow(base, step));
+    const within = [...step.derailments.map((d) => ({ ts: d.startTs, row: derailmentCsvRow(base, d) })), ...step.instructions.map((i) => ({ ts: i.ts, row: instructionCsvRow(base, i) }))];
     // Stable: at equal times a derailment comes before the instruction given for it.
     rows.push(...within.sort((a, b) => a.ts - b.ts).map((w) => w.row));
   }
@@ -67,3 +83,9 @@ export function timelineCsvRows(t: SessionTimeline): Record<TimelineCsvColumn, C
 }
 
 export const timelineCsv = (t: SessionTimeline) => csvRows(TIMELINE_CSV_COLUMNS, timelineCsvRows(t));
+
+/** The streamed export's lines: the header, a step's row, one derailment's or instruction's row. */
+export const timelineCsvHeader = () => csvLine(TIMELINE_CSV_COLUMNS);
+export const stepCsvLine = (sessionId: string, step: Pick<TimelineStep, 'index' | 'instruction' | 'status' | 'completedBy' | 'startedTs' | 'completedTs' | 'durationMs'>) => timelineCsvLine(stepCsvRow(stepBase(sessionId, step), step));
+export const derailmentCsvLine = (sessionId: string, step: Pick<TimelineStep, 'index' | 'instruction'>, d: Derailment) => timelineCsvLine(derailmentCsvRow(stepBase(sessionId, step), d));
+export const instructionCsvLine = (sessionId: string, step: Pick<TimelineStep, 'index' | 'instruction'>, i: GivenInstruction) => timelineCsvLine(instructionCsvRow(stepBase(sessionId, step), i));

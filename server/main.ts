@@ -79,6 +79,8 @@ const app = await createApp({
   // PostgreSQL's disk is its own server's to watch; SQLite's file is here.
   disk: config.databaseUrl ? undefined : { path: dirname(config.sqliteFile), minFreeBytes: config.minFreeDiskBytes },
   retentionDays: config.retentionDays,
+  heavyReads: config.heavyReads,
+  maxSessionEvents: config.maxSessionEvents,
 });
 const { port } = await app.listen(config.port, config.host).catch((err: unknown) => fail(`cannot listen on ${config.host}:${config.port}: ${err instanceof Error ? err.message : String(err)}`));
 const base = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;

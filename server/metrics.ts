@@ -81,6 +81,7 @@ export class Metrics {
     else if (code === CLOSE.invalid && / the server clock \(limit ±/.test(reason)) this.limitHit('event-time', who);
     else if (code === CLOSE.quota) this.quotaReached(quotaOf(reason), who);
     else if (code === CLOSE.storageLow) this.limitHit('disk-free', who);
+    else if (code === CLOSE.sessionFull) this.limitHit('session-events', who);
   }
 
   /** The Prometheus text exposition, and its content type. */

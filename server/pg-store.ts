@@ -53,7 +53,7 @@ class PostgresDialect implements Dialect {
     private readonly clientConfig: pg.ClientConfig,
     private readonly log: Log,
   ) {
-    this.tables = { devices: `${prefix}_devices`, sessions: `${prefix}_sessions`, events: `${prefix}_events`, usage: `${prefix}_usage` };
+    this.tables = { devices: `${prefix}_devices`, sessions: `${prefix}_sessions`, events: `${prefix}_events`, usage: `${prefix}_usage`, timeline: `${prefix}_timeline`, timelineSteps: `${prefix}_timeline_steps` };
     this.channel = prefix;
   }
 

@@ -117,17 +117,22 @@ export const builtin = (taskId: string | null) => (taskId === null ? undefined :
 const addFinite = (a: number, b: number) => (Number.isFinite(a + b) ? a + b : a);
 const span = (from: number | null, to: number | null) => (from === null || to === null || !Number.isFinite(to - from) ? null : to - from);
 
-/** The facts after `events` (in sequence order, continuing `prev`); `note` hears what a timeline needs. `prev` is not changed. */
-export function foldEvents(prev: SessionFacts, events: readonly FoldEvent[], note?: (n: FactsNote) => void): SessionFacts {
+/**
+ * The facts after `events` (in sequence order, continuing `prev`); `note` hears what a timeline
+ * needs, with the sequence number of the event that told it (at most one note per event). `prev`
+ * is not changed.
+ */
+export function foldEvents(prev: SessionFacts, events: readonly FoldEvent[], note?: (n: FactsNote, seq: number) => void): SessionFacts {
   const f: SessionFacts = structuredClone(prev);
   for (const e of events) {
     if (e.seq <= f.seq) continue;
     f.seq = e.seq;
     f.startedTs ??= e.ts;
+    const heard = note && ((n: FactsNote) => note(n, e.seq));
     if (e.kind === 'session-start') start(f, e.payload);
-    else if (e.kind === 'state') verdict(f, e.ts, e.payload, note);
-    else if (e.kind === 'instruction') instruction(f, e.ts, e.payload, note);
-    else if (e.kind === 'session-end') end(f, e.ts, e.payload, note);
+    else if (e.kind === 'state') verdict(f, e.ts, e.payload, heard);
+    else if (e.kind === 'instruction') instruction(f, e.ts, e.payload, heard);
+    else if (e.kind === 'session-end') end(f, e.ts, e.payload, heard);
   }
   return f;
 }
@@ -331,38 +336,58 @@ export function summaryFacts(f: SessionFacts, firstTs: number, lastTs: number, r
 export const stepInstructions = (f: Pick<SessionFacts, 'taskId' | 'stepInstructions'>): readonly string[] | undefined =>
   builtin(f.taskId)?.steps.map((s) => s.instruction) ?? f.stepInstructions ?? undefined;
 
+/** A derailment still open at `lastTs`, the newest event's time: it lasts, for now, to then. */
+export const ongoingDerailment = (d: OpenDerailment, lastTs: number): Derailment => ({ step: d.step, reason: d.reason, startTs: d.startTs, endTs: lastTs, durationMs: span(d.startTs, lastTs), ongoing: true });
+
+/** A derailment that ended at `endTs`. */
+export const endedDerailment = (d: Omit<Derailment, 'durationMs' | 'ongoing'>): Derailment => ({ ...d, durationMs: span(d.startTs, d.endTs), ongoing: false });
+
+/**
+ * How many rows a timeline has: one per step of the task when its length is known, else up to
+ * the furthest step anything mentions (`furthestGiven`: the furthest step an instruction was
+ * given on, or -1). Indices are bounded (MAX_TASK_STEPS) by the payload schemas.
+ */
+export function timelineLength(f: SessionFacts, furthestGiven: number): number {
+  let count = Math.max(f.stepsTotal ?? 0, f.step ?? 0, furthestGiven + 1);
+  for (const s of f.steps) count = Math.max(count, s.index + 1);
+  // A built-in task has its own number of steps.
+  return builtin(f.taskId)?.steps.length ?? count;
+}
+
+/** One row of a timeline, without its lists: what the facts say about step `index`. */
+export function stepRow(f: SessionFacts, index: number, instructions: readonly string[] | undefined): Omit<TimelineStep, 'derailments' | 'instructions' | 'derailmentsTotal' | 'derailmentsNext' | 'instructionsTotal' | 'instructionsNext'> {
+  const s = stepFacts(f, index);
+  const status = s?.completedTs != null ? 'completed' : s ? 'started' : f.firstStep !== null && index < f.firstStep ? 'done-earlier' : 'not-reached';
+  return {
+    index,
+    instruction: instructions?.[index] ?? null,
+    status,
+    startedTs: s?.startedTs ?? null,
+    completedTs: s?.completedTs ?? null,
+    durationMs: s ? span(s.startedTs, s.completedTs) : null,
+    completedBy: s?.completedTs != null ? (s.completedBy ?? 'seen') : null,
+  };
+}
+
 /**
  * A session's steps from all its events (in order, up to `lastTs`, the newest event's time):
- * one row per step of the task when its length is known, else per step seen.
+ * one row per step of the task when its length is known, else per step seen, every list whole.
+ * The pure fold: the store keeps the same on write (server/timeline-pages.ts reads it back in
+ * pages), and the tests hold the two against each other.
  */
 export function timelineSteps(events: readonly FoldEvent[], lastTs: number): TimelineStep[] {
   const derailments: Derailment[] = [];
   const given: { step: number; instruction: GivenInstruction }[] = [];
   const f = foldEvents(emptyFacts(), events, (n) => {
-    if (n.type === 'derailment') derailments.push({ ...n.derailment, durationMs: span(n.derailment.startTs, n.derailment.endTs), ongoing: false });
+    if (n.type === 'derailment') derailments.push(endedDerailment(n.derailment));
     else given.push(n);
   });
-  if (f.derail) derailments.push({ ...f.derail, endTs: lastTs, durationMs: span(f.derail.startTs, lastTs), ongoing: true });
+  if (f.derail) derailments.push(ongoingDerailment(f.derail, lastTs));
   const instructions = stepInstructions(f);
-  // Rows up to the furthest step anything mentions; indices are bounded (MAX_TASK_STEPS) by the payload schemas.
-  let count = Math.max(f.stepsTotal ?? 0, f.step ?? 0);
-  for (const s of f.steps) count = Math.max(count, s.index + 1);
-  for (const g of given) count = Math.max(count, g.step + 1);
-  // A built-in task has its own number of steps.
-  count = builtin(f.taskId)?.steps.length ?? count;
+  const count = timelineLength(f, given.reduce((m, g) => Math.max(m, g.step), -1));
   return Array.from({ length: count }, (_, index): TimelineStep => {
-    const s = stepFacts(f, index);
-    const status = s?.completedTs != null ? 'completed' : s ? 'started' : f.firstStep !== null && index < f.firstStep ? 'done-earlier' : 'not-reached';
-    return {
-      index,
-      instruction: instructions?.[index] ?? null,
-      status,
-      startedTs: s?.startedTs ?? null,
-      completedTs: s?.completedTs ?? null,
-      durationMs: s ? span(s.startedTs, s.completedTs) : null,
-      completedBy: s?.completedTs != null ? (s.completedBy ?? 'seen') : null,
-      derailments: derailments.filter((d) => d.step === index),
-      instructions: given.filter((g) => g.step === index).map((g) => g.instruction),
-    };
+    const mine = derailments.filter((d) => d.step === index);
+    const said = given.filter((g) => g.step === index).map((g) => g.instruction);
+    return { ...stepRow(f, index, instructions), derailments: mine, instructions: said, derailmentsTotal: mine.length, derailmentsNext: null, instructionsTotal: said.length, instructionsNext: null };
   });
 }

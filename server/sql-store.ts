@@ -4,7 +4,7 @@
 // notifications to other instances.
 import type { Device, EventKind, SyncEvent } from '../src/sync/protocol';
 import type { SessionFilter, SessionsPage, SessionSummary } from '../src/sync/trainer-api';
-import { emptyFacts, FACT_KINDS, FACTS_VERSION, foldEvents, sameUnderCurrentRules, type SessionFacts } from './session-facts';
+import { emptyFacts, FACT_KINDS, FACTS_VERSION, foldEvents, sameUnderCurrentRules, TIMELINE_KINDS, type FactsNote, type SessionFacts } from './session-facts';
 import {
   encodeCursor,
   factsColumns,
@@ -30,6 +30,10 @@ import {
   type StoreChange,
   type StoreOptions,
   type SummaryRow,
+  type TimeCursor,
+  type TimelineHead,
+  type TimelineItem,
+  type TimelineListRead,
 } from './store';
 
 /** Runs statements written with `?` placeholders, in order, on one connection (or inside one transaction). */
@@ -45,6 +49,10 @@ export interface TableNames {
   readonly events: string;
   /** Per device and day: what it stored (AppendOptions.withUsage, EventStore.usage). */
   readonly usage: string;
+  /** Each session's timeline items (derailments that ended, instructions given), kept on write. */
+  readonly timeline: string;
+  /** Per session and step: how many items each of its timeline lists holds. */
+  readonly timelineSteps: string;
 }
 
 /** Everything that differs between the two databases; the store's algorithm is written once above it. */
@@ -85,8 +93,27 @@ interface DeviceRow {
   created_at: number;
   revoked_at: number | null;
 }
-type OwnerRow = { device_id: string; last_seq: number; revoked_at: number | null; name: string | null; facts: string | null; facts_version: number };
+type OwnerRow = { device_id: string; last_seq: number; revoked_at: number | null; name: string | null; facts: string | null; facts_version: number; timeline_seq: number; timeline_version: number };
 type RawRow = { seq: number; ts: number; kind: RawEvent['kind']; payload: string };
+type ItemRow = { step: number; kind: TimelineItem['kind']; seq: number; ts: number; end_ts: number | null; text: string };
+type HeadRow = SummaryRow & { t_step: number | null; t_derailments: number | null; t_instructions: number | null };
+
+const itemFromRow = (r: ItemRow): TimelineItem => ({ step: r.step, kind: r.kind, seq: r.seq, ts: r.ts, endTs: r.end_ts, text: r.text });
+
+/** What a fold's note keeps in the timeline tables. */
+const itemOf = (n: FactsNote, seq: number): TimelineItem =>
+  n.type === 'derailment'
+    ? { step: n.derailment.step, kind: 'derailment', seq, ts: n.derailment.startTs, endTs: n.derailment.endTs, text: n.derailment.reason }
+    : { step: n.step, kind: 'instruction', seq, ts: n.instruction.ts, endTs: null, text: n.instruction.text };
+
+/** Events read at once when a timeline is folded again from its events (at open, or after an older instance wrote). */
+const REBUILD_PAGE = 5_000;
+/** Rows in one multi-row INSERT: well under SQLite's parameters and compound limits. */
+const INSERT_CHUNK = 100;
+/** Lists read in one statement (a UNION ALL of one bounded select per list; SQLite allows 500 terms). */
+const LISTS_CHUNK = 100;
+/** Sessions whose timelines are folded again side by side at open (SQLite's writer commits them in groups). */
+const REBUILD_CONCURRENCY = 8;
 type UsageRow = { bytes: number; events: number; sessions: number };
 
 /** The facts to fold on from: those kept, unless they were kept under older rules (then the session is folded again from its first event). */
@@ -106,6 +133,9 @@ const factColumns = (d: Dialect): [string, string][] => [
   ['search', "TEXT NOT NULL DEFAULT ''"],
   ['task_key', 'TEXT'],
   ['facts_version', `${d.types.int} NOT NULL DEFAULT 0`],
+  // The timeline tables hold what the events up to timeline_seq say, folded under the rules of timeline_version (FACTS_VERSION).
+  ['timeline_seq', `${d.types.int} NOT NULL DEFAULT 0`],
+  ['timeline_version', `${d.types.int} NOT NULL DEFAULT 0`],
 ];
 
 /** The session list's rows: bounded statements, since SQLite limits the number of parameters. */
@@ -140,6 +170,7 @@ export class SqlStore implements EventStore {
         await this.migrate();
         await this.upgradeFacts();
         await this.catchUp();
+        await this.catchUpTimelines();
       }
       await this.d.listen((change) => this.emit(change));
     })();
@@ -176,20 +207,86 @@ export class SqlStore implements EventStore {
         PRIMARY KEY (device_id, day))`);
       // Retention looks for sessions by when they last received something.
       await q.run(`CREATE INDEX IF NOT EXISTS ${sessions}_received ON ${sessions} ((COALESCE(received_at, created_at)))`);
+      // A timeline's lists, kept on write: paged per step and list in order of the event that told each item, and
+      // per step in time order (the CSV's order: a derailment before an instruction given at the same time).
+      const { timeline, timelineSteps } = this.t;
+      await q.run(`CREATE TABLE IF NOT EXISTS ${timeline} (
+        session_id TEXT NOT NULL, step ${int} NOT NULL, kind TEXT NOT NULL, seq ${int} NOT NULL, ts ${real} NOT NULL, end_ts ${real}, text TEXT NOT NULL,
+        PRIMARY KEY (session_id, step, kind, seq))${this.d.eventsTableSuffix}`);
+      await q.run(`CREATE INDEX IF NOT EXISTS ${timeline}_time ON ${timeline} (session_id, step, ts, kind, seq)`);
+      await q.run(`CREATE TABLE IF NOT EXISTS ${timelineSteps} (
+        session_id TEXT NOT NULL, step ${int} NOT NULL, derailments ${int} NOT NULL DEFAULT 0, instructions ${int} NOT NULL DEFAULT 0,
+        PRIMARY KEY (session_id, step))${this.d.eventsTableSuffix}`);
     });
   }
 
   private owner(q: SqlRunner, sessionId: string): Promise<OwnerRow | undefined> {
     return q
-      .all<OwnerRow>(`SELECT s.device_id, ${this.d.num('s.last_seq')} AS last_seq, d.revoked_at, d.name, s.facts, ${this.d.num('s.facts_version')} AS facts_version FROM ${this.t.sessions} s LEFT JOIN ${this.t.devices} d ON d.device_id = s.device_id WHERE s.session_id = ?`, [sessionId])
+      .all<OwnerRow>(
+        `SELECT s.device_id, ${this.d.num('s.last_seq')} AS last_seq, d.revoked_at, d.name, s.facts, ${this.d.num('s.facts_version')} AS facts_version,
+           ${this.d.num('s.timeline_seq')} AS timeline_seq, ${this.d.num('s.timeline_version')} AS timeline_version
+         FROM ${this.t.sessions} s LEFT JOIN ${this.t.devices} d ON d.device_id = s.device_id WHERE s.session_id = ?`,
+        [sessionId],
+      )
       .then((rows) => rows[0]);
   }
 
-  private async eventsOfKinds(q: SqlRunner, sessionId: string, afterSeq: number, toSeq: number, kinds: readonly string[]): Promise<RawEvent[]> {
+  private async eventsOfKinds(q: SqlRunner, sessionId: string, afterSeq: number, toSeq: number, kinds: readonly string[], limit?: number): Promise<RawEvent[]> {
     if (!kinds.length) return [];
     const kind = this.d.inList('kind', kinds);
-    const rows = await q.all<RawRow>(`SELECT ${this.d.num('seq')} AS seq, ts, kind, payload FROM ${this.t.events} WHERE session_id = ? AND seq > ? AND seq <= ? AND ${kind.sql} ORDER BY seq`, [sessionId, afterSeq, toSeq, ...kind.params]);
+    const rows = await q.all<RawRow>(
+      `SELECT ${this.d.num('seq')} AS seq, ts, kind, payload FROM ${this.t.events} WHERE session_id = ? AND seq > ? AND seq <= ? AND ${kind.sql} ORDER BY seq${limit === undefined ? '' : ' LIMIT ?'}`,
+      [sessionId, afterSeq, toSeq, ...kind.params, ...(limit === undefined ? [] : [limit])],
+    );
     return rows.map((r) => ({ sessionId, ...r }));
+  }
+
+  /** Keeps timeline items (new ones, in the caller's transaction) and adds them to their steps' counts. */
+  private async keepItems(q: SqlRunner, sessionId: string, items: readonly TimelineItem[]): Promise<void> {
+    if (!items.length) return;
+    const { timeline, timelineSteps } = this.t;
+    for (let i = 0; i < items.length; i += INSERT_CHUNK) {
+      const chunk = items.slice(i, i + INSERT_CHUNK);
+      await q.run(
+        `INSERT INTO ${timeline} (session_id, step, kind, seq, ts, end_ts, text) VALUES ${chunk.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+        chunk.flatMap((it) => [sessionId, it.step, it.kind, it.seq, it.ts, it.endTs, it.text]),
+      );
+    }
+    const counts = new Map<number, { derailments: number; instructions: number }>();
+    for (const it of items) {
+      const c = counts.get(it.step) ?? { derailments: 0, instructions: 0 };
+      if (it.kind === 'derailment') c.derailments++;
+      else c.instructions++;
+      counts.set(it.step, c);
+    }
+    for (const [step, c] of counts) {
+      await q.run(
+        `INSERT INTO ${timelineSteps} (session_id, step, derailments, instructions) VALUES (?, ?, ?, ?)
+         ON CONFLICT (session_id, step) DO UPDATE SET derailments = ${timelineSteps}.derailments + excluded.derailments, instructions = ${timelineSteps}.instructions + excluded.instructions`,
+        [sessionId, step, c.derailments, c.instructions],
+      );
+    }
+  }
+
+  /**
+   * Folds a session's timeline again from its first event up to `toSeq`, a page of events at a
+   * time, in the caller's transaction: for tables from before the timeline was kept, or a session
+   * an older instance wrote to meanwhile.
+   */
+  private async rebuildTimeline(q: SqlRunner, sessionId: string, toSeq: number): Promise<void> {
+    await q.run(`DELETE FROM ${this.t.timeline} WHERE session_id = ?`, [sessionId]);
+    await q.run(`DELETE FROM ${this.t.timelineSteps} WHERE session_id = ?`, [sessionId]);
+    let facts = emptyFacts();
+    let after = 0;
+    for (;;) {
+      const page = await this.eventsOfKinds(q, sessionId, after, toSeq, TIMELINE_KINDS, REBUILD_PAGE);
+      if (!page.length) return;
+      const items: TimelineItem[] = [];
+      facts = foldEvents(facts, page.map(rawToFold), (n, seq) => items.push(itemOf(n, seq)));
+      await this.keepItems(q, sessionId, items);
+      after = page.at(-1)!.seq;
+      if (page.length < REBUILD_PAGE) return;
+    }
   }
 
   /**
@@ -253,6 +350,31 @@ export class SqlStore implements EventStore {
     }
   }
 
+  /**
+   * Sessions whose timeline tables lag their events (stored before they were kept, or written by an
+   * older instance) are folded again from their events, at open, each under its append lock and
+   * re-checked there, a few side by side.
+   */
+  private async catchUpTimelines(): Promise<void> {
+    const { sessions } = this.t;
+    const lagging = await this.d.read((q) =>
+      q.all<{ session_id: string }>(`SELECT session_id FROM ${sessions} WHERE first_ts IS NOT NULL AND (timeline_seq < last_seq OR timeline_version < ?)`, [FACTS_VERSION]),
+    );
+    let next = 0;
+    const worker = async () => {
+      while (next < lagging.length) {
+        const sessionId = lagging[next++]!.session_id;
+        await this.d.write(sessionId, async (q) => {
+          const owner = await this.owner(q, sessionId);
+          if (!owner || (owner.timeline_seq >= owner.last_seq && owner.timeline_version >= FACTS_VERSION)) return;
+          await this.rebuildTimeline(q, sessionId, owner.last_seq);
+          await q.run(`UPDATE ${sessions} SET timeline_seq = ?, timeline_version = ? WHERE session_id = ?`, [owner.last_seq, FACTS_VERSION, sessionId]);
+        });
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(REBUILD_CONCURRENCY, lagging.length) }, worker));
+  }
+
   async createDevice(dev: DeviceRecord): Promise<void> {
     await this.opened;
     await this.d.write(null, (q) => q.run(`INSERT INTO ${this.t.devices} (device_id, name, secret_hash, created_at, revoked_at) VALUES (?, ?, ?, ?, NULL)`, [dev.deviceId, dev.name, dev.secretHash, dev.createdAt]));
@@ -285,7 +407,13 @@ export class SqlStore implements EventStore {
   async claimSession(sessionId: string, deviceId: string, at: number): Promise<ClaimResult> {
     await this.opened;
     return this.d.write(null, async (q) => {
-      const claimed = await q.run(`INSERT INTO ${this.t.sessions} (session_id, device_id, created_at) VALUES (?, ?, ?) ON CONFLICT (session_id) DO NOTHING`, [sessionId, deviceId, at]);
+      // A new session's timeline is kept from its first event, under this version's rules.
+      const claimed = await q.run(`INSERT INTO ${this.t.sessions} (session_id, device_id, created_at, timeline_version) VALUES (?, ?, ?, ?) ON CONFLICT (session_id) DO NOTHING`, [
+        sessionId,
+        deviceId,
+        at,
+        FACTS_VERSION,
+      ]);
       if (claimed > 0) await this.count(q, deviceId, at, { bytes: 0, events: 0, sessions: 1 });
       const owner = await this.owner(q, sessionId);
       if (!owner) throw new Error(`session ${sessionId} vanished after it was claimed`);
@@ -307,18 +435,31 @@ export class SqlStore implements EventStore {
       if (owner.revoked_at !== null) return { ok: false, why: 'revoked' };
       const delta = summaryDelta(owner.last_seq, events);
       if (!delta) return { ok: true, seq: owner.last_seq, stored: 0, ...(opts.withUsage ? { usage: await this.usageIn(q, deviceId, at) } : {}) };
+      // Past the session's cap nothing of the run is stored: the device is told to start a new session.
+      if (opts.maxEvents !== undefined && delta.lastSeq > opts.maxEvents) return { ok: false, why: 'full', held: owner.last_seq };
       const kept = keptFacts(owner);
-      const missed = kept.seq < owner.last_seq ? await this.eventsOfKinds(q, sessionId, kept.seq, owner.last_seq, FACT_KINDS) : [];
-      const cols = factsColumns({ ...nextFacts(kept, owner.last_seq, missed, delta.run), seq: delta.lastSeq }, owner.name ?? '', deviceId);
+      // The timeline's lists are kept with the facts, from the same fold, when both stand at the stored sequence; otherwise folded again below.
+      const timelineKept = owner.timeline_seq >= owner.last_seq && owner.timeline_version >= FACTS_VERSION && kept.seq >= owner.last_seq;
+      const items: TimelineItem[] = [];
+      let facts: SessionFacts;
+      if (timelineKept) facts = foldEvents(kept, delta.run, (n, seq) => items.push(itemOf(n, seq)));
+      else {
+        const missed = kept.seq < owner.last_seq ? await this.eventsOfKinds(q, sessionId, kept.seq, owner.last_seq, FACT_KINDS) : [];
+        facts = nextFacts(kept, owner.last_seq, missed, delta.run);
+      }
+      const cols = factsColumns({ ...facts, seq: delta.lastSeq }, owner.name ?? '', deviceId);
       await this.d.insertEvents(q, sessionId, delta.run, delta.payloads);
+      if (timelineKept) await this.keepItems(q, sessionId, items);
+      else await this.rebuildTimeline(q, sessionId, delta.lastSeq);
       const { real, int } = this.d.types;
       // Typed placeholders: PostgreSQL cannot infer a parameter's type inside COALESCE or GREATEST on its own.
       await q.run(
         `UPDATE ${this.t.sessions} SET events = events + ?, last_seq = ?, first_ts = COALESCE(first_ts, CAST(? AS ${real})),
            last_ts = ${this.d.greatest}(COALESCE(last_ts, CAST(? AS ${real})), CAST(? AS ${real})), last_state = COALESCE(CAST(? AS TEXT), last_state), received_at = ?,
-           facts = ?, facts_seq = CAST(? AS ${int}), task_id = ?, task_key = ?, completed_ts = ?, ended_ts = ?, search = ?, facts_version = CAST(? AS ${int})
+           facts = ?, facts_seq = CAST(? AS ${int}), task_id = ?, task_key = ?, completed_ts = ?, ended_ts = ?, search = ?, facts_version = CAST(? AS ${int}),
+           timeline_seq = CAST(? AS ${int}), timeline_version = CAST(? AS ${int})
          WHERE session_id = ?`,
-        [delta.run.length, delta.lastSeq, delta.firstTs, delta.maxTs, delta.maxTs, delta.lastState, at, cols.facts, cols.factsSeq, cols.taskId, cols.taskKey, cols.completedTs, cols.endedTs, cols.search, FACTS_VERSION, sessionId],
+        [delta.run.length, delta.lastSeq, delta.firstTs, delta.maxTs, delta.maxTs, delta.lastState, at, cols.facts, cols.factsSeq, cols.taskId, cols.taskKey, cols.completedTs, cols.endedTs, cols.search, FACTS_VERSION, delta.lastSeq, FACTS_VERSION, sessionId],
       );
       const bytes = delta.payloads.reduce((n, p) => n + Buffer.byteLength(p), 0);
       const usage = await this.count(q, deviceId, at, { bytes, events: delta.run.length, sessions: 0 });
@@ -365,7 +506,10 @@ export class SqlStore implements EventStore {
       // Under the append's lock, and only if it is still stale: a device may have just sent it more.
       const n = await this.d.write(sessionId, async (q) => {
         const gone = await q.run(`DELETE FROM ${sessions} WHERE session_id = ? AND ${stale}`, [sessionId, before]);
-        return gone ? { sessions: gone, events: await q.run(`DELETE FROM ${events} WHERE session_id = ?`, [sessionId]) } : { sessions: 0, events: 0 };
+        if (!gone) return { sessions: 0, events: 0 };
+        await q.run(`DELETE FROM ${this.t.timeline} WHERE session_id = ?`, [sessionId]);
+        await q.run(`DELETE FROM ${this.t.timelineSteps} WHERE session_id = ?`, [sessionId]);
+        return { sessions: gone, events: await q.run(`DELETE FROM ${events} WHERE session_id = ?`, [sessionId]) };
       });
       deleted = { sessions: deleted.sessions + n.sessions, events: deleted.events + n.events };
     }
@@ -414,6 +558,69 @@ export class SqlStore implements EventStore {
   async sessionEvents(sessionId: string, kinds: readonly EventKind[], toSeq: number): Promise<RawEvent[]> {
     await this.opened;
     return this.d.read((q) => this.eventsOfKinds(q, sessionId, 0, toSeq, kinds));
+  }
+
+  async timelineHead(sessionId: string): Promise<TimelineHead | undefined> {
+    await this.opened;
+    const { num } = this.d;
+    // One statement: the facts and the counts are of one instant, whatever commits meanwhile.
+    const rows = await this.d.read((q) =>
+      q.all<HeadRow>(
+        `SELECT ${this.summaryColumns}, ${num('t.step')} AS t_step, ${num('t.derailments')} AS t_derailments, ${num('t.instructions')} AS t_instructions
+         FROM ${this.t.sessions} s LEFT JOIN ${this.t.devices} d ON d.device_id = s.device_id LEFT JOIN ${this.t.timelineSteps} t ON t.session_id = s.session_id
+         WHERE s.session_id = ? AND s.first_ts IS NOT NULL`,
+        [sessionId],
+      ),
+    );
+    const first = rows[0];
+    if (!first) return undefined;
+    const lists = rows.flatMap((r) => (r.t_step === null ? [] : [{ step: r.t_step, derailments: r.t_derailments ?? 0, instructions: r.t_instructions ?? 0 }]));
+    return { session: summaryFromRow(first, this.now(), this.liveWindowMs), facts: parseFacts(first.facts), lists: lists.sort((a, b) => a.step - b.step) };
+  }
+
+  async timelineItems(sessionId: string, lists: readonly TimelineListRead[], toSeq: number): Promise<TimelineItem[]> {
+    await this.opened;
+    const wanted = lists.filter((l) => l.limit > 0);
+    if (!wanted.length) return [];
+    const { num } = this.d;
+    const cols = `${num('step')} AS step, kind, ${num('seq')} AS seq, ts, end_ts, text`;
+    const rows = await this.d.read(async (q) => {
+      const out: ItemRow[] = [];
+      // One bounded select per list, a UNION ALL of them per statement: an index range each, never the session's whole list.
+      for (let i = 0; i < wanted.length; i += LISTS_CHUNK) {
+        const chunk = wanted.slice(i, i + LISTS_CHUNK);
+        const sql = chunk
+          .map((_, k) => `SELECT * FROM (SELECT ${cols} FROM ${this.t.timeline} WHERE session_id = ? AND step = ? AND kind = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?) AS l${k}`)
+          .join(' UNION ALL ');
+        out.push(...(await q.all<ItemRow>(sql, chunk.flatMap((l) => [sessionId, l.step, l.kind, l.afterSeq, toSeq, l.limit]))));
+      }
+      return out;
+    });
+    // UNION ALL promises no order: each list in order of seq, the lists as asked.
+    const byList = new Map<string, TimelineItem[]>();
+    for (const r of rows) {
+      const key = `${r.step}:${r.kind}`;
+      const list = byList.get(key);
+      if (list) list.push(itemFromRow(r));
+      else byList.set(key, [itemFromRow(r)]);
+    }
+    return wanted.flatMap((l) => (byList.get(`${l.step}:${l.kind}`) ?? []).sort((a, b) => a.seq - b.seq));
+  }
+
+  async timelineItemsByTime(sessionId: string, step: number, after: TimeCursor | undefined, toSeq: number, limit: number): Promise<TimelineItem[]> {
+    await this.opened;
+    const { num } = this.d;
+    const { real, int } = this.d.types;
+    // PostgreSQL wants the parameters' types spelled out; SQLite plans the whole row value as the index range only without them.
+    const from = !after ? '' : this.d.kind === 'postgres' ? ` AND (ts, kind, seq) > (CAST(? AS ${real}), CAST(? AS TEXT), CAST(? AS ${int}))` : ' AND (ts, kind, seq) > (?, ?, ?)';
+    const rows = await this.d.read((q) =>
+      q.all<ItemRow>(
+        `SELECT ${num('step')} AS step, kind, ${num('seq')} AS seq, ts, end_ts, text FROM ${this.t.timeline}
+         WHERE session_id = ? AND step = ? AND seq <= ?${from} ORDER BY ts, kind, seq LIMIT ?`,
+        [sessionId, step, toSeq, ...(after ? [after.ts, after.kind, after.seq] : []), limit],
+      ),
+    );
+    return rows.map(itemFromRow);
   }
 
   async taskFacts(taskKey: string): Promise<SessionFacts[]> {

@@ -34,7 +34,7 @@ const MAX_GROUP = 512;
  */
 const MAX_GROUP_MS = 50;
 
-export const SQLITE_TABLES: TableNames = { devices: 'fw_devices', sessions: 'fw_sessions', events: 'fw_events', usage: 'fw_usage' };
+export const SQLITE_TABLES: TableNames = { devices: 'fw_devices', sessions: 'fw_sessions', events: 'fw_events', usage: 'fw_usage', timeline: 'fw_timeline', timelineSteps: 'fw_timeline_steps' };
 
 /** The connection settings every connection to the file uses. */
 export function openDatabase(file: string, trace?: (sql: string) => void): Database.Database {

@@ -29,7 +29,9 @@ export type AppendResult =
   /** `usage`: the device's usage of the day after this append, when asked for (AppendOptions.withUsage). */
   | { readonly ok: true; readonly seq: number; readonly stored: number; readonly usage?: DeviceUsage }
   /** `forbidden`: the session is not this device's; `revoked`: the device's credential was revoked. */
-  | { readonly ok: false; readonly why: 'forbidden' | 'revoked' };
+  | { readonly ok: false; readonly why: 'forbidden' | 'revoked' }
+  /** The run would take the session past AppendOptions.maxEvents: nothing of it was stored; `held`: the events it holds. */
+  | { readonly ok: false; readonly why: 'full'; readonly held: number };
 
 export type StoreChange =
   | { readonly type: 'append'; readonly sessionId: string }
@@ -56,6 +58,53 @@ export interface AppendOptions {
   readonly at?: number;
   /** Return the device's usage of the day after this append. */
   readonly withUsage?: boolean;
+  /** The most events one session may hold (FRAMEWISE_MAX_SESSION_EVENTS): a run that would take it past is refused whole. */
+  readonly maxEvents?: number;
+}
+
+/** What a timeline's lists hold, as the store keeps them: a derailment once it ended, an instruction when given. */
+export type TimelineItemKind = 'derailment' | 'instruction';
+
+/** One kept item of a timeline: `seq` is the event that told it (a derailment's end, an instruction's event). */
+export interface TimelineItem {
+  readonly step: number;
+  readonly kind: TimelineItemKind;
+  readonly seq: number;
+  /** A derailment's start, an instruction's time. */
+  readonly ts: number;
+  /** A derailment's end; null for an instruction. */
+  readonly endTs: number | null;
+  /** A derailment's reason, an instruction's words. */
+  readonly text: string;
+}
+
+/** How many items one step's lists hold, as kept (a derailment still open is in the facts, not here). */
+export interface TimelineListCounts {
+  readonly step: number;
+  readonly derailments: number;
+  readonly instructions: number;
+}
+
+/** A session's summary, its kept facts and its timeline's list counts, read at one instant (one statement). */
+export interface TimelineHead {
+  readonly session: SessionSummary;
+  readonly facts: SessionFacts;
+  readonly lists: readonly TimelineListCounts[];
+}
+
+/** One list of one step to read: the items with seq above `afterSeq`, at most `limit`. */
+export interface TimelineListRead {
+  readonly step: number;
+  readonly kind: TimelineItemKind;
+  readonly afterSeq: number;
+  readonly limit: number;
+}
+
+/** Where a page of a step's items in time order ended (the CSV's order: time, derailments before instructions, then seq). */
+export interface TimeCursor {
+  readonly ts: number;
+  readonly kind: TimelineItemKind;
+  readonly seq: number;
 }
 
 /** What one pass of retention deleted. */
@@ -106,6 +155,12 @@ export interface EventStore {
   events(sessionId: string, afterSeq: number, limit: number): Promise<RawEvent[]>;
   /** One session's events of these kinds, in order, up to `toSeq`: what its timeline is folded from. */
   sessionEvents(sessionId: string, kinds: readonly EventKind[], toSeq: number): Promise<RawEvent[]>;
+  /** The session's summary, facts and timeline list counts, read together; undefined when there is no such session (with events). */
+  timelineHead(sessionId: string): Promise<TimelineHead | undefined>;
+  /** Kept timeline items of these lists, each list in order of seq, none above `toSeq`; lists in the order asked. */
+  timelineItems(sessionId: string, lists: readonly TimelineListRead[], toSeq: number): Promise<TimelineItem[]>;
+  /** Kept timeline items of one step in time order (see TimeCursor), after `after`, none above `toSeq`, at most `limit`. */
+  timelineItemsByTime(sessionId: string, step: number, after: TimeCursor | undefined, toSeq: number, limit: number): Promise<TimelineItem[]>;
   /** The kept facts of every session of one definition of a task (its taskKey), newest first: what its aggregate is computed from, without reading events. */
   taskFacts(taskKey: string): Promise<SessionFacts[]>;
   onChange(listener: (change: StoreChange) => void): void;

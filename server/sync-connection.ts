@@ -23,6 +23,8 @@ export interface SyncStats {
   closedQuota: number;
   /** Closed with CLOSE.storageLow: the disk under the free-space watermark. */
   closedDiskLow: number;
+  /** Closed with CLOSE.sessionFull: a message would have taken its session past the most events one may hold. */
+  closedSessionFull: number;
   /** Messages held back to keep a device to its rate, and for how long in all. */
   rateWaits: number;
   rateWaitMs: number;
@@ -38,6 +40,7 @@ export const newSyncStats = (): SyncStats => ({
   closedStorage: 0,
   closedQuota: 0,
   closedDiskLow: 0,
+  closedSessionFull: 0,
   rateWaits: 0,
   rateWaitMs: 0,
   stored: 0,
@@ -68,10 +71,22 @@ export interface SyncConnectionOptions {
   readonly disk?: DiskWatch;
   /** How a message waits out its device's rate (tests: a clock that moves). */
   readonly sleep?: (ms: number) => Promise<void>;
+  /** The most events one session may hold (DEFAULT_MAX_SESSION_EVENTS): a message that would take it past closes the socket with 4413. */
+  readonly maxSessionEvents?: number;
 }
 
 /** An event's time may lie this far from the server's clock, either way: 7 days. */
 export const DEFAULT_MAX_CLOCK_SKEW_MS = 7 * 86_400_000;
+
+/** The most events one session may hold: a guided session sends a few verdicts a second, so hours of it. */
+export const DEFAULT_MAX_SESSION_EVENTS = 100_000;
+
+/** What a device is told when a session is full: the session named when the close reason has room for it. */
+export function sessionFullReason(sessionId: string, held: number, max: number): string {
+  const tail = `holds ${held} events; a session may hold at most ${max}; start a new session`;
+  const named = `session ${sessionId} ${tail}`;
+  return Buffer.byteLength(named) <= 120 ? named : `this session ${tail}`;
+}
 
 const DAY_MS = 86_400_000;
 function inWords(ms: number): string {
@@ -237,8 +252,11 @@ export class SyncConnection {
         if (this.closed) return {};
       }
     }
-    const result = await store.append(this.device, msg.sessionId, msg.events, budgets ? { withUsage: true } : {});
-    if (!result.ok) return result.why === 'revoked' ? this.unauthorised('device revoked') : this.forbidden(`session ${msg.sessionId} belongs to another device`);
+    const result = await store.append(this.device, msg.sessionId, msg.events, { ...(budgets ? { withUsage: true } : {}), maxEvents: this.opts.maxSessionEvents ?? DEFAULT_MAX_SESSION_EVENTS });
+    if (!result.ok) {
+      if (result.why === 'full') return this.sessionFull(msg.sessionId, result.held);
+      return result.why === 'revoked' ? this.unauthorised('device revoked') : this.forbidden(`session ${msg.sessionId} belongs to another device`);
+    }
     if (result.usage) budgets?.record(this.device, result.usage);
     this.stats.stored += result.stored;
     return { reply: { type: 'ack', sessionId: msg.sessionId, seq: result.seq } };
@@ -279,6 +297,13 @@ export class SyncConnection {
     this.device ??= device;
     this.log.warn({ peer: this.opts.peer, device, limit: verdict.limit, retryAfterMs: verdict.retryAfterMs, close: verdict.code }, 'sync: device over its share');
     return this.close(verdict.code, verdict.reason);
+  }
+
+  private sessionFull(sessionId: string, held: number): HandleOutcome {
+    const max = this.opts.maxSessionEvents ?? DEFAULT_MAX_SESSION_EVENTS;
+    this.stats.closedSessionFull++;
+    this.log.warn({ peer: this.opts.peer, device: this.device, sessionId, held, max, close: CLOSE.sessionFull }, 'sync: session full');
+    return this.close(CLOSE.sessionFull, sessionFullReason(sessionId, held, max));
   }
 
   private unauthorised(reason: string): HandleOutcome {

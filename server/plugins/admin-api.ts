@@ -6,7 +6,7 @@ import { EventsQuerySchema } from '../../src/sync/trainer-api';
 import { SessionIdSchema } from '../../src/sync/protocol';
 import { eventsJson } from '../store';
 import { trainerRoutes } from '../trainer-routes';
-import { requireAdmin, type ServerContext } from './context';
+import { normaliseIp, requireAdmin, type ServerContext } from './context';
 
 export default async function adminApi(admin: FastifyInstance, ctx: ServerContext): Promise<void> {
   const { store } = ctx.opts;
@@ -24,7 +24,13 @@ export default async function adminApi(admin: FastifyInstance, ctx: ServerContex
     ctx.log.info({ reqId: request.id, deviceId: id }, 'device revoked');
     return device;
   });
-  trainerRoutes(admin, store);
+  trainerRoutes(admin, store, {
+    heavyReads: ctx.heavyReads,
+    onHeavyRefused: (request) => {
+      ctx.stats.refusedHeavyReads++;
+      ctx.metrics.limitHit('heavy-reads', { address: normaliseIp(request.ip) });
+    },
+  });
   admin.get('/api/sessions/:id/events', { schema: { params: v.strictObject({ id: SessionIdSchema }), querystring: EventsQuerySchema } }, async (request, reply) => {
     const { id } = request.params as { id: string };
     const q = request.query as v.InferOutput<typeof EventsQuerySchema>;

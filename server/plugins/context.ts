@@ -12,6 +12,7 @@ import { bearer, sameSecret } from '../auth';
 import { Metrics } from '../metrics';
 import type { SyncConnection } from '../sync-connection';
 import { DiskWatch } from '../disk-watch';
+import { DEFAULT_HEAVY_READS, HeavyReads } from '../heavy-reads';
 import { WriteBudgets } from '../write-budget';
 
 export interface ServerContext {
@@ -34,6 +35,8 @@ export interface ServerContext {
   readonly budgets: WriteBudgets;
   /** The free-disk watermark, where the data is on a local disk. */
   readonly disk: DiskWatch | undefined;
+  /** Timeline item pages and exports being answered, at most FRAMEWISE_HEAVY_READS. */
+  readonly heavyReads: HeavyReads;
 }
 
 /** What the plugins of one server share, fresh: counters at zero, no sockets, the port-dependent lists empty until listening. */
@@ -55,6 +58,7 @@ export function newServerContext(opts: AppOptions): ServerContext {
     onShutdown: [],
     budgets: new WriteBudgets(opts.writeLimits, opts.now),
     disk: opts.disk && opts.disk.minFreeBytes > 0 ? new DiskWatch({ ...opts.disk, now: opts.now }) : undefined,
+    heavyReads: new HeavyReads(opts.heavyReads ?? DEFAULT_HEAVY_READS),
   };
 }
 

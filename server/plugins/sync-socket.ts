@@ -59,7 +59,7 @@ export default async function syncSocket(app: FastifyInstance, ctx: ServerContex
       ctx.connections.proveDevice(request.raw.socket, peer);
       return undefined;
     };
-    const conn = new SyncConnection({ store: opts.store, rate: opts.rate, stats, log, peer, admit, maxClockSkewMs: opts.maxClockSkewMs, budgets: ctx.budgets, disk: ctx.disk, now: opts.now, sleep: opts.sleep });
+    const conn = new SyncConnection({ store: opts.store, rate: opts.rate, stats, log, peer, admit, maxClockSkewMs: opts.maxClockSkewMs, maxSessionEvents: opts.maxSessionEvents, budgets: ctx.budgets, disk: ctx.disk, now: opts.now, sleep: opts.sleep });
     if (atUpgrade !== undefined && !takeSlot(atUpgrade, ws, conn)) {
       conn.markClosed();
       ws.close(overCap.code, overCap.reason);

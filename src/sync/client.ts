@@ -244,6 +244,11 @@ export class SyncClient {
         const sid = inFlight.sessionId;
         await this.hold(sid, 'forbidden', (n) => `${n} events of session ${sid} refused by the backend: another device owns that session. They are kept on this device.`);
         progressed = true;
+      } else if (inFlight?.kind === 'events' && err.code === CLOSE.sessionFull) {
+        // The backend takes no more of this session, ever: it is held (kept here, shown), and the other sessions go on.
+        const sid = inFlight.sessionId;
+        await this.hold(sid, 'full', (n) => `Session ${sid} is full on the backend (${err.reason || `${err.code}`}). Its ${n} unsent events are kept on this device; a new session syncs as usual.`);
+        progressed = true;
       } else if (inFlight?.kind === 'events' && (err.code === CLOSE.invalid || err.code === CLOSE.tooBig)) {
         // The same batch would be refused again: set the session aside so the others go on.
         const sid = inFlight.sessionId;

@@ -30,6 +30,7 @@ export const CLOSE = {
   storage: 1011, // the store failed; the client retries
   unauthorised: 4401, // no valid hello in time, or a bad/revoked credential
   forbidden: 4403, // another device's session
+  sessionFull: 4413, // the session holds the most events one session may (FRAMEWISE_MAX_SESSION_EVENTS): nothing of the message was stored; start a new session
   quota: 4429, // this device has sent its share (a daily total, or far over its rate): the reason says when to retry (retryAfterOf)
   storageLow: 4507, // the server's disk is nearly full: it takes no writes for now; the reason says when to retry
 } as const;

@@ -24,7 +24,8 @@ export type SyncState =
 /** A session kept on this device that is not being sent; it never holds up the others. */
 export interface HeldSession {
   readonly sessionId: string;
-  readonly reason: 'forbidden' | 'lost' | 'rejected' | 'unsendable';
+  /** `full`: the backend holds the most events one session may (close code 4413); the rest stay here. */
+  readonly reason: 'forbidden' | 'full' | 'lost' | 'rejected' | 'unsendable';
   /** Events of it still kept here. */
   readonly events: number;
   /** For `lost`: how many acknowledged events the backend no longer has. */

@@ -3,7 +3,7 @@
 import * as v from 'valibot';
 import { STEP_ENDINGS } from '../task/types';
 import { wellFormed } from './bounded-json';
-import type { SyncEvent } from './protocol';
+import { SessionIdSchema, type SyncEvent } from './protocol';
 
 /**
  * A session is live while it has not ended and the server received an event for it within
@@ -138,12 +138,51 @@ export const TimelineStepSchema = v.strictObject({
   durationMs: v.nullable(v.number()),
   /** How it was completed: seen by the camera, confirmed by the person, waited out, or skipped by the person; null unless completed. */
   completedBy: v.nullable(v.picklist(STEP_ENDINGS)),
+  /** The step's derailments in the order they ended (one still open last): the first ones only when `derailmentsNext` is not null. */
   derailments: v.array(DerailmentSchema),
+  /** The instructions given in this step, in order: the first ones only when `instructionsNext` is not null. */
   instructions: v.array(GivenInstructionSchema),
+  /** How many derailments the step has in all (the open one included). */
+  derailmentsTotal: v.number(),
+  /** Where the rest of `derailments` starts (`GET …/timeline/steps/:step/derailments?after=…`); null when the list is whole. */
+  derailmentsNext: v.nullable(v.string()),
+  instructionsTotal: v.number(),
+  instructionsNext: v.nullable(v.string()),
 });
 export type TimelineStep = v.InferOutput<typeof TimelineStepSchema>;
 
-/** `GET /api/sessions/:id/timeline`: one row per step of the task, in order. */
+/**
+ * The lists of a timeline's steps that are paged: a session can hold tens of thousands of
+ * derailments and instructions, so a timeline carries the first of each step's and the rest are
+ * read a page at a time.
+ */
+export const TIMELINE_ITEM_KINDS = ['derailments', 'instructions'] as const;
+export type TimelineItemKind = (typeof TIMELINE_ITEM_KINDS)[number];
+/** At most this many items of one list in a timeline, and of all its lists together. */
+export const TIMELINE_LIST_FIRST = 50;
+export const TIMELINE_ITEMS_FIRST = 1000;
+
+/** A page cursor: where the previous page of a step's list ended (opaque to clients). */
+export const TimelineCursorSchema = v.pipe(v.string(), v.regex(/^[0-9]{1,15}$/, 'bad cursor'));
+
+/** Path of `GET /api/sessions/:id/timeline/steps/:step/:kind`: one list of one step, paged. */
+export const TimelineItemsParamsSchema = v.strictObject({
+  id: SessionIdSchema,
+  step: v.pipe(v.string(), v.regex(/^[0-9]{1,4}$/, 'step must be a whole number'), v.transform(Number), v.maxValue(9999, 'step is at most 9999')),
+  kind: v.picklist(TIMELINE_ITEM_KINDS, `kind must be one of ${TIMELINE_ITEM_KINDS.join(', ')}`),
+});
+/** Query of that route: the items after `after` (a `…Next` or a page's `next`), at most `limit` (default 200, at most 1000). */
+export const TimelineItemsQuerySchema = v.strictObject({
+  after: v.optional(TimelineCursorSchema),
+  limit: v.optional(v.pipe(v.string(), v.regex(/^[0-9]{1,4}$/, 'limit must be a whole number'), v.transform(Number), v.minValue(1, 'limit must be at least 1'), v.maxValue(1000, 'limit is at most 1000')), '200'),
+});
+export type TimelineItemsQuery = v.InferOutput<typeof TimelineItemsQuerySchema>;
+export const DerailmentsPageSchema = v.strictObject({ items: v.array(DerailmentSchema), next: v.nullable(v.string()) });
+export const InstructionsPageSchema = v.strictObject({ items: v.array(GivenInstructionSchema), next: v.nullable(v.string()) });
+export type DerailmentsPage = v.InferOutput<typeof DerailmentsPageSchema>;
+export type InstructionsPage = v.InferOutput<typeof InstructionsPageSchema>;
+
+/** `GET /api/sessions/:id/timeline`: one row per step of the task, in order; each step's lists bounded (see TIMELINE_LIST_FIRST). */
 export const SessionTimelineSchema = v.strictObject({ session: SessionSummarySchema, steps: v.array(TimelineStepSchema) });
 export type SessionTimeline = v.InferOutput<typeof SessionTimelineSchema>;
 

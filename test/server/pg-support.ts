@@ -23,7 +23,7 @@ export async function dropTables(prefix: string): Promise<void> {
   c.on('error', () => {});
   await c.connect();
   try {
-    for (const t of ['events', 'sessions', 'devices', 'usage']) await c.query(`DROP TABLE IF EXISTS ${prefix}_${t}`);
+    for (const t of ['events', 'sessions', 'devices', 'usage', 'timeline', 'timeline_steps']) await c.query(`DROP TABLE IF EXISTS ${prefix}_${t}`);
   } finally {
     await c.end();
   }

@@ -23,10 +23,11 @@ export interface ServerProcess {
  * Port 0 picks a free port (read back from the start line), so test files running side by
  * side do not collide; pass a fixed one where a restart must come back on the same port.
  */
-export async function startServer(env: Record<string, string>, port = 0): Promise<ServerProcess> {
+export async function startServer(env: Record<string, string>, port = 0, root?: string): Promise<ServerProcess> {
   const output: string[] = [];
-  // tsx as a loader, not its CLI: one process, so that a kill really frees the port.
-  const proc = spawn(process.execPath, ['--import', 'tsx', resolve('server/main.ts')], {
+  // tsx as a loader, not its CLI: one process, so that a kill really frees the port. `root`: another checkout's server (a benchmark's before).
+  const proc = spawn(process.execPath, ['--import', 'tsx', resolve(root ?? '.', 'server/main.ts')], {
+    ...(root ? { cwd: root } : {}),
     env: { ...baseEnv(), PORT: String(port), HOST: '127.0.0.1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

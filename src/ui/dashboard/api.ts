@@ -2,7 +2,22 @@
 // in a URL), and every answer is checked against the protocol's schemas before it is shown.
 import * as v from 'valibot';
 import { DeviceListSchema, type Device } from '../../sync/protocol';
-import { SessionsPageSchema, SessionTimelineSchema, TaskAggregateSchema, type ExportFormat, type SessionFilter, type SessionsPage, type SessionTimeline, type StoredEvent, type TaskAggregate } from '../../sync/trainer-api';
+import {
+  DerailmentsPageSchema,
+  InstructionsPageSchema,
+  SessionsPageSchema,
+  SessionTimelineSchema,
+  TaskAggregateSchema,
+  type DerailmentsPage,
+  type ExportFormat,
+  type InstructionsPage,
+  type SessionFilter,
+  type SessionsPage,
+  type SessionTimeline,
+  type StoredEvent,
+  type TaskAggregate,
+  type TimelineItemKind,
+} from '../../sync/trainer-api';
 import { filterParams } from './sessions-state';
 
 /** The admin credential was refused (changed, or the backend was reset): no retry can mend it. */
@@ -16,6 +31,11 @@ async function errorText(res: Response): Promise<string | undefined> {
   const body = (await res.json().catch(() => undefined)) as { error?: unknown } | undefined;
   return typeof body?.error === 'string' ? body.error : undefined;
 }
+
+/** Items asked for at once when a list of a timeline's step is shown further. */
+const ITEMS_PAGE = 200;
+/** A 503 (the backend busy with heavy reads) is waited out this many times before it is shown. */
+const BUSY_RETRIES = 3;
 
 /** Said on the sign-in form when a kept credential stops working. */
 export const REFUSED_MESSAGE = 'The admin token was refused (changed, or the backend was reset). Sign in again.';
@@ -40,6 +60,15 @@ export class AdminApi {
 
   timeline(sessionId: string): Promise<SessionTimeline> {
     return this.get(`/api/sessions/${encodeURIComponent(sessionId)}/timeline`, SessionTimelineSchema, 'a timeline');
+  }
+
+  /** The next page of one list of a timeline's step, after `after` (the step's `…Next`, or the previous page's `next`). */
+  timelineItems(sessionId: string, step: number, kind: 'derailments', after: string): Promise<DerailmentsPage>;
+  timelineItems(sessionId: string, step: number, kind: 'instructions', after: string): Promise<InstructionsPage>;
+  timelineItems(sessionId: string, step: number, kind: TimelineItemKind, after: string): Promise<DerailmentsPage | InstructionsPage>;
+  timelineItems(sessionId: string, step: number, kind: TimelineItemKind, after: string): Promise<DerailmentsPage | InstructionsPage> {
+    const path = `/api/sessions/${encodeURIComponent(sessionId)}/timeline/steps/${step}/${kind}?after=${encodeURIComponent(after)}&limit=${ITEMS_PAGE}`;
+    return kind === 'derailments' ? this.get(path, DerailmentsPageSchema, 'a page of derailments') : this.get(path, InstructionsPageSchema, 'a page of instructions');
   }
 
   aggregate(taskKey: string): Promise<TaskAggregate> {
@@ -90,7 +119,14 @@ export class AdminApi {
   }
 
   private async request(path: string): Promise<Response> {
-    const res = await fetch(path, { headers: { authorization: `Bearer ${this.token}` }, cache: 'no-store' });
+    let res = await fetch(path, { headers: { authorization: `Bearer ${this.token}` }, cache: 'no-store' });
+    // The backend answers a few heavy reads (item pages, exports) at once and asks the rest to come back shortly: it is waited out, a few times.
+    for (let tries = 1; res.status === 503 && tries <= BUSY_RETRIES; tries++) {
+      const seconds = Math.min(30, Math.max(1, Number(res.headers.get('retry-after')) || 2));
+      await new Promise((r) => setTimeout(r, seconds * 1000 * (0.75 + Math.random() / 2)));
+      res = await fetch(path, { headers: { authorization: `Bearer ${this.token}` }, cache: 'no-store' });
+    }
+    if (res.status === 503) throw new Error(`the backend is busy: ${(await errorText(res)) ?? 'HTTP 503'}`);
     if (res.status === 401 || res.status === 403) throw new SignedOut();
     if (res.status === 429) throw new Throttled(`The backend is not checking admin tokens from here for now: ${(await errorText(res)) ?? 'too many attempts'}`);
     if (!res.ok) throw new Error(`HTTP ${res.status}`);

@@ -1,7 +1,7 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import { guard } from 'lit/directives/guard.js';
-import { EXPORT_FORMATS, type ExportFormat, type SessionSummary, type SessionTimeline, type StoredEvent, type TimelineStep } from '../../sync/trainer-api';
+import { EXPORT_FORMATS, type Derailment, type ExportFormat, type GivenInstruction, type SessionSummary, type SessionTimeline, type StoredEvent, type TimelineItemKind, type TimelineStep } from '../../sync/trainer-api';
 import { CoalescedController } from '../controllers/coalesced';
 import { ProgressiveController } from '../controllers/progressive';
 import { SubscriptionController, type Subscribable } from '../controllers/subscription';
@@ -14,6 +14,13 @@ import './timeline-chart';
 
 /** Raw events shown under the timeline: the newest ones, enough to see what the app sent. */
 const EVENTS_SHOWN = 200;
+
+/** The pages of a step's list loaded beyond what the timeline carries, and where the next one starts. */
+interface MoreItems {
+  readonly items: readonly (Derailment | GivenInstruction)[];
+  readonly next: string | null;
+}
+const listKey = (step: number, kind: TimelineItemKind) => `${step}:${kind}`;
 
 const at = (ts: number | null) => (ts === null ? '–' : timeText(ts, formatClock));
 const took = (ms: number | null) => (ms === null ? '–' : html`<time datetime=${isoDuration(ms)}>${formatDuration(ms)}</time>`);
@@ -34,6 +41,9 @@ export class SessionView extends LitElement {
   @state() private error = '';
   @state() private exporting: ExportFormat | undefined;
   @state() private picked: number | undefined;
+  /** Each step's lists as far as they were shown further ("show more"), by listKey. */
+  @state() private more: ReadonlyMap<string, MoreItems> = new Map();
+  @state() private loadingMore: string | undefined;
   private eventsOpen = false;
   private readonly rows = new ProgressiveController(this);
   private readonly refreshTimeline = new CoalescedController(this, () => this.loadTimeline());
@@ -67,6 +77,7 @@ export class SessionView extends LitElement {
       summary { cursor: pointer; font-weight: 600; }
       pre { margin: 0; white-space: pre-wrap; word-break: break-all; font-size: 12px; }
       code { font-size: 13px; }
+      button.more { display: block; margin-top: 4px; font-size: 12px; padding: 2px 8px; }
     `,
   ];
 
@@ -76,6 +87,8 @@ export class SessionView extends LitElement {
       this.events = undefined;
       this.error = '';
       this.picked = undefined;
+      this.more = new Map();
+      this.loadingMore = undefined;
       this.refreshTimeline.request();
       this.refreshEvents.request();
     }
@@ -94,6 +107,9 @@ export class SessionView extends LitElement {
       if (sessionId === this.sessionId) {
         this.timeline = t;
         this.error = '';
+        // A list shown to its end may have ended with the derailment then still open: it is read again from its start when asked.
+        const stale = [...this.more].filter(([, m]) => m.items.some((i) => 'ongoing' in i && i.ongoing));
+        if (stale.length) this.more = new Map([...this.more].filter(([k]) => !stale.some(([s]) => s === k)));
       }
     } catch (err) {
       if (sessionId === this.sessionId) this.error = problem(this, err, 'load this session');
@@ -121,6 +137,42 @@ export class SessionView extends LitElement {
     } finally {
       this.exporting = undefined;
     }
+  }
+
+  /** The next page of a step's list, after what is shown. */
+  private async showMore(step: TimelineStep, kind: TimelineItemKind): Promise<void> {
+    const { api, sessionId } = this;
+    const key = listKey(step.index, kind);
+    const had = this.more.get(key);
+    const after = had ? had.next : kind === 'derailments' ? step.derailmentsNext : step.instructionsNext;
+    if (!api || after === null || this.loadingMore !== undefined) return;
+    this.loadingMore = key;
+    try {
+      const page = await api.timelineItems(sessionId, step.index, kind, after);
+      if (sessionId !== this.sessionId) return;
+      this.more = new Map([...this.more, [key, { items: [...(had?.items ?? []), ...page.items], next: page.next }]]);
+    } catch (err) {
+      if (sessionId === this.sessionId) this.error = problem(this, err, `load more ${kind} of step ${step.index + 1}`);
+    } finally {
+      this.loadingMore = undefined;
+    }
+  }
+
+  /** A list as shown: the timeline's first items, then the pages loaded; and whether there is more. */
+  private shown(step: TimelineStep, kind: 'derailments'): { items: readonly Derailment[]; next: string | null; total: number };
+  private shown(step: TimelineStep, kind: 'instructions'): { items: readonly GivenInstruction[]; next: string | null; total: number };
+  private shown(step: TimelineStep, kind: TimelineItemKind): { items: readonly (Derailment | GivenInstruction)[]; next: string | null; total: number } {
+    const more = this.more.get(listKey(step.index, kind));
+    const first = kind === 'derailments' ? step.derailments : step.instructions;
+    const next = kind === 'derailments' ? step.derailmentsNext : step.instructionsNext;
+    return { items: more ? [...first, ...more.items] : first, next: more ? more.next : next, total: kind === 'derailments' ? step.derailmentsTotal : step.instructionsTotal };
+  }
+
+  private moreButton(step: TimelineStep, kind: TimelineItemKind, shown: number, total: number) {
+    const loading = this.loadingMore === listKey(step.index, kind);
+    return html`<button class="more" data-testid=${`more-${kind}`} ?disabled=${this.loadingMore !== undefined} @click=${() => this.showMore(step, kind)}>
+      ${loading ? 'Loading…' : `Show more ${kind} (${shown} of ${total} shown)`}
+    </button>`;
   }
 
   private pick(index: number): void {
@@ -170,7 +222,11 @@ export class SessionView extends LitElement {
             <div class="row head" role="row"><span role="columnheader" class="num">Step</span><span role="columnheader">Instruction</span><span role="columnheader">Status</span><span role="columnheader">Started</span><span role="columnheader">Completed</span><span role="columnheader" class="num">Took</span><span role="columnheader">Derailments</span><span role="columnheader">Instructions given</span></div>
           </div>
           <div role="rowgroup">
-            ${t.steps.slice(0, shown).map((step) => guard([step, step.index === this.picked], () => this.renderStep(step)))}
+            ${t.steps
+              .slice(0, shown)
+              .map((step) =>
+                guard([step, step.index === this.picked, this.more.get(listKey(step.index, 'derailments')), this.more.get(listKey(step.index, 'instructions')), this.loadingMore], () => this.renderStep(step)),
+              )}
           </div>
         </div>
         ${shown < t.steps.length ? html`<p class="muted" role="status">Showing ${shown} of ${t.steps.length} steps…</p>` : nothing}
@@ -190,6 +246,8 @@ export class SessionView extends LitElement {
   }
 
   private renderStep(step: TimelineStep) {
+    const derailments = this.shown(step, 'derailments');
+    const given = this.shown(step, 'instructions');
     return html`<div role="row" class="row body step ${step.status}${step.index === this.picked ? ' picked' : ''}" data-step=${step.index}>
       <span role="cell" class="num">${step.index + 1}</span>
       <span role="cell" data-testid="instruction">${step.instruction ?? html`<span class="muted">not recorded</span>`}</span>
@@ -198,18 +256,24 @@ export class SessionView extends LitElement {
       <span role="cell">${at(step.completedTs)}</span>
       <span role="cell" class="num" data-testid="took">${took(step.durationMs)}</span>
       <span role="cell">
-        ${step.derailments.length
+        ${derailments.items.length
           ? html`<ul class="plain">
-              ${step.derailments.map(
+              ${derailments.items.map(
                 (d) => html`<li class="derailment" data-testid="derailment"><span data-testid="reason">${d.reason}</span> — ${took(d.durationMs)}${d.ongoing ? ' so far' : ''}, from ${formatClock(d.startTs)}</li>`,
               )}
             </ul>`
-          : html`<span class="muted">none</span>`}
+          : derailments.next === null
+            ? html`<span class="muted">none</span>`
+            : nothing}
+        ${derailments.next !== null ? this.moreButton(step, 'derailments', derailments.items.length, derailments.total) : nothing}
       </span>
       <span role="cell">
-        ${step.instructions.length
-          ? html`<ol class="plain">${step.instructions.map((i) => html`<li data-testid="given">${at(i.ts)} ${i.text}</li>`)}</ol>`
-          : html`<span class="muted">none</span>`}
+        ${given.items.length
+          ? html`<ol class="plain">${given.items.map((i) => html`<li data-testid="given">${at(i.ts)} ${i.text}</li>`)}</ol>`
+          : given.next === null
+            ? html`<span class="muted">none</span>`
+            : nothing}
+        ${given.next !== null ? this.moreButton(step, 'instructions', given.items.length, given.total) : nothing}
       </span>
     </div>`;
   }

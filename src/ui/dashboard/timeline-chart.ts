@@ -45,7 +45,8 @@ export class TimelineChart extends LitElement {
     if (!t) return nothing;
     const span = timelineSpan(t);
     const duration = span.t1 - span.t0;
-    const derailCount = t.steps.reduce((n, s) => n + s.derailments.length, 0);
+    // Every derailment counted, though the chart marks only those the timeline carries (each step's first ones).
+    const derailCount = t.steps.reduce((n, s) => n + s.derailmentsTotal, 0);
     const worked = t.steps.filter((s) => s.startedTs !== null).length;
     const label = `Timeline of ${t.steps.length} ${t.steps.length === 1 ? 'step' : 'steps'} over ${formatDuration(duration)}: ${worked} worked on in this session, ${derailCount} ${derailCount === 1 ? 'derailment' : 'derailments'}. The steps table below has every figure.`;
     const legend = html`<ul class="legend" aria-hidden="true">
@@ -106,7 +107,7 @@ export class TimelineChart extends LitElement {
       return d ? `${title} — derailed for ${formatDuration(d.durationMs)}${d.ongoing ? ' so far' : ''}: ${d.reason}` : title;
     }
     const took = step.durationMs === null ? 'under way' : `took ${formatDuration(step.durationMs)}`;
-    return `${title} — ${took}, ${step.derailments.length} ${step.derailments.length === 1 ? 'derailment' : 'derailments'}`;
+    return `${title} — ${took}, ${step.derailmentsTotal} ${step.derailmentsTotal === 1 ? 'derailment' : 'derailments'}`;
   }
 
   private pick(): void {

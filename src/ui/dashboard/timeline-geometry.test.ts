@@ -37,6 +37,10 @@ const step = (index: number, over: Partial<TimelineStep> = {}): TimelineStep => 
   completedBy: null,
   derailments: [],
   instructions: [],
+  derailmentsTotal: over.derailments?.length ?? 0,
+  derailmentsNext: null,
+  instructionsTotal: over.instructions?.length ?? 0,
+  instructionsNext: null,
   ...over,
 });
 
