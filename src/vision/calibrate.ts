@@ -74,11 +74,13 @@ async function measureOne(base: PipelineConfig, layout: Layout, interval: number
     captureModelInput: false,
   };
   let pipeline;
+  const started = performance.now();
   try {
     pipeline = await createVisionPipeline(config);
   } catch (err) {
     return { ...layout, fps: 0, inferenceMs: NaN, latencyMs: NaN, frames: 0, error: err instanceof Error ? err.message : String(err) };
   }
+  const startMs = performance.now() - started;
   const inference: number[] = [];
   const latency: number[] = [];
   let provider: string | undefined;
@@ -113,6 +115,7 @@ async function measureOne(base: PipelineConfig, layout: Layout, interval: number
     inferenceMs: percentile(inference, 50) ?? NaN,
     latencyMs: percentile(latency, 50) ?? NaN,
     frames,
+    startMs: Math.round(startMs),
     ...(provider ? { provider } : {}),
     ...(frames === 0 ? { error: failure ?? 'no frame came back' } : {}),
   };

@@ -24,6 +24,8 @@ export interface LayoutMeasurement extends Layout {
   readonly frames: number;
   /** Where the model ran ('wasm' or 'webgpu'). */
   readonly provider?: string;
+  /** How long its workers took to start (load the model, warm it up), before anything was measured. */
+  readonly startMs?: number;
   /** Set when the layout could not be measured (it never counts as a candidate). */
   readonly error?: string;
 }

@@ -1,0 +1,138 @@
+// The layout sweep (issue 23): pool × threads per worker → fps, capture → drawn latency and
+// efficiency, on the memory source at the camera's rate, with the app's own calibration run first
+// and its choice marked. Called by bench/run.ts (`npm run bench -- --only layout` runs it alone).
+import { chooseLayout, layoutName, type Layout, type LayoutChoice, type LayoutMeasurement } from '../src/vision/layout';
+import type { PipelineRun } from './page';
+
+export interface Calibration {
+  readonly cores: number;
+  readonly provider: 'wasm' | 'webgpu';
+  readonly frameIntervalMs: number;
+  readonly layouts: Layout[];
+  readonly measurements: LayoutMeasurement[];
+  readonly choice: LayoutChoice;
+  readonly fallback: Layout;
+  readonly seconds: number;
+  readonly browser: string;
+}
+
+type Raw = { inference_ms_p50: number; raw_fps: number };
+type Call = <T>(fn: 'raw' | 'pipelineRun' | 'calibrate', ...a: unknown[]) => Promise<T>;
+
+export interface SweepRow {
+  readonly layout: Layout;
+  readonly fps: { median: number; min: number; max: number };
+  readonly input_fps: number;
+  readonly latency_ms_p50: { median: number; min: number; max: number };
+  readonly inference_ms_p50: number;
+  /** The model alone at this thread count, one worker: its rate. */
+  readonly alone_fps: number;
+  /** What the model allows at this layout: pool × the model-alone rate, capped by the cores (cores / threads workers at most). */
+  readonly model_limit_fps: number;
+  /** fps / min(input fps, model limit). */
+  readonly efficiency: number;
+  /** Capture → drawn p50 ≤ the best model-alone inference + one frame interval. */
+  readonly within_latency: boolean;
+  readonly calibrated: boolean;
+  readonly today_default: boolean;
+  readonly leaked_frames: number;
+}
+
+export interface SweepResult {
+  readonly calibration: Calibration;
+  readonly rows: SweepRow[];
+  /** The best model-alone inference over the thread counts swept, and the latency bound it gives. */
+  readonly best_alone_inference_ms: number;
+  readonly latency_bound_ms: number;
+  /** chooseLayout on the sweep's own (longer) figures: agrees with the calibration or not. */
+  readonly sweep_choice: LayoutChoice;
+  readonly duration_s: number;
+  readonly repeats: number;
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = (s.length - 1) / 2;
+  return (s[Math.floor(m)]! + s[Math.ceil(m)]!) / 2;
+};
+const r = (v: number, d = 1) => Math.round(v * 10 ** d) / 10 ** d;
+const spread = (xs: number[], d = 1) => ({ median: r(median(xs), d), min: r(Math.min(...xs), d), max: r(Math.max(...xs), d) });
+const same = (a: Layout, b: Layout) => a.pool === b.pool && a.threads === b.threads;
+
+export async function runLayoutSweep(
+  call: Call,
+  o: { provider: string; durationMs: number; warmupMs: number; repeats: number; cameraFps: number; step: (s: string) => void },
+): Promise<SweepResult> {
+  o.step('layout: the app\'s calibration, as a first start runs it');
+  const calibration = await call<Calibration>('calibrate', o.provider);
+  const layouts = [...calibration.layouts];
+  if (!layouts.some((l) => same(l, calibration.fallback))) layouts.push(calibration.fallback);
+  const alone = new Map<number, Raw>();
+  for (const t of [...new Set(layouts.map((l) => l.threads))].sort((a, b) => a - b)) {
+    o.step(`layout: the model alone, one worker, ${t} thread${t > 1 ? 's' : ''}, for ${Math.min(o.durationMs, 5000) / 1000} s`);
+    alone.set(t, await call<Raw>('raw', Math.min(o.durationMs, 5000), o.provider, t));
+  }
+  const bestAlone = Math.min(...[...alone.values()].map((x) => x.inference_ms_p50));
+  const bound = bestAlone + 1000 / o.cameraFps;
+  const rows: SweepRow[] = [];
+  for (const layout of layouts) {
+    const runs: PipelineRun[] = [];
+    for (let i = 1; i <= o.repeats; i++) {
+      o.step(`layout: memory · ${layoutName(layout)} at ${o.cameraFps} fps for ${o.durationMs / 1000} s (run ${i} of ${o.repeats})`);
+      runs.push(await call<PipelineRun>('pipelineRun', { poolSize: layout.pool, threads: layout.threads, source: 'memory', memoryFps: o.cameraFps, durationMs: o.durationMs, warmupMs: o.warmupMs, provider: o.provider, localization: { policy: 'latest-only', capacity: 1 } }));
+    }
+    const a = alone.get(layout.threads)!;
+    const limit = a.raw_fps * Math.min(layout.pool, calibration.cores / layout.threads);
+    const inputFps = median(runs.map((x) => x.input_fps));
+    const fps = spread(runs.map((x) => x.fps), 2);
+    const latency = spread(runs.map((x) => x.latency_ms_p50));
+    rows.push({
+      layout,
+      fps,
+      input_fps: r(inputFps, 2),
+      latency_ms_p50: latency,
+      inference_ms_p50: r(median(runs.map((x) => x.inference_ms_p50))),
+      alone_fps: r(a.raw_fps, 2),
+      model_limit_fps: r(limit, 2),
+      efficiency: r(fps.median / Math.min(inputFps, limit), 3),
+      within_latency: latency.median <= bound,
+      calibrated: same(layout, calibration.choice.layout),
+      today_default: same(layout, calibration.fallback),
+      leaked_frames: Math.max(...runs.map((x) => x.leaked_frames)),
+    });
+  }
+  const sweepMeasurements: LayoutMeasurement[] = rows.map((x) => ({ ...x.layout, fps: x.fps.median, inferenceMs: x.inference_ms_p50, latencyMs: x.latency_ms_p50.median, frames: 1 }));
+  return {
+    calibration,
+    rows,
+    best_alone_inference_ms: r(bestAlone),
+    latency_bound_ms: r(bound),
+    sweep_choice: chooseLayout(sweepMeasurements, 1000 / o.cameraFps, calibration.fallback),
+    duration_s: o.durationMs / 1000,
+    repeats: o.repeats,
+  };
+}
+
+export function printLayoutSweep(s: SweepResult, log: (line: string) => void = console.log): void {
+  const c = s.calibration;
+  log(`\nLayout sweep (${c.provider}, ${c.cores} cores): memory source at the camera's rate, latest-only; median (min–max) of ${s.repeats} runs of ${s.duration_s} s`);
+  log(`  latency bound: best model-alone inference ${s.best_alone_inference_ms} ms + one frame interval = ${s.latency_bound_ms} ms`);
+  const cols = ['layout', 'fps', 'capture→drawn p50 (ms)', 'inference p50 (ms)', 'model limit', 'efficiency', 'within bound', ''];
+  const table = s.rows.map((x) => [
+    `${x.layout.pool} × ${x.layout.threads}`,
+    `${x.fps.median} (${x.fps.min}–${x.fps.max})`,
+    `${x.latency_ms_p50.median} (${x.latency_ms_p50.min}–${x.latency_ms_p50.max})`,
+    String(x.inference_ms_p50),
+    String(x.model_limit_fps),
+    String(x.efficiency),
+    x.within_latency ? 'yes' : 'no',
+    [x.calibrated ? '◀ calibrated' : '', x.today_default ? '(the old default)' : ''].filter(Boolean).join(' '),
+  ]);
+  const w = cols.map((h, i) => Math.max(h.length, ...table.map((row) => row[i]!.length)));
+  log('  ' + cols.map((h, i) => h.padEnd(w[i]!)).join('  '));
+  for (const row of table) log('  ' + row.map((v, i) => v.padEnd(w[i]!)).join('  '));
+  log(`  The app's calibration (${r(c.seconds)} s, ${c.layouts.length} layouts):`);
+  for (const m of c.measurements) log(`    ${layoutName(m)}: ${r(m.fps)} fps, inference p50 ${r(m.inferenceMs)} ms, capture→result p50 ${r(m.latencyMs)} ms, ${m.frames} frames${m.error ? `, failed: ${m.error}` : ''}`);
+  log(`    chose ${c.choice.reason}`);
+  log(`  chooseLayout on the sweep's own figures: ${layoutName(s.sweep_choice.layout)}${same(s.sweep_choice.layout, c.choice.layout) ? ' (agrees)' : ' (DISAGREES with the calibration)'}`);
+}
