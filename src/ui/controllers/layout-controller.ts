@@ -40,7 +40,8 @@ export interface CalibrationProgress {
 /**
  * The pipeline's layout for this device: looks up the calibration kept for this device and model,
  * runs one where there is none (shown, cancellable), keeps it, and applies it unless the page
- * address or Settings chose a layout. Announces each settled layout as a `framewise:layout` event.
+ * address or Settings chose a layout. Announces each calibration as a `framewise:calibrating` event and
+ * each settled layout as a `framewise:layout` event (for tests: they wait on conditions, not time).
  */
 export class LayoutController implements ReactiveController {
   status: 'idle' | 'checking' | 'calibrating' = 'idle';
@@ -139,6 +140,7 @@ export class LayoutController implements ReactiveController {
     if (!config || this.calibrating) return;
     const abort = (this.abort = new AbortController());
     this.set({ status: 'calibrating', notice: '', progress: undefined });
+    dispatchEvent(new CustomEvent('framewise:calibrating'));
     try {
       const parts = await layoutKeyParts(config, this.cores);
       const provider = await calibrationProvider(config);
