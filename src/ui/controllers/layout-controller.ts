@@ -84,7 +84,7 @@ export class LayoutController implements ReactiveController {
       source === 'url'
         ? 'set by the page address (?pool=, ?threads=)'
         : source === 'manual'
-          ? `chosen in Settings${calibrated ? `; calibrated: ${layoutName(calibrated)}` : ''}`
+          ? `chosen here${calibrated ? `; calibrated: ${layoutName(calibrated)}` : ''}`
           : source === 'calibrated'
             ? `calibrated: ${this.record!.choice.reason}`
             : this.record
