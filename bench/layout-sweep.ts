@@ -132,7 +132,7 @@ export function printLayoutSweep(s: SweepResult, log: (line: string) => void = c
   log('  ' + cols.map((h, i) => h.padEnd(w[i]!)).join('  '));
   for (const row of table) log('  ' + row.map((v, i) => v.padEnd(w[i]!)).join('  '));
   log(`  The app's calibration (${r(c.seconds)} s, ${c.layouts.length} layouts):`);
-  for (const m of c.measurements) log(`    ${layoutName(m)}: ${r(m.fps)} fps, inference p50 ${r(m.inferenceMs)} ms, capture→result p50 ${r(m.latencyMs)} ms, ${m.frames} frames${m.error ? `, failed: ${m.error}` : ''}`);
+  for (const m of c.measurements) log(`    ${layoutName(m)}: ${r(m.fps)} fps, inference p50 ${r(m.inferenceMs)} ms, capture→result p50 ${r(m.latencyMs)} ms, ${m.frames} frames, workers started in ${m.startMs ?? "?"} ms${m.error ? `, failed: ${m.error}` : ''}`);
   log(`    chose ${c.choice.reason}`);
   log(`  chooseLayout on the sweep's own figures: ${layoutName(s.sweep_choice.layout)}${same(s.sweep_choice.layout, c.choice.layout) ? ' (agrees)' : ' (DISAGREES with the calibration)'}`);
 }

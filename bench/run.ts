@@ -15,7 +15,7 @@ import { PROVIDER_PREFERENCES } from '../src/model/provider';
 import type { DropPolicy } from '@framewise/pipeline';
 import { measureNative, nativeInputs, type NativeRun } from './native';
 import type { PipelineRun } from './page';
-import { printLayoutSweep, runLayoutSweep, type SweepResult } from './layout-sweep';
+import { printLayoutSweep, runLayoutSweep, type Calibration, type SweepResult } from './layout-sweep';
 
 /** Efficiency target: fps / min(input fps, what the model allows), on the median of the repeats. */
 const EFFICIENCY_TARGET = 0.9;
@@ -60,12 +60,14 @@ const provider = args.provider!;
 if (!(PROVIDER_PREFERENCES as readonly string[]).includes(provider)) throw new Error(`--provider must be one of ${PROVIDER_PREFERENCES.join(', ')}, got "${provider}"`);
 if (pools.some((n) => !Number.isInteger(n) || n < 1 || n > 16)) throw new Error(`--pools must list pool sizes from 1 to 16, got "${args.pools}"`);
 if (!Number.isInteger(repeats) || repeats < 1 || repeats > 20) throw new Error(`--repeats must be a whole number from 1 to 20, got "${args.repeats}"`);
-if (args.only !== undefined && args.only !== 'layout') throw new Error(`--only takes "layout", got "${args.only}"`);
+if (args.only !== undefined && args.only !== 'layout' && args.only !== 'calibration') throw new Error(`--only takes "layout" or "calibration", got "${args.only}"`);
 const onlyLayout = args.only === 'layout';
+/** Only the app's calibration, as a first start runs it: for a quick look, or to record a test fixture (src/vision/fixtures/). */
+const onlyCalibration = args.only === 'calibration';
 const layoutDurationMs = seconds('layout-duration', args['layout-duration']!);
 const layoutRepeats = Number(args['layout-repeats']);
 if (!Number.isInteger(layoutRepeats) || layoutRepeats < 1 || layoutRepeats > 20) throw new Error(`--layout-repeats must be a whole number from 1 to 20, got "${args['layout-repeats']}"`);
-const outPath = args.out ?? (onlyLayout ? 'bench/layout-results.json' : 'bench/results.json');
+const outPath = args.out ?? (onlyLayout ? 'bench/layout-results.json' : onlyCalibration ? 'bench/calibration-results.json' : 'bench/results.json');
 
 const SEED_QUEUE = { policy: 'drop-new', capacity: 5 } as const;
 const queueName = (q: { policy: string; capacity: number }) => `${q.policy} ${q.capacity}`;
@@ -105,6 +107,19 @@ const DEFAULT_QUEUE = defaults.queue;
 /** What each localization worker gets in the pipeline (threadsFor): the raw phase at the same count is its limit. */
 const threadsIn = (pool: number) => defaults.threads[pool]!;
 const threadCounts = [...new Set([1, 2, ...pools.map(threadsIn)])].sort();
+
+if (onlyCalibration) {
+  step(`the app's calibration (${provider}), as a first start runs it`);
+  const c = await call<Calibration>('calibrate', provider);
+  await browser.close();
+  await vite.close();
+  const ua = env.ua.match(/(Headless)?Chrome\/[\d.]+/)?.[0] ?? env.ua;
+  writeFileSync(outPath, JSON.stringify({ recorded: new Date().toISOString(), how: 'npm run bench -- --only calibration', load_average_before: loadBefore.map((x) => Math.round(x * 100) / 100), load_average_after: loadavg().map((x) => Math.round(x * 100) / 100), ...c, browser: ua, user_agent: c.browser }, null, 2));
+  console.log(`\nThe app's calibration — ${ua}, ${c.cores} cores, ${c.provider}, load average ${loadBefore.map((x) => x.toFixed(2)).join(' ')} → ${loadavg().map((x) => x.toFixed(2)).join(' ')}; ${c.seconds.toFixed(1)} s`);
+  for (const m of c.measurements) console.log(`  ${m.pool} × ${m.threads}: ${m.fps.toFixed(1)} fps, inference p50 ${m.inferenceMs.toFixed(1)} ms, capture→result p50 ${m.latencyMs.toFixed(1)} ms, ${m.frames} frames, workers started in ${m.startMs} ms${m.error ? `, failed: ${m.error}` : ''}`);
+  console.log(`  chose ${c.choice.reason}\n\nwritten to ${outPath}`);
+  process.exit(0);
+}
 
 // The layout sweep (pool × threads), with the app's calibration run first: alone with --only layout, else first of all.
 let layoutSweep: SweepResult | undefined;
