@@ -12,7 +12,7 @@ import { createVisionPipeline } from './vision-pipeline';
 export const CALIBRATION_FRAME_INTERVAL_MS = 1000 / 30;
 
 export interface MeasureOptions {
-  /** The app's configuration: its model, provider, score thresholds. Its pool, threads, queue and judge are the calibration's. */
+  /** The app's configuration: its model, provider, score thresholds, processor (the probe runs no model: tests). Its pool, threads, queue and judge are the calibration's. */
   readonly config: PipelineConfig;
   readonly layouts: readonly Layout[];
   readonly frameIntervalMs?: number;
@@ -70,7 +70,6 @@ async function measureOne(base: PipelineConfig, layout: Layout, interval: number
     localization: { policy: 'latest-only', capacity: 1 },
     judge: 'pool',
     judgeModel: undefined,
-    processor: 'detector',
     captureModelInput: false,
   };
   let pipeline;
@@ -92,9 +91,10 @@ async function measureOne(base: PipelineConfig, layout: Layout, interval: number
       failure ??= r.message;
       return;
     }
-    if (!counting || r.output.kind !== 'detections') return;
-    provider = r.output.provider;
-    inference.push(r.output.inferenceMs);
+    if (!counting) return;
+    // The probe (tests, demos: `?processor=probe`) runs no model: its processing time stands for the inference.
+    if (r.output.kind === 'detections') provider = r.output.provider;
+    inference.push(r.output.kind === 'detections' ? r.output.inferenceMs : r.processMs);
     latency.push(performance.now() - r.captureTs);
   });
   const source = new SyntheticSource({ fps: 1000 / interval, count: Infinity, width: 640, height: 480 });

@@ -118,6 +118,10 @@ describe('chooseLayout: ties, failures, nothing measured', () => {
     expect(all.reason).toBe('Calibration failed (no layout could be measured: 1 worker × 1 thread failed (the model could not be loaded)): keeping 2 workers × 1 thread, the default.');
   });
 
+  it("a re-calibration that fails keeps the previous calibration's choice, and says so", () => {
+    expect(chooseLayout([], CAMERA_30, { pool: 1, threads: 2 }, "the previous calibration's choice").reason).toBe("Calibration failed (nothing was measured): keeping 1 worker × 2 threads, the previous calibration's choice.");
+  });
+
   it('cancelled: the previous calibration\'s layout stays, else the default, and it says which', () => {
     expect(cancelledChoice(undefined, TODAY_2CORE)).toEqual({ layout: TODAY_2CORE, outcome: 'cancelled', reason: 'Calibration cancelled: keeping 2 workers × 1 thread, the default.' });
     const previous = chooseLayout([m(1, 2, 17.6, 53, 79)], CAMERA_30, TODAY_2CORE);

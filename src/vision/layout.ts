@@ -96,15 +96,15 @@ const sameLayout = (a: Layout, b: Layout) => a.pool === b.pool && a.threads === 
  * The layout with the best throughput whose latency stays within the best single inference plus
  * one frame interval. Throughputs within FPS_TIE of the best are a tie: the lowest latency wins,
  * then the fewest threads in all, then the fewest workers. Where no layout keeps the latency, the
- * lowest latency wins; where none was measured, `fallback` is kept. The reason names every layout.
+ * lowest latency wins; where none was measured, `fallback` is kept (`fallbackIs` says what it is). The reason names every layout.
  */
-export function chooseLayout(measurements: readonly LayoutMeasurement[], frameIntervalMs: number, fallback: Layout): LayoutChoice {
+export function chooseLayout(measurements: readonly LayoutMeasurement[], frameIntervalMs: number, fallback: Layout, fallbackIs = 'the default'): LayoutChoice {
   const ok = measurements.filter((m) => !m.error && m.frames > 0 && m.fps > 0 && Number.isFinite(m.latencyMs) && Number.isFinite(m.inferenceMs));
   const failed = measurements.filter((m) => !ok.includes(m));
   const failures = failed.map((m) => `${layoutName(m)} failed (${m.error ?? 'no frame came back'})`);
   if (ok.length === 0) {
     const why = measurements.length === 0 ? 'nothing was measured' : `no layout could be measured: ${failures.join('; ')}`;
-    return { layout: fallback, outcome: 'failed', reason: `Calibration failed (${why}): keeping ${layoutName(fallback)}, the default.` };
+    return { layout: fallback, outcome: 'failed', reason: `Calibration failed (${why}): keeping ${layoutName(fallback)}, ${fallbackIs}.` };
   }
   const bestInference = Math.min(...ok.map((m) => m.inferenceMs));
   const limit = bestInference + frameIntervalMs;

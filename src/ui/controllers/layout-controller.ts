@@ -154,9 +154,16 @@ export class LayoutController implements ReactiveController {
         // A first calibration cancelled is kept as such (it is not run again at every start; Settings re-calibrates); a later one keeps the previous.
         if (!previous) await this.keep(store, { key: layoutKey(parts), parts, at: new Date().toISOString(), frameIntervalMs, provider, measurements: result.measurements, choice });
       } else {
-        const choice = chooseLayout(result.measurements, frameIntervalMs, this.fallback);
-        if (choice.outcome === 'failed') this.set({ notice: choice.reason });
-        await this.keep(store, { key: layoutKey(parts), parts, at: new Date().toISOString(), frameIntervalMs, provider, measurements: result.measurements, choice });
+        const kept = previous?.choice.outcome === 'calibrated' ? previous.choice.layout : undefined;
+        const choice = chooseLayout(result.measurements, frameIntervalMs, kept ?? this.fallback, kept ? "the previous calibration's choice" : 'the default');
+        const record: LayoutRecord = { key: layoutKey(parts), parts, at: new Date().toISOString(), frameIntervalMs, provider, measurements: result.measurements, choice };
+        if (choice.outcome === 'failed') {
+          // Not kept: a machine busy with other work can fail it; the next start tries again. A previous calibration stays.
+          this.set({ notice: choice.reason });
+          if (!kept) this.record = record;
+        } else {
+          await this.keep(store, record);
+        }
       }
     } catch (err) {
       this.set({ notice: `Calibration failed (${err instanceof Error ? err.message : String(err)}): keeping ${layoutName(this.view.layout)}.` });
