@@ -1,3 +1,4 @@
+import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Page } from '@playwright/test';
 import { readFileSync } from 'node:fs';
 import { openTools } from './fixtures/ui';
@@ -51,6 +52,8 @@ const keptLayouts = (page: Page) =>
       }),
   );
 
+const violations = async (page: Page) => (await new AxeBuilder({ page }).analyze()).violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+
 async function openSettings(page: Page): Promise<void> {
   await openTools(page);
   const summary = page.getByTestId('layout-summary');
@@ -79,6 +82,7 @@ test('a first start calibrates (shown), applies and keeps the layout; a reload d
   await expect(page.getByLabel('Layout', { exact: true })).toHaveValue('auto');
   await expect(page.getByLabel('Localization workers')).toHaveValue(String(chosen.pool));
   await expect(page.getByLabel('WASM threads per worker')).toHaveValue(String(chosen.threads));
+  expect(await violations(page)).toEqual([]);
 
   // Applied: the camera starts with the calibrated pool.
   await page.getByRole('button', { name: 'Start camera' }).click();
@@ -118,6 +122,7 @@ test('Cancel stops the calibration, keeps the default layout and says so; Settin
   await page.goto(APP);
   const banner = page.getByTestId('calibration');
   await expect(banner).toContainText('Calibrating for this device…', { timeout: 30_000 });
+  expect(await violations(page)).toEqual([]);
   await banner.getByRole('button', { name: 'Cancel' }).click();
   await expect(banner).toBeHidden({ timeout: 60_000 });
   const notice = page.getByTestId('calibration-notice');
