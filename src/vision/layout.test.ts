@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import loaded2core from './fixtures/layout-2core-loaded.json';
+import recorded2core from './fixtures/layout-2core.json';
 import { calibrationFromUrl, ConfigError, defaultLayout, layoutFromUrl } from './config';
 import { cancelledChoice, candidateLayouts, chooseLayout, layoutKey, layoutName, resolveLayout, threadBudget, type Layout, type LayoutKeyParts, type LayoutMeasurement } from './layout';
 
@@ -43,6 +44,16 @@ describe('candidate layouts', () => {
 });
 
 describe('chooseLayout on recorded measurements', () => {
+  it('2 cores, recorded here: two single-thread workers give twice the frames, but only one worker with both threads keeps the latency within the fastest inference + a frame', () => {
+    const ms = recorded2core.measurements as LayoutMeasurement[];
+    const choice = chooseLayout(ms, recorded2core.frameIntervalMs, TODAY_2CORE);
+    expect(choice).toEqual(recorded2core.choice);
+    expect(choice.layout).toEqual({ pool: 1, threads: 2 });
+    expect(choice.reason).toBe('1 worker × 2 threads: 10 fps, latency 90 ms ≤ 58 + 33 ms; 1 worker × 1 thread gave 10.7 fps but 104 ms latency; 2 workers × 1 thread gave 20 fps but 102 ms latency.');
+    // A frame interval of 50 ms (a 20 fps camera) lets two workers in: they win on frames.
+    expect(chooseLayout(ms, 50, TODAY_2CORE).layout).toEqual({ pool: 2, threads: 1 });
+  });
+
   it('2 cores, recorded here under load: no layout kept within the bound, so the lowest latency wins, and the reason says so', () => {
     const ms = loaded2core.measurements as LayoutMeasurement[];
     const choice = chooseLayout(ms, loaded2core.frameIntervalMs, TODAY_2CORE);
