@@ -93,8 +93,9 @@ const ms = (v: number) => Math.round(v).toString();
 const sameLayout = (a: Layout, b: Layout) => a.pool === b.pool && a.threads === b.threads;
 
 /**
- * The layout with the best throughput whose latency stays within the best single inference plus
- * one frame interval. Throughputs within FPS_TIE of the best are a tie: the lowest latency wins,
+ * The layout with the best throughput whose latency stays within its own inference plus one frame
+ * interval: a frame may wait for a worker at most one frame's time, so a layout whose frames queue
+ * behind busy workers is out, however many it delivers. Throughputs within FPS_TIE of the best are a tie: the lowest latency wins,
  * then the fewest threads in all, then the fewest workers. Where no layout keeps the latency, the
  * lowest latency wins; where none was measured, `fallback` is kept (`fallbackIs` says what it is). The reason names every layout.
  */
@@ -106,9 +107,8 @@ export function chooseLayout(measurements: readonly LayoutMeasurement[], frameIn
     const why = measurements.length === 0 ? 'nothing was measured' : `no layout could be measured: ${failures.join('; ')}`;
     return { layout: fallback, outcome: 'failed', reason: `Calibration failed (${why}): keeping ${layoutName(fallback)}, ${fallbackIs}.` };
   }
-  const bestInference = Math.min(...ok.map((m) => m.inferenceMs));
-  const limit = bestInference + frameIntervalMs;
-  const within = ok.filter((m) => m.latencyMs <= limit);
+  const limit = (m: LayoutMeasurement) => m.inferenceMs + frameIntervalMs;
+  const within = ok.filter((m) => m.latencyMs <= limit(m));
   let chosen: LayoutMeasurement;
   let tied: LayoutMeasurement[] = [];
   if (within.length > 0) {
@@ -120,12 +120,12 @@ export function chooseLayout(measurements: readonly LayoutMeasurement[], frameIn
   }
   const head =
     within.length > 0
-      ? `${layoutName(chosen)}: ${f1(chosen.fps)} fps, latency ${ms(chosen.latencyMs)} ms ≤ ${ms(bestInference)} + ${ms(frameIntervalMs)} ms`
-      : `${layoutName(chosen)}: ${f1(chosen.fps)} fps, latency ${ms(chosen.latencyMs)} ms, the lowest; no layout kept within ${ms(bestInference)} + ${ms(frameIntervalMs)} ms`;
+      ? `${layoutName(chosen)}: ${f1(chosen.fps)} fps, latency ${ms(chosen.latencyMs)} ms ≤ inference ${ms(chosen.inferenceMs)} + ${ms(frameIntervalMs)} ms`
+      : `${layoutName(chosen)}: ${f1(chosen.fps)} fps, latency ${ms(chosen.latencyMs)} ms, the lowest; no layout kept within its inference + ${ms(frameIntervalMs)} ms`;
   const others = ok
     .filter((m) => !sameLayout(m, chosen))
     .map((m) => {
-      if (m.latencyMs > limit) return `${layoutName(m)} gave ${f1(m.fps)} fps but ${ms(m.latencyMs)} ms latency`;
+      if (m.latencyMs > limit(m)) return `${layoutName(m)} gave ${f1(m.fps)} fps but ${ms(m.latencyMs)} ms latency > inference ${ms(m.inferenceMs)} + ${ms(frameIntervalMs)} ms`;
       if (tied.includes(m)) return `${layoutName(m)} gave ${f1(m.fps)} fps (as fast, within ${FPS_TIE * 100}%) at ${ms(m.latencyMs)} ms`;
       return `${layoutName(m)} gave ${f1(m.fps)} fps`;
     });
