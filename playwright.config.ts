@@ -25,13 +25,13 @@ export default defineConfig({
     launchOptions: { executablePath: chromiumPath(), args: chromiumArgs() },
   },
   projects: [
-    { name: 'pipeline', testIgnore: /(camera|capture|model|task|product|pwa|analysis|failures|custom-classes|steps|real-video)\.spec\.ts/ },
+    { name: 'pipeline', testIgnore: /(camera|capture|model|task|product|pwa|analysis|failures|custom-classes|steps|real-video|layout)\.spec\.ts/ },
     { name: 'task', testMatch: /task\.spec\.ts/, use: { launchOptions: cameraPlaying(TASK_CAMERA_Y4M) } },
     // Issue 19's steps: three apples, then one covered, looping (e2e/fixtures/paths.ts).
     { name: 'steps', testMatch: /steps\.spec\.ts/, use: { launchOptions: cameraPlaying(STEPS_CAMERA_Y4M) } },
     // Real camera clips (e2e/real-video.ts): each test launches its own Chromium with its clip as the camera.
     { name: 'real-video', testMatch: /real-video\.spec\.ts/ },
-    { name: 'camera', testMatch: /(camera|capture|model|product|pwa|analysis|failures|custom-classes)\.spec\.ts/, use: { launchOptions: fakeCamera } },
+    { name: 'camera', testMatch: /(camera|capture|model|product|pwa|analysis|failures|custom-classes|layout)\.spec\.ts/, use: { launchOptions: fakeCamera } },
     // Screenshots for docs/ and the README: only when asked for (FRAMEWISE_DOCS=1).
     ...(process.env.FRAMEWISE_DOCS
       ? [

@@ -12,6 +12,9 @@ import { YOLOX_NANO } from '../src/model/manifest';
 import { loadModelBytes } from '../src/model/model-bytes';
 import type { ProviderPreference } from '../src/model/provider';
 import type { RawApi } from './raw-worker';
+import { calibrationLayouts, calibrationProvider, CALIBRATION_FRAME_INTERVAL_MS, measureLayouts } from '../src/vision/calibrate';
+import { chooseLayout } from '../src/vision/layout';
+import { defaultLayout } from '../src/vision/config';
 
 const MODEL_URL = new URL('/models/yolox_nano.onnx', location.origin).href;
 
@@ -81,6 +84,8 @@ async function raw(durationMs: number, provider: ProviderPreference, threads: nu
 
 export interface PipelineRunOptions {
   readonly poolSize: number;
+  /** WASM threads per worker (default: the app's, the cores shared out). */
+  readonly threads?: number;
   readonly source: 'camera' | 'memory';
   /** The memory source's rate: the fake camera's, so both phases offer the same input. */
   readonly memoryFps: number;
@@ -116,7 +121,7 @@ async function cameraAlone(durationMs: number) {
 }
 
 async function pipelineRun(opts: PipelineRunOptions) {
-  const config: PipelineConfig = { ...DEFAULT_CONFIG, poolSize: opts.poolSize, provider: opts.provider, localization: opts.localization, judge: opts.judge ?? DEFAULT_CONFIG.judge };
+  const config: PipelineConfig = { ...DEFAULT_CONFIG, poolSize: opts.poolSize, threadsPerWorker: opts.threads ?? DEFAULT_CONFIG.threadsPerWorker, provider: opts.provider, localization: opts.localization, judge: opts.judge ?? DEFAULT_CONFIG.judge };
   const pipeline = await createVisionPipeline(config);
   if (opts.task) setTask(pipeline, opts.task);
   let source: FrameSource;
@@ -305,5 +310,17 @@ function defaults(pools: number[]) {
   return { queue: DEFAULT_CONFIG.localization, pool: DEFAULT_CONFIG.poolSize, threads: Object.fromEntries(pools.map((n) => [n, threadsFor({ ...DEFAULT_CONFIG, poolSize: n }, cores)])) };
 }
 
-(window as unknown as { bench: unknown }).bench = { raw, pipelineRun, baseline, defaults, cameraAlone };
+/** The app's own calibration (src/vision/calibrate.ts), exactly as a first start runs it: its layouts, measurements and choice. */
+async function calibrate(provider: ProviderPreference, opts: { warmupMs?: number; measureMs?: number } = {}) {
+  const cores = navigator.hardwareConcurrency || 2;
+  const config: PipelineConfig = { ...DEFAULT_CONFIG, provider };
+  const where = await calibrationProvider(config);
+  const layouts = calibrationLayouts(cores, where);
+  const t0 = performance.now();
+  const result = await measureLayouts({ config, layouts, ...opts });
+  const fallback = defaultLayout(cores);
+  return { cores, provider: where, frameIntervalMs: CALIBRATION_FRAME_INTERVAL_MS, layouts, measurements: result.measurements, choice: chooseLayout(result.measurements, CALIBRATION_FRAME_INTERVAL_MS, fallback), fallback, seconds: (performance.now() - t0) / 1000, browser: navigator.userAgent };
+}
+
+(window as unknown as { bench: unknown }).bench = { raw, pipelineRun, baseline, defaults, cameraAlone, calibrate };
 document.body.dataset.ready = 'true';

@@ -15,6 +15,7 @@ import { PROVIDER_PREFERENCES } from '../src/model/provider';
 import type { DropPolicy } from '@framewise/pipeline';
 import { measureNative, nativeInputs, type NativeRun } from './native';
 import type { PipelineRun } from './page';
+import { printLayoutSweep, runLayoutSweep, type Calibration, type SweepResult } from './layout-sweep';
 
 /** Efficiency target: fps / min(input fps, what the model allows), on the median of the repeats. */
 const EFFICIENCY_TARGET = 0.9;
@@ -37,7 +38,12 @@ const { values: args } = parseArgs({
     'no-tracking': { type: 'boolean', default: false },
     'no-real-video': { type: 'boolean', default: false },
     'no-native': { type: 'boolean', default: false },
-    out: { type: 'string', default: 'bench/results.json' },
+    'no-layout': { type: 'boolean', default: false },
+    /** `layout`: only the layout sweep (and the app's calibration), written to --out (default bench/layout-results.json). */
+    only: { type: 'string' },
+    'layout-duration': { type: 'string', default: '6' },
+    'layout-repeats': { type: 'string', default: '2' },
+    out: { type: 'string' },
   },
 });
 const seconds = (name: string, v: string) => {
@@ -54,6 +60,14 @@ const provider = args.provider!;
 if (!(PROVIDER_PREFERENCES as readonly string[]).includes(provider)) throw new Error(`--provider must be one of ${PROVIDER_PREFERENCES.join(', ')}, got "${provider}"`);
 if (pools.some((n) => !Number.isInteger(n) || n < 1 || n > 16)) throw new Error(`--pools must list pool sizes from 1 to 16, got "${args.pools}"`);
 if (!Number.isInteger(repeats) || repeats < 1 || repeats > 20) throw new Error(`--repeats must be a whole number from 1 to 20, got "${args.repeats}"`);
+if (args.only !== undefined && args.only !== 'layout' && args.only !== 'calibration') throw new Error(`--only takes "layout" or "calibration", got "${args.only}"`);
+const onlyLayout = args.only === 'layout';
+/** Only the app's calibration, as a first start runs it: for a quick look, or to record a test fixture (src/vision/fixtures/). */
+const onlyCalibration = args.only === 'calibration';
+const layoutDurationMs = seconds('layout-duration', args['layout-duration']!);
+const layoutRepeats = Number(args['layout-repeats']);
+if (!Number.isInteger(layoutRepeats) || layoutRepeats < 1 || layoutRepeats > 20) throw new Error(`--layout-repeats must be a whole number from 1 to 20, got "${args['layout-repeats']}"`);
+const outPath = args.out ?? (onlyLayout ? 'bench/layout-results.json' : onlyCalibration ? 'bench/calibration-results.json' : 'bench/results.json');
 
 const SEED_QUEUE = { policy: 'drop-new', capacity: 5 } as const;
 const queueName = (q: { policy: string; capacity: number }) => `${q.policy} ${q.capacity}`;
@@ -79,7 +93,7 @@ page.on('console', (m) => (m.type() === 'error' || process.env.BENCH_DEBUG) && c
 page.on('response', (res) => res.status() >= 400 && console.error(`[http ${res.status()}] ${res.url()}`));
 await page.goto(`${base}bench/bench.html`);
 await page.waitForSelector('body[data-ready="true"]');
-type Bench = { raw: Function; pipelineRun: Function; baseline: Function; cameraAlone: Function };
+type Bench = { raw: Function; pipelineRun: Function; baseline: Function; cameraAlone: Function; calibrate: Function };
 const call = <T>(fn: keyof Bench, ...a: unknown[]): Promise<T> =>
   page.evaluate(([f, list]) => ((window as unknown as { bench: Record<string, (...x: unknown[]) => unknown> }).bench[f as string]!(...(list as unknown[])) as Promise<T>), [fn, a] as const) as Promise<T>;
 const step = (s: string) => console.error(`bench: ${s}…`);
@@ -93,6 +107,35 @@ const DEFAULT_QUEUE = defaults.queue;
 /** What each localization worker gets in the pipeline (threadsFor): the raw phase at the same count is its limit. */
 const threadsIn = (pool: number) => defaults.threads[pool]!;
 const threadCounts = [...new Set([1, 2, ...pools.map(threadsIn)])].sort();
+
+if (onlyCalibration) {
+  step(`the app's calibration (${provider}), as a first start runs it`);
+  const c = await call<Calibration>('calibrate', provider);
+  await browser.close();
+  await vite.close();
+  const ua = env.ua.match(/(Headless)?Chrome\/[\d.]+/)?.[0] ?? env.ua;
+  writeFileSync(outPath, JSON.stringify({ recorded: new Date().toISOString(), how: 'npm run bench -- --only calibration', load_average_before: loadBefore.map((x) => Math.round(x * 100) / 100), load_average_after: loadavg().map((x) => Math.round(x * 100) / 100), ...c, browser: ua, user_agent: c.browser }, null, 2));
+  console.log(`\nThe app's calibration — ${ua}, ${c.cores} cores, ${c.provider}, load average ${loadBefore.map((x) => x.toFixed(2)).join(' ')} → ${loadavg().map((x) => x.toFixed(2)).join(' ')}; ${c.seconds.toFixed(1)} s`);
+  for (const m of c.measurements) console.log(`  ${m.pool} × ${m.threads}: ${m.fps.toFixed(1)} fps, inference p50 ${m.inferenceMs.toFixed(1)} ms, capture→result p50 ${m.latencyMs.toFixed(1)} ms, ${m.frames} frames, workers started in ${m.startMs} ms${m.error ? `, failed: ${m.error}` : ''}`);
+  console.log(`  chose ${c.choice.reason}\n\nwritten to ${outPath}`);
+  process.exit(0);
+}
+
+// The layout sweep (pool × threads), with the app's calibration run first: alone with --only layout, else first of all.
+let layoutSweep: SweepResult | undefined;
+if (!args['no-layout'] || onlyLayout) {
+  layoutSweep = await runLayoutSweep(call, { provider, durationMs: layoutDurationMs, warmupMs: Math.min(warmupMs, 2000), repeats: layoutRepeats, cameraFps: CAMERA_FPS, step });
+}
+if (onlyLayout) {
+  await browser.close();
+  await vite.close();
+  const loadAfter = loadavg();
+  writeFileSync(outPath, JSON.stringify({ date: new Date().toISOString(), browser: env.ua.match(/(Headless)?Chrome\/[\d.]+/)?.[0] ?? env.ua, cores: env.cores, host_cores: cpus().length, load_average_before: loadBefore, load_average_after: loadAfter, layout: layoutSweep }, null, 2));
+  console.log(`\nFramewise benchmark, layout only — ${env.ua.match(/(Headless)?Chrome\/[\d.]+/)?.[0] ?? env.ua}, ${env.cores} cores, load average ${loadBefore.map((x) => x.toFixed(2)).join(' ')} → ${loadAfter.map((x) => x.toFixed(2)).join(' ')}`);
+  printLayoutSweep(layoutSweep!);
+  console.log(`\nwritten to ${outPath}`);
+  process.exit(0);
+}
 
 /** The median of each figure over repeated runs: the limits are measured as often as the pipeline is. */
 function medianOf<T extends object>(runs: T[]): T {
@@ -363,7 +406,7 @@ const results = {
   real_video_skipped: realVideoSkipped,
   tracking: tracking.map((t) => ({ clip: t.name, photo: t.photo, ground_truth: t.truth, frames: t.frames, idf1: r(t.idf1, 3), id_switches: t.idSwitches, ...(t.covered ? { covered_ids_before_after: [t.covered.before, t.covered.after] } : {}), ...(t.flipsPerMinute ? { presence_flips_per_min_raw: r(t.flipsPerMinute.raw), presence_flips_per_min_tracked: r(t.flipsPerMinute.tracked) } : {}) })),
 };
-writeFileSync(args.out!, JSON.stringify(results, null, 2));
+writeFileSync(outPath, JSON.stringify({ ...results, layout: layoutSweep ?? null }, null, 2));
 
 const defaultPhases = phaseResults.filter((x) => x.queue === results.default_queue);
 const t1 = raw[1]!;
@@ -462,4 +505,5 @@ console.log('\nTargets (on medians)');
 for (const [name, ok] of checks) console.log(`  ${ok === null ? 'n/a ' : ok ? 'pass' : 'MISS'}  ${name}`);
 console.log('\nGoal');
 for (const [name, ok] of goals) console.log(`  ${ok === null ? 'n/a ' : ok ? 'met ' : 'not yet'}  ${name}`);
-console.log(`\nwritten to ${args.out}`);
+if (layoutSweep) printLayoutSweep(layoutSweep);
+console.log(`\nwritten to ${outPath}`);

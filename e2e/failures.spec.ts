@@ -100,7 +100,7 @@ test('settings are validated, applied to a running pipeline without a reload, an
 test('another tab upgrading the saved data: this tab lets go at once and says to reload', async ({ page, context }) => {
   await page.goto('/');
   // The app has its saved tasks open (IndexedDB "framewise").
-  await expect.poll(() => page.evaluate(async () => (await indexedDB.databases()).some((d) => d.name === 'framewise' && d.version === 2)), { timeout: 15_000 }).toBe(true);
+  await expect.poll(() => page.evaluate(async () => (await indexedDB.databases()).some((d) => d.name === 'framewise' && d.version === 3)), { timeout: 15_000 }).toBe(true);
   await expect(page.getByLabel('Task', { exact: true })).toBeVisible();
   // A newer release in another tab opens the same database at a higher version. A tab that kept
   // its old connection open would block that upgrade for as long as it stays open.
@@ -109,7 +109,7 @@ test('another tab upgrading the saved data: this tab lets go at once and says to
   const outcome = await other.evaluate(
     () =>
       new Promise<string>((resolve) => {
-        const req = indexedDB.open('framewise', 3);
+        const req = indexedDB.open('framewise', 4);
         let blocked = false;
         req.onblocked = () => (blocked = true);
         req.onsuccess = () => {

@@ -10,12 +10,13 @@ const memory = () => {
 describe('settings', () => {
   it('round-trip through storage and apply over the defaults', () => {
     const store = memory();
-    const s = { ...settingsFrom(DEFAULT_CONFIG), poolSize: 3, locPolicy: 'drop-oldest' as const, judge: 'detector' as const, scoreThreshold: 0.5, deviceName: 'Bench 3' };
+    const s = { ...settingsFrom(DEFAULT_CONFIG), layout: 'manual' as const, poolSize: 3, threadsPerWorker: 2, locPolicy: 'drop-oldest' as const, judge: 'detector' as const, scoreThreshold: 0.5, deviceName: 'Bench 3' };
     saveSettings(s, store);
     const loaded = loadSettings(store)!;
     expect(loaded).toEqual(s);
     const c = applySettings(DEFAULT_CONFIG, loaded);
     expect(c.poolSize).toBe(3);
+    expect(c.threadsPerWorker).toBe(2);
     expect(c.localization.policy).toBe('drop-oldest');
     expect(c.scoreThreshold).toBe(0.5);
     expect(c.judge).toBe('detector');
@@ -44,6 +45,24 @@ describe('settings', () => {
       'backend URL must not carry a user, password or query: this device enrols and keeps its own credential',
     ]);
     expect(validateSettings({ ...settingsFrom(DEFAULT_CONFIG), backendUrl: 'wss://host/sync' })).toEqual([]);
+  });
+
+  it('an automatic layout leaves the pool and threads to the calibration; one chosen here applies', () => {
+    const calibrated = { ...DEFAULT_CONFIG, poolSize: 1, threadsPerWorker: 2 };
+    const auto = applySettings(calibrated, { ...settingsFrom(DEFAULT_CONFIG), poolSize: 3 });
+    expect([auto.poolSize, auto.threadsPerWorker]).toEqual([1, 2]);
+    const manual = applySettings(calibrated, { ...settingsFrom(DEFAULT_CONFIG), layout: 'manual', poolSize: 3, threadsPerWorker: 0 });
+    expect([manual.poolSize, manual.threadsPerWorker]).toEqual([3, 0]);
+  });
+
+  it('settings kept before layouts were calibrated: a pool other than the default was chosen, the default one was not', () => {
+    const store = memory();
+    store.setItem('framewise-settings', JSON.stringify({ poolSize: 1, scoreThreshold: 0.5 }));
+    expect(loadSettings(store)).toMatchObject({ layout: 'manual', poolSize: 1, threadsPerWorker: 0 });
+    store.setItem('framewise-settings', JSON.stringify({ poolSize: 2, scoreThreshold: 0.5 }));
+    expect(loadSettings(store)).toMatchObject({ layout: 'auto' });
+    store.setItem('framewise-settings', JSON.stringify({ layout: 'sometimes' }));
+    expect(loadSettings(store)).toBeUndefined();
   });
 
   it('ignores a corrupt stored entry', () => {

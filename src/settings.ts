@@ -5,7 +5,14 @@ import { LIMITS } from './sync/protocol';
 
 /** What a person can change in Settings; kept in localStorage (never a secret), applied over the defaults (URL parameters win). */
 export interface Settings {
+  /**
+   * The pipeline's layout: `auto`, the one calibrated for this device and model (the default
+   * until one is); `manual`, `poolSize` × `threadsPerWorker` as set here.
+   */
+  readonly layout: 'auto' | 'manual';
   readonly poolSize: number;
+  /** WASM threads per worker when the layout is manual; 0 = share the cores out. */
+  readonly threadsPerWorker: number;
   readonly locPolicy: DropPolicy;
   readonly locCapacity: number;
   readonly stateRate: number;
@@ -22,19 +29,22 @@ export interface Settings {
 }
 
 const KEY = 'framewise-settings';
-const KEPT: readonly (keyof Settings)[] = ['poolSize', 'locPolicy', 'locCapacity', 'stateRate', 'judge', 'scoreThreshold', 'provider', 'backendUrl', 'deviceName'];
+const KEPT: readonly (keyof Settings)[] = ['layout', 'poolSize', 'threadsPerWorker', 'locPolicy', 'locCapacity', 'stateRate', 'judge', 'scoreThreshold', 'provider', 'backendUrl', 'deviceName'];
 
 export function settingsFrom(c: PipelineConfig, backendUrl = ''): Settings {
-  return { poolSize: c.poolSize, locPolicy: c.localization.policy, locCapacity: c.localization.capacity, stateRate: c.state.maxRate, judge: c.judge, scoreThreshold: c.scoreThreshold, provider: c.provider, backendUrl, deviceName: '', enrollCode: '' };
+  return { layout: 'auto', poolSize: c.poolSize, threadsPerWorker: c.threadsPerWorker, locPolicy: c.localization.policy, locCapacity: c.localization.capacity, stateRate: c.state.maxRate, judge: c.judge, scoreThreshold: c.scoreThreshold, provider: c.provider, backendUrl, deviceName: '', enrollCode: '' };
 }
 
+/** The settings over `base`; an automatic layout keeps base's pool and threads (the layout controller sets them). */
 export function applySettings(base: PipelineConfig, s: Settings): PipelineConfig {
-  return { ...base, poolSize: s.poolSize, localization: { policy: s.locPolicy, capacity: s.locCapacity }, state: { ...base.state, maxRate: s.stateRate }, judge: s.judge, scoreThreshold: s.scoreThreshold, provider: s.provider };
+  const layout = s.layout === 'manual' ? { poolSize: s.poolSize, threadsPerWorker: s.threadsPerWorker } : {};
+  return { ...base, ...layout, localization: { policy: s.locPolicy, capacity: s.locCapacity }, state: { ...base.state, maxRate: s.stateRate }, judge: s.judge, scoreThreshold: s.scoreThreshold, provider: s.provider };
 }
 
 /** Every problem, by field; empty when the settings can be applied. */
 export function validateSettings(s: Settings): string[] {
-  const problems = validateConfig(applySettings(DEFAULT_CONFIG, s));
+  const problems = validateConfig(applySettings(DEFAULT_CONFIG, { ...s, layout: 'manual' }));
+  if (s.layout !== 'auto' && s.layout !== 'manual') problems.push(`layout must be auto or manual, got "${String(s.layout)}"`);
   if (s.backendUrl) {
     try {
       const u = new URL(s.backendUrl);
@@ -54,7 +64,9 @@ export function loadSettings(storage: Pick<Storage, 'getItem'> & Partial<Pick<St
     const raw = storage.getItem(KEY);
     if (!raw) return undefined;
     const stored = JSON.parse(raw) as Record<string, unknown>;
-    const s = { ...settingsFrom(DEFAULT_CONFIG), ...pick(stored) };
+    // Saved before layouts were calibrated: a pool other than the default was a person's choice.
+    const layout = stored.layout ?? (stored.poolSize !== undefined && stored.poolSize !== DEFAULT_CONFIG.poolSize ? 'manual' : 'auto');
+    const s = { ...settingsFrom(DEFAULT_CONFIG), ...pick(stored), layout } as Settings;
     // Earlier versions kept a backend token here: it is dropped, never read.
     if ('token' in stored && storage.setItem) saveSettings(s, storage as Pick<Storage, 'setItem'>);
     return validateSettings(s).length === 0 ? s : undefined; // a stale or tampered entry is ignored, not fatal

@@ -3,6 +3,7 @@ import { isQuotaExceeded, versionChangeCallbacks, type VersionChange } from '../
 import type { Task } from '../task/types';
 import type { Progress } from '../task/session';
 import type { Analysis } from '../analysis/export';
+import type { LayoutRecord } from '../vision/layout';
 
 interface FramewiseDB extends DBSchema {
   /** Tasks the person imported or wrote (built-in ones live in the code). */
@@ -13,7 +14,12 @@ interface FramewiseDB extends DBSchema {
   meta: { key: string; value: string };
   /** Results of analysed video files. */
   analyses: { key: string; value: Analysis };
+  /** The pipeline layout calibrated per device and model (src/vision/layout.ts), by layoutKey. */
+  layouts: { key: string; value: LayoutRecord };
 }
+
+/** The database's version: 3 added `layouts`. Each upgrade only adds: the stores before keep their data. */
+export const DB_VERSION = 3;
 
 /** The app's IndexedDB, with storage errors turned into messages a person can act on. */
 export class Store {
@@ -21,7 +27,7 @@ export class Store {
 
   static async open(name = 'framewise', change: VersionChange = {}): Promise<Store> {
     let db: IDBPDatabase<FramewiseDB> | undefined;
-    db = await openDB<FramewiseDB>(name, 2, {
+    db = await openDB<FramewiseDB>(name, DB_VERSION, {
       ...versionChangeCallbacks(change, () => db),
       upgrade(db, oldVersion) {
         if (oldVersion < 1) {
@@ -30,6 +36,7 @@ export class Store {
           db.createObjectStore('meta');
         }
         if (oldVersion < 2) db.createObjectStore('analyses', { keyPath: 'id' });
+        if (oldVersion < 3) db.createObjectStore('layouts', { keyPath: 'key' });
       },
     });
     return new Store(db);
@@ -69,6 +76,19 @@ export class Store {
 
   listAnalyses(): Promise<Analysis[]> {
     return this.db.getAll('analyses');
+  }
+
+  getLayout(key: string): Promise<LayoutRecord | undefined> {
+    return this.db.get('layouts', key);
+  }
+
+  saveLayout(record: LayoutRecord): Promise<void> {
+    return this.write(async () => void (await this.db.put('layouts', record)));
+  }
+
+  /** How many calibrations this device keeps (any model or browser): none means there is nothing to look up. */
+  countLayouts(): Promise<number> {
+    return this.db.count('layouts');
   }
 
   close(): void {

@@ -1,6 +1,6 @@
 import { LitElement, html, nothing } from 'lit';
 import { customElement, query, state } from 'lit/decorators.js';
-import { configFromUrl, ConfigError, DEFAULT_CONFIG } from '../vision/config';
+import { calibrationFromUrl, configFromUrl, ConfigError, DEFAULT_CONFIG, layoutFromUrl } from '../vision/config';
 import { applySettings, loadSettings, saveSettings, settingsFrom, type Settings } from '../settings';
 import { Store } from '../store/db';
 import { STORAGE_TAKEN_OVER } from '../platform/storage';
@@ -10,11 +10,13 @@ import { AppUpdateController } from './controllers/app-update';
 import { GuideController } from './controllers/guide-controller';
 import { HandsFreeController } from './controllers/hands-free';
 import { voiceControlText, type HandsFreeCommand } from '../guide/hands-free';
+import { LayoutController } from './controllers/layout-controller';
 import { LiveSessionController } from './controllers/live-session';
 import { SyncController } from './controllers/sync-controller';
 import type { ModelChangeEvent } from './model-picker';
 import type { Overlay } from './overlay';
 import './analysis-panel';
+import './calibration-banner';
 import './hud';
 import './model-picker';
 import './overlay';
@@ -45,6 +47,13 @@ export class App extends LitElement {
     draw: (frame) => this.overlay && (this.overlay.frame = frame),
     onError: this.report,
   });
+  /** The pool × threads layout: calibrated for this device and model, unless the address or Settings chose one. */
+  private readonly layout = new LayoutController(this, {
+    store: () => this.store,
+    config: () => this.live.config,
+    apply: (l) => this.live.config && (this.live.config = { ...this.live.config, poolSize: l.pool, threadsPerWorker: l.threads }),
+    onError: this.report,
+  });
   private readonly appUpdate = new AppUpdateController(this);
   /** Next, repeat and back from the keyboard and, where it stays on the device, the voice. */
   private readonly handsFree = new HandsFreeController(this, (c) => this.onCommand(c));
@@ -54,15 +63,19 @@ export class App extends LitElement {
 
   override connectedCallback(): void {
     super.connectedCallback();
+    let calibrate: ReturnType<typeof calibrationFromUrl> = 'off';
     try {
       this.settings = loadSettings();
       this.live.config = configFromUrl(location.search, this.settings ? applySettings(DEFAULT_CONFIG, this.settings) : DEFAULT_CONFIG);
+      calibrate = calibrationFromUrl(location.search, navigator.webdriver);
     } catch (err) {
       this.error = err instanceof ConfigError ? err.message : String(err);
     }
+    const layout = { url: layoutFromUrl(location.search), manual: manualLayout(this.settings), mode: calibrate };
     void Store.open('framewise', STORAGE_TAKEN_OVER((message) => (this.error = message)))
       .then((store) => ((this.store = store), this.guide.load(store)))
-      .catch((err: unknown) => (this.error = `Saved tasks and progress are unavailable (${err instanceof Error ? err.message : String(err)}); built-in tasks still work.`));
+      .catch((err: unknown) => (this.error = `Saved tasks and progress are unavailable (${err instanceof Error ? err.message : String(err)}); built-in tasks still work.`))
+      .then(() => this.layout.start(layout));
     document.addEventListener('fullscreenchange', this.onFullscreen);
   }
 
@@ -90,9 +103,11 @@ export class App extends LitElement {
     if (!config) return;
     // A new code matters when this device is not enrolled yet (or was refused); a kept credential is otherwise used as is.
     const backendChanged = reenrol || s.backendUrl !== (this.settings?.backendUrl ?? '') || (!!s.enrollCode && this.sync.status?.state === 'refused');
+    const providerChanged = s.provider !== config.provider;
     saveSettings(s);
     this.settings = s;
-    const next = applySettings(config, s);
+    await this.layout.update(manualLayout(s), providerChanged ? applySettings(config, s) : undefined);
+    const next = this.layout.withLayout(applySettings(config, s));
     if (this.live.status === 'running' && !(await this.live.switchPipeline(this.live.model ? { ...next, model: this.live.model } : next, 'These settings'))) return;
     this.live.config = next;
     if (backendChanged) await this.sync.start(reenrol);
@@ -108,7 +123,7 @@ export class App extends LitElement {
         <span data-testid="status">${live.status}</span>
         ${running
           ? html`<button @click=${() => live.stop()} ?disabled=${live.busy}>Stop</button>`
-          : html`<button @click=${() => ((this.error = ''), live.start())} ?disabled=${live.busy || !live.config || !!live.analysis}>Start camera</button>`}
+          : html`<button @click=${() => ((this.error = ''), live.start())} ?disabled=${live.busy || !live.config || !!live.analysis || this.layout.calibrating}>Start camera</button>`}
         <button class="quiet" @click=${() => live.switchCamera()} ?disabled=${live.busy} title="Now: ${live.facing === 'environment' ? 'rear' : 'front'} camera">Switch camera</button>
         <button class="quiet" data-testid="mute" aria-pressed=${this.guide.speech.muted} @click=${() => this.guide.toggleMute()}>${this.guide.speech.muted ? 'Unmute voice' : 'Mute voice'}</button>
         <button class="quiet" @click=${() => (this.fullscreen ? document.exitFullscreen() : this.requestFullscreen())} ?hidden=${!document.fullscreenEnabled}>${this.fullscreen ? 'Leave full screen' : 'Full screen'}</button>
@@ -116,6 +131,7 @@ export class App extends LitElement {
       </header>
       <main>
         ${this.error ? html`<div class="error" role="alert" data-testid="error">${this.error}</div>` : nothing}
+        <fw-calibration ?running=${this.layout.calibrating} .progress=${this.layout.progress} .notice=${this.layout.notice} @calibration-cancel=${() => this.layout.cancel()}></fw-calibration>
         <section class="guide" aria-label="Guide">
           <div class="stage">
             <video muted playsinline autoplay aria-label="Camera view"></video>
@@ -137,7 +153,8 @@ export class App extends LitElement {
           <fw-task-picker tools .tasks=${g.tasks} .selected=${g.selectedId} .model=${live.judgedModel} @task-save=${(e: CustomEvent<Task>) => g.save(e.detail)}></fw-task-picker>
           <fw-model-picker .current=${live.activeModel?.name ?? ''} .judgeModel=${live.judgeModel?.manifest.name ?? ''} .labels=${live.activeModel?.labels ?? []} ?busy=${live.busy}
             @model-change=${(e: ModelChangeEvent) => e.detail === 'builtin' ? live.config && live.changeModel(live.config.model) : e.detail === 'judge-off' ? live.changeJudgeModel(undefined) : live.loadOwnModel(e.detail)} @model-error=${(e: CustomEvent<string>) => (this.error = e.detail)}></fw-model-picker>
-          <fw-settings .settings=${this.settings ?? (live.config ? settingsFrom(live.config) : undefined)} @settings-save=${(e: CustomEvent<Settings>) => this.onSettings(e.detail)}
+          <fw-settings .settings=${this.settings ?? (live.config ? settingsFrom(live.config) : undefined)} .layout=${this.layout.view} ?canRecalibrate=${live.status === 'idle' && !live.busy && !live.analysis && !this.layout.busy && !!live.config}
+            @layout-recalibrate=${() => this.layout.calibrate()} @settings-save=${(e: CustomEvent<Settings>) => this.onSettings(e.detail)}
             @enrol-again=${(e: CustomEvent<Settings>) => this.onSettings(e.detail, true)}></fw-settings>
           <fw-analysis-panel ?disabled=${live.status !== 'idle' || !live.config} ?running=${!!live.analysis}
             .done=${live.analysis?.done ?? live.analysisResult?.rows.length ?? 0} .total=${live.analysis?.total ?? live.analysisResult?.totalFrames ?? 0}
@@ -148,6 +165,11 @@ export class App extends LitElement {
       </main>
     `;
   }
+}
+
+/** The layout chosen in Settings, if one is. */
+function manualLayout(s: Settings | undefined): { pool: number; threads: number } | undefined {
+  return s?.layout === 'manual' ? { pool: s.poolSize, threads: s.threadsPerWorker } : undefined;
 }
 
 declare global {

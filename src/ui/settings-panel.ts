@@ -5,6 +5,7 @@ import { defaultDeviceName } from '../sync/enroll';
 import { DROP_POLICIES, type DropPolicy } from '@framewise/pipeline';
 import { capacityFor, JUDGE_SOURCES, type JudgeSource } from '../vision/config';
 import { PROVIDER_PREFERENCES, type ProviderPreference } from '../model/provider';
+import type { LayoutView } from './controllers/layout-controller';
 
 const JUDGE_NAMES: Record<JudgeSource, string> = { pool: "The overlay's detections (no extra cost)", detector: 'Its own run of the model (a core\'s share)' };
 
@@ -14,6 +15,10 @@ const PROVIDER_NAMES: Record<ProviderPreference, string> = { auto: 'Best availab
 @customElement('fw-settings')
 export class SettingsPanel extends LitElement {
   @property({ attribute: false }) settings: Settings | undefined;
+  /** The layout in use and why (the layout controller's). */
+  @property({ attribute: false }) layout: LayoutView | undefined;
+  /** Re-calibrating is offered while nothing else runs the model. */
+  @property({ type: Boolean }) canRecalibrate = false;
   @state() private draft: Settings | undefined;
 
   static override styles = css`
@@ -31,6 +36,18 @@ export class SettingsPanel extends LitElement {
   }
 
   private applied = '';
+
+  /** A pool or thread count typed in: the layout is chosen here from now on (starting from the one in use). */
+  private onLayoutNumber(key: 'poolSize' | 'threadsPerWorker', value: number): void {
+    const d = this.draft!;
+    const base = d.layout === 'auto' && this.layout ? { poolSize: this.layout.layout.pool, threadsPerWorker: this.layout.layout.threads } : {};
+    this.draft = { ...d, ...base, layout: 'manual', [key]: value };
+  }
+
+  private onLayoutMode(mode: Settings['layout']): void {
+    const d = this.draft!;
+    this.draft = mode === 'manual' && d.layout === 'auto' && this.layout ? { ...d, layout: mode, poolSize: this.layout.layout.pool, threadsPerWorker: this.layout.layout.threads } : { ...d, layout: mode };
+  }
 
   private onPolicy(policy: DropPolicy): void {
     const d = this.draft!;
@@ -52,10 +69,25 @@ export class SettingsPanel extends LitElement {
     const problems = validateSettings(d);
     const num = (key: keyof Settings) => (e: Event) => (this.draft = { ...d, [key]: Number((e.target as HTMLInputElement).value) });
     const text = (key: keyof Settings) => (e: Event) => (this.draft = { ...d, [key]: (e.target as HTMLInputElement).value });
+    const auto = d.layout === 'auto';
+    const shown = this.layout?.layout ?? { pool: d.poolSize, threads: d.threadsPerWorker };
     return html`<details>
       <summary>Settings</summary>
       <form @submit=${(e: Event) => e.preventDefault()}>
-        <label for="pool">Localization workers</label><input id="pool" type="number" min="1" max="16" .value=${String(d.poolSize)} @input=${num('poolSize')} />
+        <label for="layout">Layout</label>
+        <span class="stack">
+          <select id="layout" .value=${d.layout} @change=${(e: Event) => this.onLayoutMode((e.target as HTMLSelectElement).value as Settings['layout'])}>
+            <option value="auto" ?selected=${d.layout === 'auto'}>Automatic (calibrated for this device)</option>
+            <option value="manual" ?selected=${d.layout === 'manual'}>Chosen here</option>
+          </select>
+          <small data-testid="layout-summary">${this.layout?.summary ?? ''}</small>
+          <span><button type="button" ?disabled=${!this.canRecalibrate} title="Measure the model alone at each layout again (a few seconds) and use the best"
+            @click=${() => this.dispatchEvent(new CustomEvent('layout-recalibrate', { bubbles: true, composed: true }))}>Re-calibrate</button></span>
+        </span>
+        <label for="pool">Localization workers</label><input id="pool" type="number" min="1" max="16" .value=${String(auto ? shown.pool : d.poolSize)}
+          @input=${(e: Event) => this.onLayoutNumber('poolSize', Number((e.target as HTMLInputElement).value))} />
+        <label for="threads">WASM threads per worker</label><input id="threads" type="number" min="0" max="16" title="0: the cores shared out among the workers" .value=${String(auto ? shown.threads : d.threadsPerWorker)}
+          @input=${(e: Event) => this.onLayoutNumber('threadsPerWorker', Number((e.target as HTMLInputElement).value))} />
         <label for="policy">Queue policy</label>
         <select id="policy" .value=${d.locPolicy} @change=${(e: Event) => this.onPolicy((e.target as HTMLSelectElement).value as DropPolicy)}>
           ${DROP_POLICIES.map((p) => html`<option value=${p} ?selected=${p === d.locPolicy}>${p}</option>`)}

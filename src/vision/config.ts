@@ -176,3 +176,32 @@ export function configFromUrl(search: string, base: PipelineConfig = DEFAULT_CON
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }
+
+/**
+ * Whether this page calibrates the layout on its own (`?calibrate=`): `auto` when no calibration is
+ * kept for this device and model, `off` never (a kept one still applies; Settings can re-calibrate).
+ * Unset: `auto`, except under automation (`navigator.webdriver`: tests and the benchmark), where a
+ * first-load calibration would cost every test several seconds of both cores: there it is `off`
+ * unless the URL asks. Explicit `?pool=` or `?threads=` skip it too (layout.ts, resolveLayout).
+ */
+export type CalibrationMode = 'auto' | 'off';
+
+export function calibrationFromUrl(search: string, automated: boolean): CalibrationMode {
+  const v = new URLSearchParams(search).get('calibrate');
+  if (v === null) return automated ? 'off' : 'auto';
+  if (v !== 'auto' && v !== 'off') throw new ConfigError([`URL parameter calibrate must be auto or off, got "${v}"`]);
+  return v;
+}
+
+/** The layout the URL names (`?pool=`, `?threads=`): either may be absent. Validated by configFromUrl. */
+export function layoutFromUrl(search: string): { pool?: number; threads?: number } {
+  const params = new URLSearchParams(search);
+  const pool = params.get('pool');
+  const threads = params.get('threads');
+  return { ...(pool === null ? {} : { pool: Number(pool) }), ...(threads === null ? {} : { threads: Number(threads) }) };
+}
+
+/** Today's one size: the default pool, with the cores shared out among its workers (threadsFor). */
+export function defaultLayout(cores: number): { pool: number; threads: number } {
+  return { pool: DEFAULT_CONFIG.poolSize, threads: threadsFor(DEFAULT_CONFIG, cores) };
+}
