@@ -50,7 +50,8 @@ export class App extends LitElement {
   /** The pool × threads layout: calibrated for this device and model, unless the address or Settings chose one. */
   private readonly layout = new LayoutController(this, {
     store: () => this.store,
-    config: () => this.live.config,
+    // The model in use: one picked in the model menu is the one Re-calibrate measures and a kept calibration is looked up for.
+    config: () => this.live.config && (this.live.model ? { ...this.live.config, model: this.live.model } : this.live.config),
     apply: (l) => this.live.config && (this.live.config = { ...this.live.config, poolSize: l.pool, threadsPerWorker: l.threads }),
     onError: this.report,
   });
