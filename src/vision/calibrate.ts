@@ -55,7 +55,7 @@ const sleep = (ms: number, signal?: AbortSignal) =>
 export async function measureLayouts(o: MeasureOptions): Promise<MeasureResult> {
   const interval = o.frameIntervalMs ?? CALIBRATION_FRAME_INTERVAL_MS;
   const warmupMs = o.warmupMs ?? 300;
-  const measureMs = o.measureMs ?? 1500;
+  const measureMs = o.measureMs ?? 2500;
   const measurements: LayoutMeasurement[] = [];
   for (const [i, layout] of o.layouts.entries()) {
     if (o.signal?.aborted) return { measurements, cancelled: true };
@@ -87,6 +87,7 @@ async function measureOne(base: PipelineConfig, layout: Layout, interval: number
   }
   const startMs = performance.now() - started;
   const inference: number[] = [];
+  const processing: number[] = [];
   const latency: number[] = [];
   let provider: string | undefined;
   let failure: string | undefined;
@@ -107,6 +108,7 @@ async function measureOne(base: PipelineConfig, layout: Layout, interval: number
     // The probe (tests, demos: `?processor=probe`) runs no model: its processing time stands for the inference.
     if (r.output.kind === 'detections') provider = r.output.provider;
     inference.push(r.output.kind === 'detections' ? r.output.inferenceMs : r.processMs);
+    processing.push(r.processMs);
     latency.push(performance.now() - r.captureTs);
   });
   const source = new SyntheticSource({ fps: 1000 / interval, count: Infinity, width: 640, height: 480 });
@@ -126,6 +128,7 @@ async function measureOne(base: PipelineConfig, layout: Layout, interval: number
     ...layout,
     fps: frames / seconds,
     inferenceMs: percentile(inference, 50) ?? NaN,
+    processMs: percentile(processing, 50) ?? NaN,
     latencyMs: percentile(latency, 50) ?? NaN,
     frames,
     startMs: Math.round(startMs),

@@ -49,27 +49,27 @@ describe('chooseLayout on recorded measurements', () => {
     const choice = chooseLayout(ms, recorded2core.frameIntervalMs, TODAY_2CORE);
     expect(choice.outcome).toBe('calibrated');
     expect(choice.layout).toEqual({ pool: 2, threads: 1 });
-    expect(choice.reason).toBe('2 workers × 1 thread: 20 fps, latency 102 ms ≤ inference 79 + 33 ms; 1 worker × 1 thread gave 10.7 fps; 1 worker × 2 threads gave 10 fps.');
+    expect(choice.reason).toBe('2 workers × 1 thread: 20 fps, latency 102 ms ≤ processing 79 + 33 ms; 1 worker × 1 thread gave 10.7 fps; 1 worker × 2 threads gave 10 fps.');
     // At a 60 fps camera's interval every layout's frames wait longer than that: the lowest latency wins, and the reason says so.
     const fast = chooseLayout(ms, 1000 / 60, TODAY_2CORE);
     expect(fast.layout).toEqual({ pool: 1, threads: 2 });
-    expect(fast.reason).toMatch(/^1 worker × 2 threads: 10 fps, latency 90 ms, the lowest; no layout kept within its inference \+ 17 ms; /);
-    expect(fast.reason).toContain('2 workers × 1 thread gave 20 fps but 102 ms latency > inference 79 + 17 ms');
+    expect(fast.reason).toMatch(/^1 worker × 2 threads: 10 fps, latency 90 ms, the lowest; no layout kept within its processing \+ 17 ms; /);
+    expect(fast.reason).toContain('2 workers × 1 thread gave 20 fps but 102 ms latency > processing 79 + 17 ms');
   });
 
   it('2 cores, recorded here under load: no layout kept within its bound, so the lowest latency wins, and the reason says so', () => {
     const ms = loaded2core.measurements as LayoutMeasurement[];
     const choice = chooseLayout(ms, loaded2core.frameIntervalMs, TODAY_2CORE);
     expect(choice.layout).toEqual({ pool: 1, threads: 1 });
-    expect(choice.reason).toMatch(/^1 worker × 1 thread: 7\.9 fps, latency 124 ms, the lowest; no layout kept within its inference \+ 33 ms/);
-    expect(choice.reason).toContain('2 workers × 1 thread gave 6.7 fps but 244 ms latency > inference 168 + 33 ms');
+    expect(choice.reason).toMatch(/^1 worker × 1 thread: 7\.9 fps, latency 124 ms, the lowest; no layout kept within its processing \+ 33 ms/);
+    expect(choice.reason).toContain('2 workers × 1 thread gave 6.7 fps but 244 ms latency > processing 168 + 33 ms');
   });
 
   it('2 cores, quiet (the README\'s model-alone figures: 71 ms at 1 thread, 53 ms at 2): one worker with both threads is as fast as two single-thread workers (within 5%), with less latency', () => {
     const choice = chooseLayout([m(1, 1, 13.1, 71, 96), m(1, 2, 17.6, 53, 79), m(2, 1, 18.2, 104, 128)], CAMERA_30, TODAY_2CORE);
     expect(choice.outcome).toBe('calibrated');
     expect(choice.layout).toEqual({ pool: 1, threads: 2 });
-    expect(choice.reason).toBe('1 worker × 2 threads: 17.6 fps, latency 79 ms ≤ inference 53 + 33 ms; 1 worker × 1 thread gave 13.1 fps; 2 workers × 1 thread gave 18.2 fps (as fast, within 5%) at 128 ms.');
+    expect(choice.reason).toBe('1 worker × 2 threads: 17.6 fps, latency 79 ms ≤ processing 53 + 33 ms; 1 worker × 1 thread gave 13.1 fps; 2 workers × 1 thread gave 18.2 fps (as fast, within 5%) at 128 ms.');
   });
 
   it('8 cores at a 30 fps camera: every layout keeps up, so the lowest latency among the fastest wins', () => {
@@ -84,9 +84,9 @@ describe('chooseLayout on recorded measurements', () => {
     const ms = [m(1, 8, 15.1, 65, 82), m(1, 14, 16.4, 60, 76), m(2, 4, 26.0, 75, 89), m(3, 4, 29.5, 95, 140), m(4, 2, 29.8, 120, 170)];
     const choice = chooseLayout(ms, CAMERA_30, defaultLayout(16));
     expect(choice.layout).toEqual({ pool: 2, threads: 4 });
-    expect(choice.reason).toMatch(/^2 workers × 4 threads: 26 fps, latency 89 ms ≤ inference 75 \+ 33 ms;/);
-    expect(choice.reason).toContain('3 workers × 4 threads gave 29.5 fps but 140 ms latency > inference 95 + 33 ms');
-    expect(choice.reason).toContain('4 workers × 2 threads gave 29.8 fps but 170 ms latency > inference 120 + 33 ms');
+    expect(choice.reason).toMatch(/^2 workers × 4 threads: 26 fps, latency 89 ms ≤ processing 75 \+ 33 ms;/);
+    expect(choice.reason).toContain('3 workers × 4 threads gave 29.5 fps but 140 ms latency > processing 95 + 33 ms');
+    expect(choice.reason).toContain('4 workers × 2 threads gave 29.8 fps but 170 ms latency > processing 120 + 33 ms');
   });
 
   it('WebGPU: a second worker only queues on the one GPU, so one worker wins', () => {
@@ -115,6 +115,18 @@ describe('chooseLayout: ties, failures, nothing measured', () => {
   it('the latency bound is exact: at the bound passes, just over fails', () => {
     expect(chooseLayout([m(1, 2, 15, 50, 83), m(2, 1, 20, 50, 83)], 33, TODAY_2CORE).layout).toEqual({ pool: 2, threads: 1 });
     expect(chooseLayout([m(1, 2, 15, 50, 83), m(2, 1, 20, 50, 83.1)], 33, TODAY_2CORE).layout).toEqual({ pool: 1, threads: 2 });
+  });
+
+  it("the bound is the worker's whole time per frame (preprocess, model, decode) where it was measured, else the inference", () => {
+    // Two workers: 20 fps, inference 80 ms but 95 ms in the worker in all, 125 ms capture → result: no frame waited a frame interval.
+    const two = m(2, 1, 20, 80, 125, { processMs: 95 });
+    const one = m(1, 2, 15, 50, 80, { processMs: 62 });
+    const choice = chooseLayout([one, two], CAMERA_30, TODAY_2CORE);
+    expect(choice.layout).toEqual({ pool: 2, threads: 1 });
+    expect(choice.reason).toBe('2 workers × 1 thread: 20 fps, latency 125 ms ≤ processing 95 + 33 ms; 1 worker × 2 threads gave 15 fps.');
+    // Without the worker's time (a record kept before it was measured) the inference stands for it, and the same two workers queue.
+    const { processMs: _, ...old } = two;
+    expect(chooseLayout([one, old], CAMERA_30, TODAY_2CORE).layout).toEqual({ pool: 1, threads: 2 });
   });
 
   it('a layout that failed, or gave no frame, is never chosen, and the reason names it', () => {
