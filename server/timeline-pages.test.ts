@@ -388,9 +388,14 @@ describe('a full session, in the app', () => {
       expect(outbox.kept('app-full-0001')).toEqual(rec.slice(30));
       const listed = new Map((await api<SessionsPage>(server, '/api/sessions', BARE_ADMIN)).sessions.map((s) => [s.sessionId, s.events]));
       expect(Object.fromEntries(listed)).toEqual({ 'app-full-0001': 30, 'app-next-0001': derailingSession(0, 2).events.length });
-      // Held, it is not sent again: one close, however long the app runs.
-      await new Promise((r) => setTimeout(r, 300));
+      // Held, it is not sent again: a later session goes through the same send loop, and still one close.
+      const later = derailingSession(Date.now() - 10_000, 1).events;
+      outbox.add('app-later-0001', later);
+      await waitFor('the later session to go', async () => (await outbox.pendingCount()) === rec.length - 30);
       expect(client.current.closes[CLOSE.sessionFull]).toBe(1);
+      const relisted = (await api<SessionsPage>(server, '/api/sessions', BARE_ADMIN)).sessions;
+      expect(relisted.find((x) => x.sessionId === 'app-full-0001')?.events).toBe(30);
+      expect(relisted.find((x) => x.sessionId === 'app-later-0001')?.events).toBe(later.length);
     } finally {
       client.stop();
       await app.close();
