@@ -59,17 +59,3 @@ export async function reconnecting(connect: () => Promise<void>, opts: Reconnect
     }
   }
 }
-
-/** Waits `ms`, or less if the signal aborts first. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-    function done() {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-  });
-}

@@ -1,5 +1,6 @@
 import { assertNever } from '../util/assert-never';
-import { reconnecting, sleep } from './backoff';
+import { sleep } from '../util/sleep';
+import { reconnecting } from './backoff';
 import { EnrolmentRefused } from './enroll';
 import type { Batch, Outbox } from './outbox';
 import { Connection, SocketClosed } from './connection';

@@ -4,6 +4,7 @@
 import { percentile, SyntheticSource } from '@framewise/pipeline';
 import { loadModelBytes } from '../model/model-bytes';
 import { chooseProvider } from '../workers/detector/choose-provider';
+import { sleep } from '../util/sleep';
 import type { PipelineConfig } from './config';
 import { candidateLayouts, type Layout, type LayoutKeyParts, type LayoutMeasurement, type LayoutProvider } from './layout';
 import { createVisionPipeline } from './vision-pipeline';
@@ -33,16 +34,6 @@ export interface MeasureResult {
   readonly cancelled: boolean;
 }
 
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const t = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-    function done() {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-  });
 
 /**
  * Each layout in turn: a fresh pipeline of `pool` workers with `threads` WASM threads each (the
